@@ -1,0 +1,237 @@
+// Command tssim runs the ThingSpace eUICC profile API simulator.
+//
+//	tssim [flags]               serve ThingSpace's paths and /_sim/
+//	tssim healthcheck [--addr]  exit 0 when a running tssim answers /_sim/health
+//	tssim fixtures              print the built-in demo fixtures
+//
+// Every flag has an environment variable: --time-scale is TSSIM_TIME_SCALE.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/tssim/tssim/simulator"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr, nil))
+}
+
+const usage = `tssim: a stateful simulator of Verizon ThingSpace's eUICC profile API.
+
+Usage:
+  tssim [flags]                 serve ThingSpace's paths and the control API /_sim/
+  tssim healthcheck [--addr A]  ask a running tssim for /_sim/health; exit 0 if healthy
+  tssim fixtures                print the built-in demo fixtures (a template for --fixtures)
+
+Every flag can also be set by its environment variable, named after it:
+--time-scale is TSSIM_TIME_SCALE. A flag given on the command line wins.
+
+Flags:
+`
+
+// config is the command line turned into options.
+type config struct {
+	addr     string
+	logFmt   string
+	logLevel string
+	opts     simulator.Options
+}
+
+func newFlags(stderr io.Writer, getenv func(string) string) (*flag.FlagSet, *config) {
+	fs := flag.NewFlagSet("tssim", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, usage)
+		fs.PrintDefaults()
+	}
+	c := &config{}
+	env := func(name, def string) string {
+		if v := getenv("TSSIM_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))); v != "" {
+			return v
+		}
+		return def
+	}
+	str := func(p *string, name, def, help string) { fs.StringVar(p, name, env(name, def), help) }
+	str(&c.addr, "addr", "127.0.0.1:8080", "listen address; :0 picks a free port, and the chosen address is logged")
+	str(&c.opts.Fixtures, "fixtures", "", "JSON file of clients, users, accounts and devices (default: the built-in demo; see 'tssim fixtures')")
+	str(&c.opts.Scenarios, "scenarios", "", "folder of extra scenario files, added to the built-in ones")
+	str(&c.opts.DefaultScenario, "default-scenario", "immediate-success", "scenario for devices and accounts that have none assigned")
+	str(&c.opts.Clock, "clock", "real", "real, or manual: time moves only through POST /_sim/clock/advance")
+	str(&c.opts.Auth, "auth", "strict", "strict enforces ThingSpace's OAuth and session rules; relaxed accepts any non-empty tokens")
+	str(&c.opts.CallbackURL, "callback-url", "", "listener for accounts that registered no DeviceProfileService callback")
+	str(&c.logFmt, "log-format", "text", "text or json: one line per request and per callback attempt")
+	str(&c.logLevel, "log-level", "info", "debug, info, warn or error")
+	str(&c.opts.AdminToken, "admin-token", "", "when set, /_sim/ (but /_sim/health) requires 'Authorization: Bearer <token>'")
+	c.opts.TimeScale = 1
+	fs.Func("time-scale", "real clock only: 0.01 makes a 5-minute wait take 3s (default 1)", func(v string) error {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || f <= 0 {
+			return fmt.Errorf("must be a number above 0")
+		}
+		c.opts.TimeScale = f
+		return nil
+	})
+	fs.DurationVar(&c.opts.CallbackTimeout, "callback-timeout", envDuration(env, "callback-timeout", 10*time.Second), "how long one callback attempt may take before it counts as failed")
+	fs.DurationVar(&c.opts.RetryInterval, "retry-interval", envDuration(env, "retry-interval", 5*time.Minute), "time between callback attempts, on the simulator's clock")
+	return fs, c
+}
+
+func envDuration(env func(string, string) string, name string, def time.Duration) time.Duration {
+	if d, err := time.ParseDuration(env(name, "")); err == nil {
+		return d
+	}
+	return def
+}
+
+// run is main without the process: it returns the exit code. When ready is
+// not nil, it receives the listening address once the server serves.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, ready chan<- string) int {
+	if len(args) > 0 {
+		switch args[0] {
+		case "healthcheck":
+			return healthcheck(ctx, args[1:], getenv, stdout, stderr)
+		case "fixtures":
+			_, _ = stdout.Write(simulator.DemoFixtures)
+			return 0
+		}
+	}
+	fs, c := newFlags(stderr, getenv)
+	if ts := getenv("TSSIM_TIME_SCALE"); ts != "" {
+		if err := fs.Set("time-scale", ts); err != nil {
+			fmt.Fprintf(stderr, "tssim: TSSIM_TIME_SCALE=%s: %v\n", ts, err)
+			return 2
+		}
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "tssim: unexpected argument %q (see tssim --help)\n", fs.Arg(0))
+		return 2
+	}
+	log, err := newLogger(stderr, c.logFmt, c.logLevel)
+	if err != nil {
+		fmt.Fprintf(stderr, "tssim: %v\n", err)
+		return 2
+	}
+	c.opts.Logger = log
+	srv, err := simulator.New(c.opts)
+	if err != nil {
+		fmt.Fprintf(stderr, "tssim: %v\n", err)
+		return 1
+	}
+	ln, err := net.Listen("tcp", c.addr)
+	if err != nil {
+		fmt.Fprintf(stderr, "tssim: %v\n", err)
+		return 1
+	}
+	hs := &http.Server{
+		Handler:           srv.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       time.Minute,
+		WriteTimeout:      simulator.MaxWait + 30*time.Second,
+		IdleTimeout:       2 * time.Minute,
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	log.Info("tssim listening", "addr", ln.Addr().String(), "url", "http://"+ln.Addr().String())
+	if ready != nil {
+		ready <- ln.Addr().String()
+	}
+	select {
+	case err := <-errc:
+		fmt.Fprintf(stderr, "tssim: %v\n", err)
+		return 1
+	case <-ctx.Done():
+	}
+	log.Info("tssim stopping: draining requests and callback attempts")
+	shutdown, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	code := 0
+	if err := hs.Shutdown(shutdown); err != nil {
+		log.Error("shutdown", "error", err)
+		code = 1
+	}
+	if err := srv.Close(shutdown); err != nil {
+		log.Error("shutdown", "error", err)
+		code = 1
+	}
+	return code
+}
+
+func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level %q: must be debug, info, warn or error", level)
+	}
+	o := &slog.HandlerOptions{Level: lv}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, o)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, o)), nil
+	}
+	return nil, fmt.Errorf("--log-format %q: must be text or json", format)
+}
+
+// healthcheck asks a running tssim whether it is healthy.
+func healthcheck(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("tssim healthcheck", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := getenv("TSSIM_ADDR")
+	if addr == "" {
+		addr = "127.0.0.1:8080"
+	}
+	fs.StringVar(&addr, "addr", addr, "address of the running tssim")
+	timeout := fs.Duration("timeout", 3*time.Second, "how long to wait for the answer")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		fmt.Fprintf(stderr, "tssim healthcheck: --addr %q: %v\n", addr, err)
+		return 2
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+	url := "http://" + net.JoinHostPort(host, port) + "/_sim/health"
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		fmt.Fprintf(stderr, "tssim healthcheck: %v\n", err)
+		return 1
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	if resp.StatusCode != http.StatusOK {
+		fmt.Fprintf(stderr, "tssim healthcheck: %s answered %d: %s\n", url, resp.StatusCode, body)
+		return 1
+	}
+	fmt.Fprintf(stdout, "%s", body)
+	return 0
+}

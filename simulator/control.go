@@ -1,0 +1,144 @@
+package simulator
+
+import (
+	"context"
+	"strconv"
+	"time"
+)
+
+// controlRoutes are the simulator's own API, under /_sim/.
+func (s *Server) controlRoutes() []route {
+	return []route{
+		{"GET", "/_sim/health", accessOpen, "", s.health},
+		{"POST", "/_sim/reset", accessAdmin, "", s.reset},
+		{"GET", "/_sim/devices", accessAdmin, "", s.listDevices},
+		{"GET", "/_sim/devices/{eid}", accessAdmin, "", s.getDevice},
+		{"PUT", "/_sim/devices/{eid}", accessAdmin, "device.json", s.putDevice},
+		{"PUT", "/_sim/devices/{eid}/scenario", accessAdmin, "control.json#scenario", s.putDeviceScenario},
+		{"PUT", "/_sim/accounts/{account}/scenario", accessAdmin, "control.json#scenario", s.putAccountScenario},
+		{"GET", "/_sim/scenarios", accessAdmin, "", s.listScenarios},
+		{"GET", "/_sim/requests", accessAdmin, "", s.listRequests},
+		{"GET", "/_sim/callbacks", accessAdmin, "", s.listCallbackRecords},
+		{"GET", "/_sim/clock", accessAdmin, "", s.getClock},
+		{"POST", "/_sim/clock/advance", accessAdmin, "control.json#advance", s.advanceClock},
+	}
+}
+
+func (s *Server) health(*call) (any, error) { return map[string]string{"status": "ok"}, nil }
+
+func (s *Server) reset(*call) (any, error) {
+	s.Reset()
+	return map[string]string{"status": "reset"}, nil
+}
+
+func (s *Server) listDevices(*call) (any, error) { return s.sim.Devices(), nil }
+
+func (s *Server) getDevice(c *call) (any, error) { return s.sim.Device(c.vars["eid"]) }
+
+func (s *Server) putDevice(c *call) (any, error) {
+	var d Device
+	if err := c.bind(&d); err != nil {
+		return nil, err
+	}
+	if d.EID != c.vars["eid"] {
+		return nil, badRequest(CodeDeviceIDInvalid, "/eid: %s does not match the path's EID %s", d.EID, c.vars["eid"])
+	}
+	if err := s.sim.PutDevice(&d); err != nil {
+		return nil, err
+	}
+	return s.sim.Device(d.EID)
+}
+
+type scenarioAssignment struct {
+	Scenario string `json:"scenario"`
+}
+
+func (s *Server) putDeviceScenario(c *call) (any, error) {
+	var in scenarioAssignment
+	if err := c.bind(&in); err != nil {
+		return nil, err
+	}
+	if err := s.sim.AssignScenario(c.vars["eid"], in.Scenario); err != nil {
+		return nil, err
+	}
+	return s.sim.Device(c.vars["eid"])
+}
+
+func (s *Server) putAccountScenario(c *call) (any, error) {
+	var in scenarioAssignment
+	if err := c.bind(&in); err != nil {
+		return nil, err
+	}
+	return in, s.sim.AssignAccountScenario(c.vars["account"], in.Scenario)
+}
+
+func (s *Server) listScenarios(*call) (any, error) { return s.sim.Scenarios(), nil }
+
+func (s *Server) listRequests(*call) (any, error) { return s.journal.Requests(), nil }
+
+// MaxWait bounds how long GET /_sim/callbacks?wait= holds an answer.
+const MaxWait = 2 * time.Minute
+
+func (s *Server) listCallbackRecords(c *call) (any, error) {
+	q := c.r.URL.Query()
+	f := CallbackFilter{RequestID: q.Get("requestId"), EID: q.Get("eid")}
+	if q.Get("wait") == "" {
+		return s.journal.Callbacks(f), nil
+	}
+	wait, err := time.ParseDuration(q.Get("wait"))
+	if err != nil || wait < 0 || wait > MaxWait {
+		return nil, badRequest(CodeUnexpected, "wait: %q is not a duration between 0s and %s", q.Get("wait"), MaxWait)
+	}
+	min, err := queryInt(q.Get("min"), "min")
+	if err != nil {
+		return nil, err
+	}
+	attempts, err := queryInt(q.Get("attempts"), "attempts")
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(c.r.Context(), wait)
+	defer cancel()
+	return s.journal.WaitCallbacks(ctx, f, min, attempts), nil
+}
+
+func queryInt(v, name string) (int, error) {
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		return 0, badRequest(CodeUnexpected, "%s: %q is not a whole number of 0 or more", name, v)
+	}
+	return n, nil
+}
+
+type clockView struct {
+	Now       time.Time `json:"now"`
+	Mode      string    `json:"mode"`
+	TimeScale float64   `json:"timeScale,omitempty"`
+}
+
+func (s *Server) clockView() clockView {
+	v := clockView{Now: s.clock.Now(), Mode: s.opts.Clock}
+	if s.manual == nil {
+		v.TimeScale = s.opts.TimeScale
+	}
+	return v
+}
+
+func (s *Server) getClock(*call) (any, error) { return s.clockView(), nil }
+
+func (s *Server) advanceClock(c *call) (any, error) {
+	if s.manual == nil {
+		return nil, apiError(409, CodeSimNotManualClock, "the clock is real: start tssim with --clock manual to advance it")
+	}
+	var in struct {
+		By Duration `json:"by"`
+	}
+	if err := c.bind(&in); err != nil {
+		return nil, err
+	}
+	s.manual.Advance(time.Duration(in.By))
+	return s.clockView(), nil
+}

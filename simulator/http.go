@@ -1,0 +1,212 @@
+package simulator
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gorilla/mux"
+)
+
+// access says which credentials a route needs.
+type access int
+
+const (
+	accessOpen    access = iota // none (or checked by the handler, as OAuth's Basic)
+	accessBearer                // an OAuth access token
+	accessSession               // an access token and a VZ-M2M session token
+	accessAdmin                 // the admin token, when one is set
+)
+
+// route is one line of the routing table.
+type route struct {
+	method string
+	path   string
+	access access
+	// schema names the JSON Schema the body must satisfy; "" means the
+	// route takes no JSON body.
+	schema string
+	h      func(*call) (any, error)
+}
+
+// call is what a handler gets: the request, its validated body and who
+// makes it. Handlers fill record with what the journal should say.
+type call struct {
+	r         *http.Request
+	vars      map[string]string
+	body      []byte
+	principal *Principal
+	record    *RequestRecord
+}
+
+// bind decodes the (already validated) body into v.
+func (c *call) bind(v any) error {
+	if err := json.Unmarshal(c.body, v); err != nil {
+		return badRequest(CodeUnexpected, "body: %s", err)
+	}
+	return nil
+}
+
+// empty is a handler result written as a 200 with no body.
+type empty struct{}
+
+// router builds the mux for a route table; every route, and every path or
+// method that matches none, goes through serve.
+func (s *Server) router(routes []route) http.Handler {
+	m := mux.NewRouter()
+	for _, rt := range routes {
+		m.Handle(rt.path, s.serve(rt)).Methods(rt.method)
+	}
+	m.NotFoundHandler = s.serve(route{h: func(c *call) (any, error) {
+		return nil, apiError(404, CodeNotFound, "%s %s: no such resource", c.r.Method, c.r.URL.Path)
+	}})
+	m.MethodNotAllowedHandler = s.serve(route{h: func(c *call) (any, error) {
+		return nil, apiError(405, CodeMethodNotAllowed, "%s is not allowed on %s", c.r.Method, c.r.URL.Path)
+	}})
+	return m
+}
+
+// serve adapts a route to HTTP: credentials, body limits, Content-Type,
+// JSON syntax, ThingSpace's character rules and the schema are checked
+// before the handler runs; its result or error is written here and only
+// here, then journalled and logged.
+func (s *Server) serve(rt route) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := RequestRecord{Time: s.clock.Now(), Method: r.Method, Path: r.URL.Path}
+		c := &call{r: r, vars: mux.Vars(r), record: &rec}
+		var v any
+		err := s.prepare(rt, c, w)
+		if err == nil {
+			v, err = rt.h(c)
+		}
+		if err != nil {
+			rec.Status, rec.ErrorCode = writeError(w, err, &rec)
+		} else {
+			rec.Status = writeValue(w, v)
+		}
+		s.journal.AddRequest(rec)
+		s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
+			slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Int("status", rec.Status),
+			slog.String("errorCode", rec.ErrorCode), slog.String("requestId", rec.RequestID),
+			slog.Float64("ms", float64(time.Since(start).Microseconds())/1000))
+	})
+}
+
+// prepare runs every check that comes before the handler.
+func (s *Server) prepare(rt route, c *call, w http.ResponseWriter) error {
+	r := c.r
+	switch rt.access {
+	case accessAdmin:
+		if s.opts.AdminToken != "" && bearerToken(r) != s.opts.AdminToken {
+			return apiError(401, CodeSimUnauthorized, "the control API needs 'Authorization: Bearer <admin token>'")
+		}
+	case accessBearer, accessSession:
+		if err := s.sim.CheckBearer(bearerToken(r)); err != nil {
+			return err
+		}
+		if rt.access == accessSession {
+			p, err := s.sim.Session(r.Header.Get("VZ-M2M-Token"))
+			if err != nil {
+				return err
+			}
+			c.principal = p
+		}
+	}
+	if rt.schema == "" && rt.method != http.MethodPost {
+		return nil
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes))
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return apiError(413, CodeRequestTooLarge, "request body exceeds %d bytes", s.opts.MaxBodyBytes)
+		}
+		return badRequest(CodeUnexpected, "request body could not be read: %s", err)
+	}
+	c.body = body
+	if rt.schema == "" {
+		return nil
+	}
+	if len(strings.TrimSpace(string(body))) == 0 {
+		return badRequest(CodeRequestUndefined, "the request body is empty")
+	}
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
+		return apiError(415, CodeUnsupportedMediaType, "Content-Type must be application/json, not %q", r.Header.Get("Content-Type"))
+	}
+	doc, err := Decode(body)
+	if err != nil {
+		return badRequest(CodeUnexpected, "the request body is not valid JSON: %s", err)
+	}
+	if ptr, bad := invalidCharacter(doc, ""); bad {
+		return badRequest(CodeInvalidCharacter, "%s: apostrophes, '<' and backslashes are not allowed", ptr)
+	}
+	if vs := s.validator.Validate(rt.schema, doc); len(vs) > 0 {
+		return &Error{Status: 400, Kind: KindAPI, Code: vs[0].Code, Message: vs[0].String(), Violations: vs}
+	}
+	return nil
+}
+
+func bearerToken(r *http.Request) string {
+	scheme, tok, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return ""
+	}
+	return strings.TrimSpace(tok)
+}
+
+// writeValue writes a handler's result as a 200.
+func writeValue(w http.ResponseWriter, v any) int {
+	if _, ok := v.(empty); ok {
+		w.WriteHeader(http.StatusOK)
+		return http.StatusOK
+	}
+	writeJSON(w, http.StatusOK, v)
+	return http.StatusOK
+}
+
+// writeError is the one place an error becomes a status and a body, in the
+// envelope its kind calls for. It returns the status and the code written.
+func writeError(w http.ResponseWriter, err error, rec *RequestRecord) (int, string) {
+	var e *Error
+	if !errors.As(err, &e) {
+		e = apiError(500, CodeUnexpected, "internal error: %s", err)
+	}
+	rec.Violations = e.Violations
+	switch e.Kind {
+	case KindFault:
+		desc := e.Message
+		if len(e.Violations) > 0 {
+			desc = e.Violations[0].Message
+		}
+		if e.Code == FaultInvalidCredentials || e.Code == FaultMissingCredentials {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="ThingSpace"`)
+		}
+		writeJSON(w, e.Status, map[string]any{"fault": map[string]string{"code": e.Code, "message": e.Message, "description": desc}})
+	case KindOAuth:
+		if e.Status == http.StatusUnauthorized {
+			w.Header().Set("WWW-Authenticate", `Basic realm="ThingSpace"`)
+		}
+		writeJSON(w, e.Status, map[string]string{"error": e.Code, "error_description": e.Message})
+	default:
+		writeJSON(w, e.Status, map[string]string{"errorCode": e.Code, "errorMessage": e.Message})
+	}
+	return e.Status, e.Code
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		status = http.StatusInternalServerError
+		b = fmt.Appendf(nil, `{"errorCode":%q,"errorMessage":%q}`, CodeUnexpected, err.Error())
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(append(b, '\n'))
+}

@@ -1,0 +1,222 @@
+package simulator
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/santhosh-tekuri/jsonschema/v5"
+
+	"github.com/tssim/tssim/schemas"
+)
+
+// Violation is one way a document breaks its schema.
+type Violation struct {
+	// Pointer is the JSON pointer of the offending value ("" for the root).
+	Pointer string `json:"pointer"`
+	Message string `json:"message"`
+	Code    string `json:"errorCode"`
+}
+
+func (v Violation) String() string {
+	p := v.Pointer
+	if p == "" {
+		p = "/"
+	}
+	return p + ": " + v.Message
+}
+
+// Validator holds every schema of schemas/, compiled once.
+type Validator struct {
+	compiled map[string]*jsonschema.Schema
+	raw      map[string]any
+}
+
+// NewValidator compiles every schema in schemas.FS.
+func NewValidator() (*Validator, error) {
+	c := jsonschema.NewCompiler()
+	c.Draft = jsonschema.Draft2020
+	v := &Validator{compiled: map[string]*jsonschema.Schema{}, raw: map[string]any{}}
+	names, err := fs.Glob(schemas.FS, "*.json")
+	if err != nil {
+		return nil, err
+	}
+	for _, name := range names {
+		b, err := schemas.FS.ReadFile(name)
+		if err != nil {
+			return nil, err
+		}
+		var doc any
+		if err := json.Unmarshal(b, &doc); err != nil {
+			return nil, fmt.Errorf("schema %s: %w", name, err)
+		}
+		v.raw[name] = doc
+		if err := c.AddResource(name, bytes.NewReader(b)); err != nil {
+			return nil, fmt.Errorf("schema %s: %w", name, err)
+		}
+	}
+	for _, name := range names {
+		s, err := c.Compile(name)
+		if err != nil {
+			return nil, fmt.Errorf("schema %s: %w", name, err)
+		}
+		v.compiled[name] = s
+	}
+	for _, def := range []string{"scenario", "advance"} {
+		s, err := c.Compile("control.json#/$defs/" + def)
+		if err != nil {
+			return nil, fmt.Errorf("schema control.json#/$defs/%s: %w", def, err)
+		}
+		v.compiled["control.json#"+def] = s
+	}
+	return v, nil
+}
+
+// Decode parses body as JSON (numbers kept exact) for validation.
+func Decode(body []byte) (any, error) {
+	d := json.NewDecoder(bytes.NewReader(body))
+	d.UseNumber()
+	var doc any
+	if err := d.Decode(&doc); err != nil {
+		return nil, err
+	}
+	if d.More() {
+		return nil, fmt.Errorf("unexpected data after the JSON value at offset %d", d.InputOffset())
+	}
+	return doc, nil
+}
+
+// Validate checks doc against the named schema and returns every violation,
+// ordered by where it stands in the document.
+func (v *Validator) Validate(schema string, doc any) []Violation {
+	s, ok := v.compiled[schema]
+	if !ok {
+		panic("simulator: no schema " + schema)
+	}
+	err := s.Validate(doc)
+	if err == nil {
+		return nil
+	}
+	ve, ok := err.(*jsonschema.ValidationError)
+	if !ok {
+		return []Violation{{Message: err.Error(), Code: CodeUnexpected}}
+	}
+	var out []Violation
+	v.collect(ve, doc, &out)
+	slices.SortStableFunc(out, func(a, b Violation) int { return strings.Compare(a.Pointer, b.Pointer) })
+	return slices.Compact(out)
+}
+
+func (v *Validator) collect(ve *jsonschema.ValidationError, doc any, out *[]Violation) {
+	if len(ve.Causes) > 0 {
+		for _, c := range ve.Causes {
+			v.collect(c, doc, out)
+		}
+		return
+	}
+	file, kwPtr, _ := strings.Cut(ve.AbsoluteKeywordLocation, "#")
+	file = file[strings.LastIndex(file, "/")+1:]
+	schemaDoc := v.raw[file]
+	keyword := kwPtr[strings.LastIndex(kwPtr, "/")+1:]
+	if keyword == "required" {
+		// Name each missing property, with its own code and description.
+		parent := lookup(schemaDoc, strings.TrimSuffix(kwPtr, "/required"))
+		obj, _ := lookup(doc, ve.InstanceLocation).(map[string]any)
+		req, _ := lookup(parent, "/required").([]any)
+		for _, r := range req {
+			name, _ := r.(string)
+			if _, present := obj[name]; present {
+				continue
+			}
+			propPtr := strings.TrimSuffix(kwPtr, "/required") + "/properties/" + name
+			msg := "is required"
+			if d, ok := lookup(schemaDoc, propPtr+"/description").(string); ok {
+				msg += " (" + d + ")"
+			}
+			*out = append(*out, Violation{
+				Pointer: ve.InstanceLocation + "/" + escapePointer(name),
+				Message: msg,
+				Code:    errorCodeAt(schemaDoc, propPtr),
+			})
+		}
+		return
+	}
+	*out = append(*out, Violation{
+		Pointer: ve.InstanceLocation,
+		Message: ve.Message,
+		Code:    errorCodeAt(schemaDoc, kwPtr),
+	})
+}
+
+// errorCodeAt finds the nearest "x-errorCode" at or above the schema node at
+// ptr.
+func errorCodeAt(schemaDoc any, ptr string) string {
+	for {
+		if code, ok := lookup(schemaDoc, ptr+"/x-errorCode").(string); ok {
+			return code
+		}
+		i := strings.LastIndex(ptr, "/")
+		if i < 0 {
+			return CodeUnexpected
+		}
+		ptr = ptr[:i]
+	}
+}
+
+// lookup resolves a JSON pointer in a decoded document, or returns nil.
+func lookup(doc any, ptr string) any {
+	if ptr == "" {
+		return doc
+	}
+	for _, tok := range strings.Split(strings.TrimPrefix(ptr, "/"), "/") {
+		tok = strings.ReplaceAll(strings.ReplaceAll(tok, "~1", "/"), "~0", "~")
+		switch n := doc.(type) {
+		case map[string]any:
+			doc = n[tok]
+		case []any:
+			i, err := strconv.Atoi(tok)
+			if err != nil || i < 0 || i >= len(n) {
+				return nil
+			}
+			doc = n[i]
+		default:
+			return nil
+		}
+	}
+	return doc
+}
+
+func escapePointer(s string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(s, "~", "~0"), "/", "~1")
+}
+
+// invalidCharacter reports the pointer of the first string in doc holding a
+// character ThingSpace refuses (an apostrophe, '<' or a backslash).
+func invalidCharacter(doc any, ptr string) (string, bool) {
+	switch n := doc.(type) {
+	case string:
+		return ptr, strings.ContainsAny(n, `'<\`)
+	case map[string]any:
+		keys := make([]string, 0, len(n))
+		for k := range n {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			if p, bad := invalidCharacter(n[k], ptr+"/"+escapePointer(k)); bad {
+				return p, true
+			}
+		}
+	case []any:
+		for i, e := range n {
+			if p, bad := invalidCharacter(e, ptr+"/"+strconv.Itoa(i)); bad {
+				return p, true
+			}
+		}
+	}
+	return "", false
+}
