@@ -91,7 +91,8 @@ func Decode(body []byte) (any, error) {
 }
 
 // Validate checks doc against the named schema and returns every violation,
-// ordered by where it stands in the document.
+// ordered by where it stands in the document, except that the first one
+// carrying a specific error code comes first: it is the one reported.
 func (v *Validator) Validate(schema string, doc any) []Violation {
 	s, ok := v.compiled[schema]
 	if !ok {
@@ -108,20 +109,33 @@ func (v *Validator) Validate(schema string, doc any) []Violation {
 	var out []Violation
 	v.collect(ve, doc, &out)
 	slices.SortStableFunc(out, func(a, b Violation) int { return strings.Compare(a.Pointer, b.Pointer) })
-	return slices.Compact(out)
+	out = slices.Compact(out)
+	if i := slices.IndexFunc(out, func(v Violation) bool { return v.Code != CodeUnexpected }); i > 0 {
+		first := out[i]
+		copy(out[1:i+1], out[:i])
+		out[0] = first
+	}
+	return out
 }
 
 func (v *Validator) collect(ve *jsonschema.ValidationError, doc any, out *[]Violation) {
+	file, kwPtr, _ := strings.Cut(ve.AbsoluteKeywordLocation, "#")
+	file = file[strings.LastIndex(file, "/")+1:]
+	schemaDoc := v.raw[file]
+	cut := strings.LastIndex(kwPtr, "/")
+	keyword, parent := kwPtr[cut+1:], kwPtr[:max(cut, 0)]
+	// A schema node with "x-message" speaks for itself: what failed below it
+	// (such as each item a "contains" tried) is noise.
+	if msg, ok := lookup(schemaDoc, parent+"/x-message").(string); ok {
+		*out = append(*out, Violation{Pointer: ve.InstanceLocation, Message: msg, Code: errorCodeAt(schemaDoc, parent)})
+		return
+	}
 	if len(ve.Causes) > 0 {
 		for _, c := range ve.Causes {
 			v.collect(c, doc, out)
 		}
 		return
 	}
-	file, kwPtr, _ := strings.Cut(ve.AbsoluteKeywordLocation, "#")
-	file = file[strings.LastIndex(file, "/")+1:]
-	schemaDoc := v.raw[file]
-	keyword := kwPtr[strings.LastIndex(kwPtr, "/")+1:]
 	if keyword == "required" {
 		// Name each missing property, with its own code and description.
 		parent := lookup(schemaDoc, strings.TrimSuffix(kwPtr, "/required"))
