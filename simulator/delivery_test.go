@@ -1,0 +1,153 @@
+package simulator_test
+
+import (
+	"net/http"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/tssim/tssim/client"
+	"github.com/tssim/tssim/simulator"
+)
+
+// failing makes the listener answer status to the first n callbacks.
+func (e *env) failing(n int32, status int) *atomic.Int32 {
+	var calls atomic.Int32
+	f := func(w http.ResponseWriter, r *http.Request) bool {
+		if calls.Add(1) <= n {
+			w.WriteHeader(status)
+			return true
+		}
+		return false
+	}
+	e.answer.Store(&f)
+	return &calls
+}
+
+func TestRetriesUntilThreshold(t *testing.T) {
+	e := newEnv(t)
+	e.register(account)
+	e.failing(100, http.StatusInternalServerError)
+	id := e.delete(seedEID, seedICCID)
+	for n := 1; n <= 4; n++ {
+		cb := e.callbacks(id, 1, n)[0]
+		a := cb.Attempts[n-1]
+		if a.CallbackCount != n || a.StatusCode != 500 {
+			t.Fatalf("attempt %d: %+v", n, a)
+		}
+		if n > 1 && a.Time.Sub(cb.Attempts[n-2].Time) != 5*time.Minute {
+			t.Errorf("attempt %d came %s after the one before, want 5m", n, a.Time.Sub(cb.Attempts[n-2].Time))
+		}
+		e.advance(5 * time.Minute)
+	}
+	e.advance(time.Hour)
+	cb := e.callbacks(id, 1, 4)[0]
+	if len(cb.Attempts) != 4 || cb.State != "failed" {
+		t.Errorf("after the threshold: state %s, %d attempts; want failed after 4", cb.State, len(cb.Attempts))
+	}
+	if got := len(e.listener.Results()); got != 0 {
+		t.Errorf("listener took %d results", got)
+	}
+}
+
+func TestListenerFailingTwiceThenAcknowledging(t *testing.T) {
+	e := newEnv(t)
+	e.register(account)
+	calls := e.failing(2, http.StatusServiceUnavailable)
+	id := e.delete(seedEID, seedICCID)
+	e.callbacks(id, 1, 1)
+	e.advance(5 * time.Minute)
+	e.callbacks(id, 1, 2)
+	e.advance(5 * time.Minute)
+	cb := e.callbacks(id, 1, 3)[0]
+	if cb.State != "delivered" || cb.Message.CallbackCount != 3 || calls.Load() != 3 {
+		t.Fatalf("state %s, callbackCount %d, %d calls", cb.State, cb.Message.CallbackCount, calls.Load())
+	}
+	res, err := e.listener.Await(e.ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := res[seedEID]; !r.Succeeded || r.CallbackCount != 3 {
+		t.Errorf("result %+v", r)
+	}
+	if m := cb.Message; m.Username != "cbuser" || m.Password != "cbpass" || m.MaxCallbackThreshold != 4 {
+		t.Errorf("message credentials %q/%q, threshold %d", m.Username, m.Password, m.MaxCallbackThreshold)
+	}
+}
+
+func TestHangingListenerTimesOutAndIsRetried(t *testing.T) {
+	e := newEnv(t, func(o *simulator.Options) { o.CallbackTimeout = 50 * time.Millisecond })
+	e.register(account)
+	release := make(chan struct{})
+	t.Cleanup(func() { close(release) })
+	var calls atomic.Int32
+	f := func(w http.ResponseWriter, r *http.Request) bool {
+		if calls.Add(1) == 1 {
+			select {
+			case <-release:
+			case <-r.Context().Done():
+			}
+			return true
+		}
+		return false
+	}
+	e.answer.Store(&f)
+	id := e.delete(seedEID, seedICCID)
+	a := e.callbacks(id, 1, 1)[0].Attempts[0]
+	if a.Error == "" || a.StatusCode != 0 {
+		t.Fatalf("first attempt %+v: want a timeout", a)
+	}
+	e.advance(5 * time.Minute)
+	cb := e.callbacks(id, 1, 2)[0]
+	if cb.State != "delivered" || cb.Attempts[1].CallbackCount != 2 {
+		t.Errorf("second attempt: %+v", cb)
+	}
+}
+
+func TestNoListenerIsRetriedAndThenFallsBack(t *testing.T) {
+	e := newEnv(t)
+	id := e.delete(seedEID, seedICCID)
+	if a := e.callbacks(id, 1, 1)[0].Attempts[0]; a.URL != "" || a.Error == "" {
+		t.Fatalf("attempt without a listener: %+v", a)
+	}
+	e.register(account)
+	e.advance(5 * time.Minute)
+	if cb := e.callbacks(id, 1, 2)[0]; cb.State != "delivered" {
+		t.Errorf("after registering: %+v", cb)
+	}
+}
+
+func TestCallbackURLFallback(t *testing.T) {
+	var e *env
+	e = newEnv(t, func(o *simulator.Options) { o.CallbackURL = "http://127.0.0.1:1/unused" })
+	id := e.delete(seedEID, seedICCID)
+	if a := e.callbacks(id, 1, 1)[0].Attempts[0]; a.URL != "http://127.0.0.1:1/unused" {
+		t.Errorf("attempt went to %q", a.URL)
+	}
+}
+
+func TestCallbackBodyMatchesSeedPage(t *testing.T) {
+	e := newEnv(t)
+	e.register(account)
+	id := e.delete(seedEID, seedICCID)
+	res, err := e.listener.Await(e.ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := res[seedEID].Message
+	p := m.DeviceResponse.DeviceProfileResponse
+	want := []client.DeviceID{{Kind: "imei", ID: "666456789014008"}, {Kind: "iccid", ID: seedBoot}, {Kind: "mdn", ID: "2022326360"}, {Kind: "eid", ID: seedEID}}
+	if len(p.DeviceIdentifierCollection) != 4 {
+		t.Fatalf("identifiers %+v", p.DeviceIdentifierCollection)
+	}
+	for i, id := range want {
+		if p.DeviceIdentifierCollection[i] != id {
+			t.Errorf("identifier %d: %+v, want %+v", i, p.DeviceIdentifierCollection[i], id)
+		}
+	}
+	if p.IPAddress != "101.0.1.216" || p.State != "Active" || p.ServicePlan != "RP4235311" || p.SMSROID != smsrOID ||
+		p.ProfileStatus != "delete" || p.EUICCStatusCode != "1.2.365" || p.DeviceCredential.Username != "2022326360@vzw4g.com" ||
+		m.RequestID != id || m.Status != "Success" || m.DeviceResponse.UsageResponse == nil {
+		t.Errorf("callback %+v", m)
+	}
+}
