@@ -298,8 +298,9 @@ func (s *Sim) Session(token string) (*Principal, error) {
 		return nil, badRequest(CodeSessionInvalid, "The session token is not valid")
 	}
 	now := s.clock.Now()
-	if now.Sub(sess.lastUsed) > SessionIdleTimeout {
-		delete(s.sessions, token)
+	if now.Sub(sess.lastUsed) >= SessionIdleTimeout {
+		// An expired session stays known, so that it keeps being reported
+		// as expired rather than as unknown.
 		return nil, badRequest(CodeSessionExpired, "The Session has expired.")
 	}
 	sess.lastUsed = now

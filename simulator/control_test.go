@@ -1,0 +1,136 @@
+package simulator_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tssim/tssim/client"
+	"github.com/tssim/tssim/simulator"
+)
+
+func TestPutDeviceAndDelete(t *testing.T) {
+	e := newEnv(t)
+	e.register(account)
+	d := client.SimDevice{EID: "12345678901234567890123456789012", Account: account, State: "Active", MDN: "5551234567",
+		Profiles: []client.SimProfile{{ICCID: "1111111111111111111", Type: "bootstrap", Status: "disabled"}, {ICCID: "2222222222222222222", Type: "local", Status: "enabled"}},
+		Scenario: "warning-then-success"}
+	if err := e.admin.PutDevice(e.ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	id := e.delete(d.EID, "2222222222222222222")
+	if got := e.callbacks(id, 1, 0)[0].Status; got != "Warning" {
+		t.Fatalf("first callback %s", got)
+	}
+	e.advance(10 * time.Minute)
+	if got := e.device(d.EID); got.Enabled() != "1111111111111111111" {
+		t.Errorf("device after delete: %+v", got)
+	}
+}
+
+func TestPutDeviceErrors(t *testing.T) {
+	e := newEnv(t)
+	profiles := []client.SimProfile{{ICCID: "1111111111111111111", Type: "bootstrap", Status: "enabled"}}
+	tests := []struct {
+		name string
+		d    client.SimDevice
+		code string
+		msg  string
+	}{
+		{"unknown account", client.SimDevice{EID: seedEID, Account: "nope", State: "Active", Profiles: profiles}, simulator.CodeAccountNotFound, "/account"},
+		{"two enabled profiles", client.SimDevice{EID: seedEID, Account: account, State: "Active", Profiles: append(profiles, client.SimProfile{ICCID: "2222222222222222222", Type: "local", Status: "enabled"})}, simulator.CodeUnexpected, "exactly one enabled"},
+		{"no bootstrap", client.SimDevice{EID: seedEID, Account: account, State: "Active", Profiles: []client.SimProfile{{ICCID: "2222222222222222222", Type: "local", Status: "enabled"}}}, simulator.CodeUnexpected, "exactly one bootstrap"},
+		{"same ICCID twice", client.SimDevice{EID: seedEID, Account: account, State: "Active", Profiles: append(profiles, profiles[0])}, simulator.CodeUnexpected, "/profiles"},
+		{"bad state", client.SimDevice{EID: seedEID, Account: account, State: "Sleeping", Profiles: profiles}, simulator.CodeUnexpected, "/state"},
+		{"unknown scenario", client.SimDevice{EID: seedEID, Account: account, State: "Active", Profiles: profiles, Scenario: "nope"}, simulator.CodeSimUnknownScenario, "/scenario"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := e.admin.PutDevice(e.ctx, tt.d)
+			if _, c := code(t, err); c != tt.code || !strings.Contains(err.Error(), tt.msg) {
+				t.Errorf("got %v, want %s naming %s", err, tt.code, tt.msg)
+			}
+		})
+	}
+	if d := e.device(seedEID); d.Enabled() != seedICCID {
+		t.Errorf("a refused PUT changed the device: %+v", d)
+	}
+}
+
+func TestResetRestoresFixturesAndDropsPendingSteps(t *testing.T) {
+	e := newEnv(t)
+	e.register(account)
+	if err := e.admin.AssignScenario(e.ctx, seedEID, "warning-then-success"); err != nil {
+		t.Fatal(err)
+	}
+	e.delete(seedEID, seedICCID)
+	if err := e.admin.Reset(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	e.advance(time.Hour)
+	d := e.device(seedEID)
+	if d.Pending != nil || d.Enabled() != seedICCID || d.Scenario != "" {
+		t.Errorf("after reset: %+v", d)
+	}
+	if cbs, _ := e.admin.Callbacks(e.ctx, client.CallbackQuery{}); len(cbs) != 0 {
+		t.Errorf("callbacks after reset: %+v", cbs)
+	}
+	if now, _ := e.admin.Now(e.ctx); !now.Equal(simulator.ManualEpoch.Add(time.Hour)) {
+		t.Errorf("clock %v", now)
+	}
+	if ls, err := e.api.Callbacks(e.ctx, account); err == nil {
+		t.Errorf("session survived the reset, listeners %+v", ls)
+	}
+}
+
+func TestScenariosAreListedWithTheirSteps(t *testing.T) {
+	e := newEnv(t)
+	scs, err := e.admin.Scenarios(e.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := map[string]int{}
+	for _, s := range scs {
+		names[s.Name] = len(s.Steps)
+	}
+	for name, steps := range map[string]int{"immediate-success": 1, "warning-then-success": 2, "unreachable-then-failure": 2, "failure": 1} {
+		if names[name] != steps {
+			t.Errorf("%s: %d steps, want %d (all: %v)", name, names[name], steps, names)
+		}
+	}
+}
+
+func TestAdvanceNeedsTheManualClock(t *testing.T) {
+	e := newEnv(t, func(o *simulator.Options) { o.Clock = "real" })
+	_, err := e.admin.Advance(e.ctx, time.Minute)
+	if st, c := code(t, err); st != 409 || c != simulator.CodeSimNotManualClock {
+		t.Errorf("got %d %s", st, c)
+	}
+}
+
+func TestAdminToken(t *testing.T) {
+	e := newEnv(t, func(o *simulator.Options) { o.AdminToken = "s3cret" })
+	if _, err := e.admin.Devices(e.ctx); err != nil {
+		t.Errorf("with the token: %v", err)
+	}
+	anon := client.NewAdmin(e.url, nil, "")
+	if err := anon.Health(e.ctx); err != nil {
+		t.Errorf("health needs no token: %v", err)
+	}
+	_, err := anon.Devices(e.ctx)
+	if st, _ := code(t, err); st != 401 {
+		t.Errorf("without the token: %v", err)
+	}
+}
+
+func TestCallbackWaitTimesOutWithWhatThereIs(t *testing.T) {
+	e := newEnv(t)
+	start := time.Now()
+	cbs, err := e.admin.Callbacks(e.ctx, client.CallbackQuery{Wait: 50 * time.Millisecond, Min: 1})
+	if err != nil || len(cbs) != 0 {
+		t.Fatalf("%v %+v", err, cbs)
+	}
+	if time.Since(start) < 50*time.Millisecond {
+		t.Error("answered before the wait ended")
+	}
+}
