@@ -1,0 +1,133 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// syncBuffer is a bytes.Buffer safe for the server's log writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestServeHealthcheckAndStop(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan string, 1)
+	var logs syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"--addr", "127.0.0.1:0", "--log-format", "json"}, env(map[string]string{"TSSIM_CLOCK": "manual"}), &logs, &logs, ready)
+	}()
+	addr := <-ready
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), []string{"healthcheck", "--addr", addr}, env(nil), &out, &errb, nil); code != 0 {
+		t.Fatalf("healthcheck: %d %s", code, errb.String())
+	}
+	if !strings.Contains(out.String(), `"status":"ok"`) {
+		t.Errorf("healthcheck printed %q", out.String())
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Errorf("exit %d; logs:\n%s", code, logs.String())
+	}
+	for _, want := range []string{`"msg":"tssim listening"`, `"addr":"` + addr + `"`, `"clock":"manual"`, `"path":"/_sim/health"`} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("logs lack %s:\n%s", want, logs.String())
+		}
+	}
+}
+
+func TestHealthcheckFailsWithoutServer(t *testing.T) {
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), []string{"healthcheck", "--addr", "127.0.0.1:1"}, env(nil), &out, &errb, nil); code != 1 {
+		t.Errorf("exit %d", code)
+	}
+}
+
+func TestStartErrors(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.json")
+	if err := os.WriteFile(bad, []byte(`{"clients":[],"users":[],"accounts":[],"devices":[{"eid":"1","account":"a","state":"Active","profiles":[]}]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		args []string
+		env  map[string]string
+		code int
+		want string
+	}{
+		{"bad fixture", []string{"--fixtures", bad}, nil, 1, bad + ": /devices/0"},
+		{"missing fixture", []string{"--fixtures", filepath.Join(dir, "none.json")}, nil, 1, "none.json"},
+		{"bad clock", []string{"--clock", "sundial"}, nil, 1, `clock "sundial"`},
+		{"bad auth from env", nil, map[string]string{"TSSIM_AUTH": "lax"}, 1, `auth "lax"`},
+		{"bad time scale", []string{"--time-scale", "-1"}, nil, 2, "time-scale"},
+		{"unknown default scenario", []string{"--default-scenario", "nope"}, nil, 1, `default scenario "nope"`},
+		{"missing scenarios folder", []string{"--scenarios", filepath.Join(dir, "none")}, nil, 1, "scenarios"},
+		{"stray argument", []string{"serve"}, nil, 2, `unexpected argument "serve"`},
+		{"bad log format", []string{"--log-format", "xml"}, nil, 2, "--log-format"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out, errb bytes.Buffer
+			code := run(context.Background(), append(tt.args, "--addr", "127.0.0.1:0"), env(tt.env), &out, &errb, nil)
+			if code != tt.code || !strings.Contains(errb.String(), tt.want) {
+				t.Errorf("exit %d, stderr %q; want %d with %q", code, errb.String(), tt.code, tt.want)
+			}
+		})
+	}
+}
+
+func TestBadScenarioFileStopsTheStart(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "slow.json"), []byte(`{"name":"slow","description":"x","steps":[{"after":"soon","result":"success"}]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	code := run(context.Background(), []string{"--scenarios", dir, "--addr", "127.0.0.1:0"}, env(nil), &out, &errb, nil)
+	if code != 1 || !strings.Contains(errb.String(), "slow.json: /steps/0/after") {
+		t.Errorf("exit %d, stderr %q", code, errb.String())
+	}
+}
+
+func TestFixturesCommandPrintsALoadableFile(t *testing.T) {
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), []string{"fixtures"}, env(nil), &out, &errb, nil); code != 0 {
+		t.Fatal(errb.String())
+	}
+	f := filepath.Join(t.TempDir(), "f.json")
+	if err := os.WriteFile(f, out.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan string, 1)
+	done := make(chan int, 1)
+	go func() { done <- run(ctx, []string{"--fixtures", f, "--addr", "127.0.0.1:0"}, env(nil), &out, &errb, ready) }()
+	select {
+	case <-ready:
+	case code := <-done:
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	cancel()
+	<-done
+}
