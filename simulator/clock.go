@@ -90,8 +90,15 @@ func (c *ManualClock) AfterFunc(d time.Duration, f func()) Timer {
 
 // Advance moves the clock forward by d and runs, in order of their due time,
 // every call that falls due, one after the other; Advance returns once all of
-// them have run, so the caller sees their effects.
-func (c *ManualClock) Advance(d time.Duration) time.Time {
+// them have run, so the caller sees their effects. When settle is not nil it
+// is called before the clock moves and after each call, to wait for the work
+// a call started elsewhere (such as a callback delivery) to finish: what that
+// work schedules then lands at the right time.
+func (c *ManualClock) Advance(d time.Duration, settle func()) time.Time {
+	if settle == nil {
+		settle = func() {}
+	}
+	settle()
 	c.mu.Lock()
 	target := c.now.Add(d)
 	for len(c.timers) > 0 && !c.timers[0].at.After(target) {
@@ -99,6 +106,7 @@ func (c *ManualClock) Advance(d time.Duration) time.Time {
 		c.now = t.at
 		c.mu.Unlock()
 		t.f()
+		settle()
 		c.mu.Lock()
 	}
 	c.now = target

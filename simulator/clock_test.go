@@ -21,17 +21,17 @@ func TestManualClockRunsDueCallsInOrder(t *testing.T) {
 	if !stopped.Stop() || stopped.Stop() {
 		t.Fatal("Stop should report true once")
 	}
-	c.Advance(59 * time.Second)
+	c.Advance(59*time.Second, nil)
 	if len(got) != 0 {
 		t.Fatalf("ran early: %v", got)
 	}
-	c.Advance(time.Second)
+	c.Advance(time.Second, nil)
 	if want := []string{"1m", "1m-second"}; !slices.Equal(got, want) {
 		t.Fatalf("got %v, want %v", got, want)
 	}
 	// A call scheduled by a call runs in the same Advance when due.
 	c.AfterFunc(time.Minute, func() { c.AfterFunc(time.Minute, record("chained")) })
-	c.Advance(time.Hour)
+	c.Advance(time.Hour, nil)
 	if want := []string{"1m", "1m-second", "chained", "10m"}; !slices.Equal(got, want) {
 		t.Fatalf("got %v, want %v", got, want)
 	}
@@ -45,7 +45,7 @@ func TestManualClockSetDropsTimers(t *testing.T) {
 	ran := false
 	c.AfterFunc(time.Minute, func() { ran = true })
 	c.Set(ManualEpoch)
-	c.Advance(time.Hour)
+	c.Advance(time.Hour, nil)
 	if ran {
 		t.Error("a dropped timer ran")
 	}

@@ -139,6 +139,15 @@ func (s *Server) advanceClock(c *call) (any, error) {
 	if err := c.bind(&in); err != nil {
 		return nil, err
 	}
-	s.manual.Advance(time.Duration(in.By))
+	s.manual.Advance(time.Duration(in.By), s.settle)
 	return s.clockView(), nil
+}
+
+// settle waits for the callback attempts under way, so that the retries
+// they schedule fall at the right time on the manual clock. A listener that
+// hangs holds it for one attempt's timeout at most.
+func (s *Server) settle() {
+	ctx, cancel := context.WithTimeout(context.Background(), s.opts.CallbackTimeout+time.Second)
+	defer cancel()
+	_ = s.dispatcher.Idle(ctx)
 }

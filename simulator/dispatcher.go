@@ -46,6 +46,10 @@ type Dispatcher struct {
 	done  chan struct{}
 	wg    sync.WaitGroup
 	once  sync.Once
+
+	mu       sync.Mutex
+	inflight int
+	idle     chan struct{}
 }
 
 type job struct {
@@ -56,7 +60,7 @@ type job struct {
 
 // NewDispatcher starts the workers.
 func NewDispatcher(cfg DispatcherConfig) *Dispatcher {
-	d := &Dispatcher{cfg: cfg, queue: make(chan job, cfg.Queue), done: make(chan struct{})}
+	d := &Dispatcher{cfg: cfg, queue: make(chan job, cfg.Queue), done: make(chan struct{}), idle: make(chan struct{})}
 	d.wg.Add(cfg.Workers)
 	for range cfg.Workers {
 		go d.work()
@@ -82,10 +86,46 @@ func (d *Dispatcher) enqueue(j job) {
 		return
 	default:
 	}
+	d.begin()
 	select {
 	case d.queue <- j:
 	default:
+		d.end()
 		d.settle(j, Attempt{CallbackCount: j.count, Time: d.cfg.Clock.Now(), Error: "callback queue full"})
+	}
+}
+
+// begin counts a queued attempt; end counts it done.
+func (d *Dispatcher) begin() {
+	d.mu.Lock()
+	d.inflight++
+	d.mu.Unlock()
+}
+
+func (d *Dispatcher) end() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.inflight--
+	if d.inflight == 0 {
+		close(d.idle)
+		d.idle = make(chan struct{})
+	}
+}
+
+// Idle waits until no attempt is queued or under way, or ctx ends.
+func (d *Dispatcher) Idle(ctx context.Context) error {
+	for {
+		d.mu.Lock()
+		n, idle := d.inflight, d.idle
+		d.mu.Unlock()
+		if n == 0 {
+			return nil
+		}
+		select {
+		case <-idle:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
 }
 
@@ -111,6 +151,7 @@ func (d *Dispatcher) work() {
 			return
 		case j := <-d.queue:
 			d.attempt(j)
+			d.end()
 		}
 	}
 }

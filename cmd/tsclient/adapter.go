@@ -1,0 +1,192 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/tssim/tssim/client"
+)
+
+// The adapter protocol lets the contract suite drive a client written in any
+// language: one JSON object a line on stdin, one answer a line on stdout.
+// features/ADAPTER.md describes it.
+
+type adapterRequest struct {
+	Op        string `json:"op"`
+	BaseURL   string `json:"baseUrl"`
+	AppKey    string `json:"appKey"`
+	AppSecret string `json:"appSecret"`
+	Username  string `json:"username"`
+	Password  string `json:"password"`
+	Listen    string `json:"listen"`
+	PublicURL string `json:"publicUrl"`
+	Account   string `json:"account"`
+	URL       string `json:"url"`
+	SMSROID   string `json:"smsrOid"`
+	Devices   []struct {
+		EID   string `json:"eid"`
+		ICCID string `json:"iccid"`
+	} `json:"devices"`
+	RequestID string `json:"requestId"`
+	WaitMS    int    `json:"waitMs"`
+}
+
+type adapterError struct {
+	Status  int    `json:"status"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+type adapterResult struct {
+	EID           string `json:"eid"`
+	Status        string `json:"status"`
+	EUICCStatus   string `json:"euiccStatus"`
+	Code          string `json:"code"`
+	CallbackCount int    `json:"callbackCount"`
+	Final         bool   `json:"final"`
+	Succeeded     bool   `json:"succeeded"`
+}
+
+type adapterAnswer struct {
+	OK          bool            `json:"ok"`
+	Error       *adapterError   `json:"error,omitempty"`
+	Name        string          `json:"name,omitempty"`
+	ListenerURL string          `json:"listenerUrl,omitempty"`
+	RequestID   string          `json:"requestId,omitempty"`
+	Complete    *bool           `json:"complete,omitempty"`
+	Final       []adapterResult `json:"final,omitempty"`
+	Received    []adapterResult `json:"received,omitempty"`
+}
+
+func adapterCmd(*flag.FlagSet) func(context.Context, *app) int {
+	return func(ctx context.Context, a *app) int {
+		ad := &adapter{listener: client.NewListener()}
+		defer ad.close()
+		in := bufio.NewScanner(a.stdin)
+		in.Buffer(make([]byte, 1<<20), 16<<20)
+		enc := json.NewEncoder(a.stdout)
+		for in.Scan() {
+			var req adapterRequest
+			var ans adapterAnswer
+			if err := json.Unmarshal(in.Bytes(), &req); err != nil {
+				ans = failure(fmt.Errorf("not a JSON request: %w", err))
+			} else if req.Op == "bye" {
+				_ = enc.Encode(adapterAnswer{OK: true})
+				return exitOK
+			} else {
+				ans = ad.handle(ctx, req)
+			}
+			if err := enc.Encode(ans); err != nil {
+				return a.fail(exitTrouble, "adapter: %v", err)
+			}
+		}
+		return exitOK
+	}
+}
+
+type adapter struct {
+	c        *client.Client
+	listener *client.Listener
+	url      string
+	stop     func()
+}
+
+func (ad *adapter) close() {
+	if ad.stop != nil {
+		ad.stop()
+	}
+}
+
+func failure(err error) adapterAnswer {
+	e := &adapterError{Message: err.Error()}
+	var ce *client.Error
+	if errors.As(err, &ce) {
+		e = &adapterError{Status: ce.StatusCode, Code: ce.Code, Message: ce.Message}
+	}
+	return adapterAnswer{Error: e}
+}
+
+func (ad *adapter) handle(ctx context.Context, req adapterRequest) adapterAnswer {
+	if req.Op != "hello" && ad.c == nil {
+		return failure(errors.New(`the first request must be {"op":"hello",...}`))
+	}
+	switch req.Op {
+	case "hello":
+		return ad.hello(req)
+	case "register":
+		url := req.URL
+		if url == "" {
+			url = ad.url
+		}
+		err := ad.c.RegisterCallback(ctx, req.Account, client.CallbackRegistration{Name: client.ServiceDeviceProfile, URL: url})
+		if err != nil {
+			return failure(err)
+		}
+		return adapterAnswer{OK: true}
+	case "delete":
+		r := client.ProfileRequest{AccountName: req.Account, SMSROID: req.SMSROID}
+		for _, d := range req.Devices {
+			r.Devices = append(r.Devices, client.DeviceRef{EID: d.EID, ICCID: d.ICCID})
+		}
+		id, err := ad.c.DeleteProfile(ctx, r)
+		if err != nil {
+			return failure(err)
+		}
+		return adapterAnswer{OK: true, RequestID: id}
+	case "results":
+		return ad.results(ctx, req)
+	}
+	return failure(fmt.Errorf("unknown op %q", req.Op))
+}
+
+func (ad *adapter) hello(req adapterRequest) adapterAnswer {
+	if ad.stop != nil {
+		ad.stop()
+	}
+	listen := req.Listen
+	if listen == "" {
+		listen = "127.0.0.1:0"
+	}
+	stop, url, err := serveListener(ad.listener, listen)
+	if err != nil {
+		return failure(err)
+	}
+	ad.stop, ad.url = stop, url
+	if req.PublicURL != "" {
+		ad.url = req.PublicURL
+	}
+	ad.c, err = client.New(req.BaseURL, client.WithCredentials(req.AppKey, req.AppSecret), client.WithUser(req.Username, req.Password), client.WithListener(ad.listener))
+	if err != nil {
+		return failure(err)
+	}
+	return adapterAnswer{OK: true, Name: "tsclient (Go reference client)", ListenerURL: ad.url}
+}
+
+func (ad *adapter) results(ctx context.Context, req adapterRequest) adapterAnswer {
+	ctx, cancel := context.WithTimeout(ctx, time.Duration(req.WaitMS)*time.Millisecond)
+	defer cancel()
+	final, err := ad.listener.Await(ctx, req.RequestID)
+	complete := err == nil
+	ans := adapterAnswer{OK: true, Complete: &complete, Final: []adapterResult{}, Received: []adapterResult{}}
+	for _, r := range final {
+		ans.Final = append(ans.Final, toAdapter(r))
+	}
+	sort.Slice(ans.Final, func(i, j int) bool { return ans.Final[i].EID < ans.Final[j].EID })
+	for _, r := range ad.listener.Results() {
+		if r.RequestID == req.RequestID {
+			ans.Received = append(ans.Received, toAdapter(r))
+		}
+	}
+	return ans
+}
+
+func toAdapter(r client.Result) adapterResult {
+	return adapterResult{EID: r.EID, Status: r.Status, EUICCStatus: r.EUICCStatus, Code: r.Code,
+		CallbackCount: r.CallbackCount, Final: r.Final, Succeeded: r.Succeeded}
+}

@@ -1,0 +1,100 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+
+	"github.com/tssim/tssim/client"
+)
+
+func printJSON(a *app, v any) {
+	b, _ := json.MarshalIndent(v, "", "  ")
+	fmt.Fprintf(a.stdout, "%s\n", b)
+}
+
+func tokenCmd(*flag.FlagSet) func(context.Context, *app) int {
+	return func(ctx context.Context, a *app) int {
+		c, err := a.conn.client()
+		if err != nil {
+			return a.fail(exitUsage, "%v", err)
+		}
+		t, err := c.FetchToken(ctx)
+		if err != nil {
+			return a.trouble("token", err)
+		}
+		printJSON(a, t)
+		return exitOK
+	}
+}
+
+func loginCmd(*flag.FlagSet) func(context.Context, *app) int {
+	return func(ctx context.Context, a *app) int {
+		c, err := a.conn.client()
+		if err != nil {
+			return a.fail(exitUsage, "%v", err)
+		}
+		s, err := c.Login(ctx)
+		if err != nil {
+			return a.trouble("login", err)
+		}
+		fmt.Fprintln(a.stdout, s)
+		return exitOK
+	}
+}
+
+func registerCmd(fs *flag.FlagSet) func(context.Context, *app) int {
+	url := fs.String("listener", "", "the listener's URL (also accepted as the only argument)")
+	name := fs.String("name", client.ServiceDeviceProfile, "service name")
+	user := fs.String("cb-username", "", "username echoed in every callback")
+	pass := fs.String("cb-password", "", "password echoed in every callback")
+	return func(ctx context.Context, a *app) int {
+		if *url == "" && len(a.args) == 1 {
+			*url = a.args[0]
+		}
+		if *url == "" {
+			return a.fail(exitUsage, "callbacks register needs the listener's URL: tsclient callbacks register http://host:port/callbacks")
+		}
+		c, err := a.conn.client()
+		if err != nil {
+			return a.fail(exitUsage, "%v", err)
+		}
+		reg := client.CallbackRegistration{Name: *name, URL: *url, Username: *user, Password: *pass}
+		if err := c.RegisterCallback(ctx, a.conn.account, reg); err != nil {
+			return a.trouble("callbacks register", err)
+		}
+		fmt.Fprintf(a.stdout, "registered %s of account %s: %s\n", *name, a.conn.account, *url)
+		return exitOK
+	}
+}
+
+func listCmd(*flag.FlagSet) func(context.Context, *app) int {
+	return func(ctx context.Context, a *app) int {
+		c, err := a.conn.client()
+		if err != nil {
+			return a.fail(exitUsage, "%v", err)
+		}
+		ls, err := c.Callbacks(ctx, a.conn.account)
+		if err != nil {
+			return a.trouble("callbacks list", err)
+		}
+		printJSON(a, ls)
+		return exitOK
+	}
+}
+
+func deregisterCmd(fs *flag.FlagSet) func(context.Context, *app) int {
+	name := fs.String("name", client.ServiceDeviceProfile, "service name")
+	return func(ctx context.Context, a *app) int {
+		c, err := a.conn.client()
+		if err != nil {
+			return a.fail(exitUsage, "%v", err)
+		}
+		if err := c.DeregisterCallback(ctx, a.conn.account, *name); err != nil {
+			return a.trouble("callbacks deregister", err)
+		}
+		fmt.Fprintf(a.stdout, "deregistered %s of account %s\n", *name, a.conn.account)
+		return exitOK
+	}
+}

@@ -1,0 +1,168 @@
+// Command tsclient is the reference ThingSpace client on the command line:
+// OAuth token, session, callback registration, profile delete (waiting for
+// its callbacks), a callback listener, and the adapter that lets the
+// contract suite in features/ drive it.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/tssim/tssim/client"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr))
+}
+
+// Exit codes.
+const (
+	exitOK      = 0
+	exitFailed  = 1 // a device's action ended in failure
+	exitUsage   = 2
+	exitTrouble = 3 // credentials, network, timeout: no answer to report
+)
+
+const usage = `tsclient: a ThingSpace eUICC profile API client (the reference client of tssim).
+
+Usage:
+  tsclient token                                   fetch an OAuth access token
+  tsclient login                                   open a session, print its token
+  tsclient callbacks register --url URL            register the DeviceProfileService listener
+  tsclient callbacks list                          list the account's listeners
+  tsclient callbacks deregister [--name SERVICE]   remove a listener
+  tsclient delete --eid EID --iccid ICCID [--wait] delete a local profile (repeat --eid/--iccid for more devices)
+  tsclient listen [--addr HOST:PORT]               serve a callback listener, print each callback
+  tsclient adapter                                 speak the contract suite's adapter protocol on stdin/stdout
+
+Connection flags, on every command, with their environment variables:
+  --url         THINGSPACE_URL         base URL (default http://127.0.0.1:8080, a local tssim)
+  --app-key     THINGSPACE_APP_KEY     OAuth app key (default demo-key)
+  --app-secret  THINGSPACE_APP_SECRET  OAuth app secret (default demo-secret)
+  --username    THINGSPACE_USERNAME    user (default demo)
+  --password    THINGSPACE_PASSWORD    password (default demo)
+  --account     THINGSPACE_ACCOUNT     account name (default 1223334444-00001)
+  --smsr-oid    THINGSPACE_SMSR_OID    SM-SR object id (default 1.3.6.1.4.1.31746.1.500.200.101.5)
+
+Exit status: 0 done (every device succeeded), 1 a device's action failed,
+2 bad usage, 3 no answer to report (credentials refused, ThingSpace
+unreachable, timeout).
+
+Run 'tsclient COMMAND --help' for a command's own flags.
+`
+
+// conn holds the connection flags shared by every command.
+type conn struct {
+	url, appKey, appSecret, username, password, account, smsrOID string
+}
+
+func (c *conn) flags(fs *flag.FlagSet, getenv func(string) string) {
+	env := func(name, def string) string {
+		if v := getenv(name); v != "" {
+			return v
+		}
+		return def
+	}
+	fs.StringVar(&c.url, "url", env("THINGSPACE_URL", "http://127.0.0.1:8080"), "ThingSpace (or tssim) base URL")
+	fs.StringVar(&c.appKey, "app-key", env("THINGSPACE_APP_KEY", "demo-key"), "OAuth app key")
+	fs.StringVar(&c.appSecret, "app-secret", env("THINGSPACE_APP_SECRET", "demo-secret"), "OAuth app secret")
+	fs.StringVar(&c.username, "username", env("THINGSPACE_USERNAME", "demo"), "ThingSpace user")
+	fs.StringVar(&c.password, "password", env("THINGSPACE_PASSWORD", "demo"), "password")
+	fs.StringVar(&c.account, "account", env("THINGSPACE_ACCOUNT", "1223334444-00001"), "account name")
+	fs.StringVar(&c.smsrOID, "smsr-oid", env("THINGSPACE_SMSR_OID", "1.3.6.1.4.1.31746.1.500.200.101.5"), "SM-SR object id")
+}
+
+func (c *conn) client(opts ...client.Option) (*client.Client, error) {
+	return client.New(c.url, append([]client.Option{client.WithCredentials(c.appKey, c.appSecret), client.WithUser(c.username, c.password)}, opts...)...)
+}
+
+// command is one subcommand: its flags are set up by setup, then it runs.
+type command struct {
+	name  string
+	setup func(fs *flag.FlagSet) func(ctx context.Context, a *app) int
+}
+
+// app is what a running command writes to.
+type app struct {
+	conn   conn
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+	args   []string
+}
+
+func (a *app) fail(code int, format string, args ...any) int {
+	fmt.Fprintf(a.stderr, "tsclient: "+format+"\n", args...)
+	return code
+}
+
+// trouble reports an error of the client, saying what ThingSpace answered
+// when it answered.
+func (a *app) trouble(what string, err error) int {
+	var e *client.Error
+	if errors.As(err, &e) {
+		return a.fail(exitTrouble, "%s: ThingSpace answered %d %s: %s", what, e.StatusCode, e.Code, e.Message)
+	}
+	return a.fail(exitTrouble, "%s: %v", what, err)
+}
+
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprint(stderr, usage)
+		if len(args) == 0 {
+			return exitUsage
+		}
+		return exitOK
+	}
+	name := args[0]
+	rest := args[1:]
+	if name == "callbacks" {
+		if len(rest) == 0 {
+			fmt.Fprintln(stderr, "tsclient: callbacks needs register, list or deregister")
+			return exitUsage
+		}
+		name, rest = "callbacks "+rest[0], rest[1:]
+	}
+	for _, cmd := range commands() {
+		if cmd.name != name {
+			continue
+		}
+		fs := flag.NewFlagSet("tsclient "+name, flag.ContinueOnError)
+		fs.SetOutput(stderr)
+		a := &app{stdin: stdin, stdout: stdout, stderr: stderr}
+		a.conn.flags(fs, getenv)
+		do := cmd.setup(fs)
+		if err := fs.Parse(rest); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return exitOK
+			}
+			return exitUsage
+		}
+		a.args = fs.Args()
+		return do(ctx, a)
+	}
+	fmt.Fprintf(stderr, "tsclient: unknown command %q (see tsclient --help)\n", strings.Join(args[:1], " "))
+	return exitUsage
+}
+
+func commands() []command {
+	return []command{
+		{"token", tokenCmd},
+		{"login", loginCmd},
+		{"callbacks register", registerCmd},
+		{"callbacks list", listCmd},
+		{"callbacks deregister", deregisterCmd},
+		{"delete", deleteCmd},
+		{"listen", listenCmd},
+		{"adapter", adapterCmd},
+	}
+}
