@@ -5,6 +5,8 @@ import (
 	"flag"
 	"net/http/httptest"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -16,8 +18,8 @@ import (
 
 var tags = flag.String("godog.tags", "", "run only the scenarios with these tags (godog syntax, such as @client)")
 
-// TestFeatures runs the feature files with godog, strict and in random
-// order. The environment chooses what is tested:
+// TestFeatures runs the contract against the Go client in process. The
+// environment chooses what is tested:
 //
 //	TSSIM_URL            a running tssim (started with --clock manual) instead of one in process
 //	TSSIM_ADMIN_TOKEN    its --admin-token, if any
@@ -26,10 +28,41 @@ var tags = flag.String("godog.tags", "", "run only the scenarios with these tags
 //	TSSIM_CALLBACK_LISTEN where the suite's callback proxy listens (default 127.0.0.1:0)
 //	TSSIM_CALLBACK_HOST  the host name the simulator reaches that proxy at
 func TestFeatures(t *testing.T) {
+	runSuite(t, os.Getenv("TSSIM_ADAPTER"))
+}
+
+// TestAdapters runs the @client scenarios through the adapter protocol,
+// against the reference client's command (tsclient adapter) and against the
+// Python standard-library client in adapters/python: the protocol is proven
+// with a client in another language.
+func TestAdapters(t *testing.T) {
+	if os.Getenv("TSSIM_ADAPTER") != "" {
+		t.Skip("TSSIM_ADAPTER is set: TestFeatures runs that adapter")
+	}
+	bin := filepath.Join(t.TempDir(), "tsclient")
+	build := exec.Command("go", "build", "-o", bin, "../cmd/tsclient")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building tsclient: %v\n%s", err, out)
+	}
+	python, err := exec.LookPath("python3")
+	if err != nil {
+		t.Fatal("python3 is needed for the Python adapter: ", err)
+	}
+	for name, cmd := range map[string]string{
+		"tsclient": bin + " adapter",
+		"python":   python + " adapters/python/tsclient_adapter.py",
+	} {
+		t.Run(name, func(t *testing.T) { runSuite(t, cmd) })
+	}
+}
+
+// runSuite runs the feature files with godog, strict and in random order,
+// through adapter (or the Go client in process when "").
+func runSuite(t *testing.T, adapter string) {
 	cfg := &suiteConfig{
 		baseURL:        os.Getenv("TSSIM_URL"),
 		adminToken:     os.Getenv("TSSIM_ADMIN_TOKEN"),
-		adapter:        os.Getenv("TSSIM_ADAPTER"),
+		adapter:        adapter,
 		callbackListen: os.Getenv("TSSIM_CALLBACK_LISTEN"),
 		callbackHost:   os.Getenv("TSSIM_CALLBACK_HOST"),
 	}
@@ -77,6 +110,7 @@ func TestFeatures(t *testing.T) {
 			Format:    "progress",
 			Paths:     []string{"."},
 			Strict:    true,
+			NoColors:  true,
 			Randomize: -1,
 			Tags:      tagExpr,
 			TestingT:  t,
