@@ -128,9 +128,6 @@ type requestIDResponse struct {
 	RequestID string `json:"requestId"`
 }
 
-// ScenarioHeader picks the scenario of every device of one request.
-const ScenarioHeader = "X-Tssim-Scenario"
-
 func (s *Server) profileAction(c *call) (any, error) {
 	var req ActionRequest
 	if err := c.bind(&req); err != nil {

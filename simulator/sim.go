@@ -9,6 +9,9 @@ import (
 	"time"
 )
 
+// ScenarioHeader names the scenario of every device of one request.
+const ScenarioHeader = "X-Tssim-Scenario"
+
 // ServiceDeviceProfile is the callback service name profile results go to.
 const ServiceDeviceProfile = "DeviceProfileService"
 
@@ -393,9 +396,8 @@ func (s *Sim) StartAction(p *Principal, action string, req *ActionRequest, scena
 	if len(req.Devices) > MaxDevices {
 		return "", badRequest(CodeMaxRequests, "/devices: %d devices exceed the limit of %d per request", len(req.Devices), MaxDevices)
 	}
-	if _, ok := s.scenarios[scenario]; scenario != "" && !ok {
-		return "", &Error{Status: 400, Kind: KindAPI, Code: CodeSimUnknownScenario,
-			Message: fmt.Sprintf("X-Tssim-Scenario: unknown scenario %q (known: %v)", scenario, s.ScenarioNames())}
+	if err := s.knownScenario(ScenarioHeader, scenario); err != nil {
+		return "", err
 	}
 	s.mu.Lock()
 	if err := s.accountFor(p, req.AccountName); err != nil {
@@ -536,13 +538,13 @@ func (s *Sim) PutDevice(d *Device) error {
 	if err := checkDevice(d); err != nil {
 		return badRequest(CodeUnexpected, "%s", err)
 	}
+	if err := s.knownScenario("/scenario", d.Scenario); err != nil {
+		return err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.accounts[d.Account]; !ok {
 		return badRequest(CodeAccountNotFound, "/account: account %s was not found", d.Account)
-	}
-	if _, ok := s.scenarios[d.Scenario]; d.Scenario != "" && !ok {
-		return badRequest(CodeSimUnknownScenario, "/scenario: unknown scenario %q (known: %v)", d.Scenario, slices.Sorted(maps.Keys(s.scenarios)))
 	}
 	d = d.clone()
 	d.Pending = nil
@@ -550,10 +552,19 @@ func (s *Sim) PutDevice(d *Device) error {
 	return nil
 }
 
+// knownScenario refuses a scenario name, given in field, that is neither ""
+// nor known.
+func (s *Sim) knownScenario(field, name string) error {
+	if _, ok := s.scenarios[name]; name != "" && !ok {
+		return badRequest(CodeSimUnknownScenario, "%s: unknown scenario %q (known: %v)", field, name, s.ScenarioNames())
+	}
+	return nil
+}
+
 // AssignScenario sets (or, with "", clears) the scenario of a device.
 func (s *Sim) AssignScenario(eid, scenario string) error {
-	if _, ok := s.scenarios[scenario]; scenario != "" && !ok {
-		return badRequest(CodeSimUnknownScenario, "/scenario: unknown scenario %q (known: %v)", scenario, s.ScenarioNames())
+	if err := s.knownScenario("/scenario", scenario); err != nil {
+		return err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -567,8 +578,8 @@ func (s *Sim) AssignScenario(eid, scenario string) error {
 
 // AssignAccountScenario sets (or clears) the scenario of an account.
 func (s *Sim) AssignAccountScenario(account, scenario string) error {
-	if _, ok := s.scenarios[scenario]; scenario != "" && !ok {
-		return badRequest(CodeSimUnknownScenario, "/scenario: unknown scenario %q (known: %v)", scenario, s.ScenarioNames())
+	if err := s.knownScenario("/scenario", scenario); err != nil {
+		return err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

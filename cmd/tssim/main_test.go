@@ -122,7 +122,9 @@ func TestFixturesCommandPrintsALoadableFile(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
 	done := make(chan int, 1)
-	go func() { done <- run(ctx, []string{"--fixtures", f, "--addr", "127.0.0.1:0"}, env(nil), &out, &errb, ready) }()
+	go func() {
+		done <- run(ctx, []string{"--fixtures", f, "--addr", "127.0.0.1:0"}, env(nil), &out, &errb, ready)
+	}()
 	select {
 	case <-ready:
 	case code := <-done:
