@@ -5,7 +5,7 @@ GO      ?= go
 BIN     ?= bin
 ARGS    ?=
 
-.PHONY: help build run test lint
+.PHONY: help build run test lint docker docker-bin compose-test
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  %-14s %s\n", $$1, $$2}'
 
@@ -21,3 +21,15 @@ test: ## run every test, with the race detector
 lint: ## gofmt and go vet
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change: $$out"; exit 1; fi
 	$(GO) vet ./...
+
+docker: ## build the image tssim:local with the normal multi-stage build
+	docker build -t tssim:local .
+
+docker-bin: ## build tssim:local and tssim-suite:local from binaries built on this host
+	CGO_ENABLED=0 GOOS=linux $(GO) build -trimpath -ldflags="-s -w" -o dist/bin/ ./cmd/tssim ./cmd/tsclient
+	CGO_ENABLED=0 GOOS=linux $(GO) test -c -o dist/suite/features.test ./features
+	DOCKER_BUILDKIT=0 docker build -q --target host -t tssim:local .
+	DOCKER_BUILDKIT=0 docker build -q --target suite -t tssim-suite:local .
+
+compose-test: ## run the contract suite against docker compose (installs and starts docker if needed)
+	scripts/compose-test.sh

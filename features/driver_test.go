@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -187,7 +188,13 @@ func (d *adapterDriver) call(req map[string]any) (adapterAnswer, error) {
 }
 
 func (d *adapterDriver) hello(c creds) (string, error) {
-	d.cmd = exec.Command("sh", "-c", d.command)
+	if _, err := exec.LookPath("sh"); err == nil {
+		d.cmd = exec.Command("sh", "-c", d.command)
+	} else {
+		// No shell (a scratch image): the command is words apart.
+		words := strings.Fields(d.command)
+		d.cmd = exec.Command(words[0], words[1:]...)
+	}
 	d.cmd.Stderr = os.Stderr
 	var err error
 	if d.in, err = d.cmd.StdinPipe(); err != nil {

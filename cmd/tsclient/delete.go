@@ -132,11 +132,7 @@ func serveListener(l http.Handler, addr string) (stop func(), url string, err er
 	}
 	srv := &http.Server{Handler: l, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
-	return func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(ctx)
-	}, "http://" + ln.Addr().String() + "/callbacks", nil
+	return func() { _ = srv.Close() }, "http://" + ln.Addr().String() + "/callbacks", nil
 }
 
 func listenCmd(fs *flag.FlagSet) func(context.Context, *app) int {
@@ -144,7 +140,13 @@ func listenCmd(fs *flag.FlagSet) func(context.Context, *app) int {
 	register := fs.String("register", "", "register this URL of the listener for --account first (for example http://listener:9090/callbacks)")
 	return func(ctx context.Context, a *app) int {
 		l := client.NewListener()
-		stop, url, err := serveListener(l, *addr)
+		mux := http.NewServeMux()
+		mux.Handle("/", l)
+		mux.HandleFunc("GET /health", func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write([]byte(`{"status":"ok"}` + "\n"))
+		})
+		stop, url, err := serveListener(mux, *addr)
 		if err != nil {
 			return a.fail(exitTrouble, "listener: %v", err)
 		}

@@ -3,7 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -151,5 +153,41 @@ func TestEnvironmentFallbacks(t *testing.T) {
 	code := run(context.Background(), []string{"token"}, func(k string) string { return env[k] }, strings.NewReader(""), &out, &errb)
 	if code != exitTrouble || !strings.Contains(errb.String(), "invalid_client") {
 		t.Errorf("exit %d %s", code, errb.String())
+	}
+}
+
+func TestListenServesCallbacksAndHealth(t *testing.T) {
+	url, admin := startSim(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	var out, errb lockedBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"listen", "--url", url, "--addr", "127.0.0.1:0"}, func(string) string { return "" }, strings.NewReader(""), &out, &errb)
+	}()
+	var listenURL string
+	for listenURL == "" {
+		if s := out.String(); strings.HasPrefix(s, "listening at ") {
+			listenURL = strings.TrimSpace(strings.TrimPrefix(s, "listening at "))
+		}
+		runtime.Gosched()
+	}
+	resp, err := http.Get(strings.TrimSuffix(listenURL, "/callbacks") + "/health")
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("health: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	if code, _, errs := runCmd(ctx, "callbacks", "register", "--url", url, listenURL); code != 0 {
+		t.Fatal(errs)
+	}
+	if code, _, errs := runCmd(ctx, "delete", "--url", url, "--eid", seedEID, "--iccid", seedICCID); code != 0 {
+		t.Fatal(errs)
+	}
+	if _, err := admin.Callbacks(ctx, client.CallbackQuery{Wait: 10 * time.Second, Min: 1}); err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	<-done
+	if !strings.Contains(out.String(), "callback eid="+seedEID+" status=Success") {
+		t.Errorf("output:\n%s", out.String())
 	}
 }

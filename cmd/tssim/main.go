@@ -203,6 +203,7 @@ func healthcheck(ctx context.Context, args []string, getenv func(string) string,
 	}
 	fs.StringVar(&addr, "addr", addr, "address of the running tssim")
 	timeout := fs.Duration("timeout", 3*time.Second, "how long to wait for the answer")
+	path := fs.String("path", "/_sim/health", "the path to ask (tsclient listen answers /health)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -219,7 +220,7 @@ func healthcheck(ctx context.Context, args []string, getenv func(string) string,
 	}
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
-	url := "http://" + net.JoinHostPort(host, port) + "/_sim/health"
+	url := "http://" + net.JoinHostPort(host, port) + *path
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

@@ -46,6 +46,9 @@ func TestServeHealthcheckAndStop(t *testing.T) {
 	if !strings.Contains(out.String(), `"status":"ok"`) {
 		t.Errorf("healthcheck printed %q", out.String())
 	}
+	if code := run(context.Background(), []string{"healthcheck", "--addr", addr, "--path", "/nope"}, env(nil), &out, &errb, nil); code != 1 || !strings.Contains(errb.String(), "answered 404") {
+		t.Errorf("healthcheck of a missing path: %d %s", code, errb.String())
+	}
 	cancel()
 	if code := <-done; code != 0 {
 		t.Errorf("exit %d; logs:\n%s", code, logs.String())
