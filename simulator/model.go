@@ -160,3 +160,29 @@ func checkDevice(d *Device) error {
 	}
 	return nil
 }
+
+// WithGeneratedDevices returns a copy of f with n more Active devices on
+// account, each with a disabled bootstrap profile and an enabled local one:
+// device i has EID GeneratedEID(i) and local profile GeneratedICCID(i).
+func (f *Fixtures) WithGeneratedDevices(account string, n int) *Fixtures {
+	g := *f
+	g.Devices = append(make([]*Device, 0, len(f.Devices)+n), f.Devices...)
+	for i := range n {
+		g.Devices = append(g.Devices, &Device{
+			EID: GeneratedEID(i), Account: account, State: StateActive,
+			IMEI: fmt.Sprintf("35%013d", i), MDN: fmt.Sprintf("5%09d", i),
+			IPAddress: fmt.Sprintf("10.%d.%d.%d", i>>16&255, i>>8&255, i&255), ServicePlan: "RP4235311",
+			Profiles: []Profile{
+				{ICCID: fmt.Sprintf("8901%016d", i), Type: ProfileBootstrap, Status: StatusDisabled},
+				{ICCID: GeneratedICCID(i), Type: ProfileLocal, Status: StatusEnabled},
+			},
+		})
+	}
+	return &g
+}
+
+// GeneratedEID is the EID of the i-th generated device.
+func GeneratedEID(i int) string { return fmt.Sprintf("89049032%024d", i) }
+
+// GeneratedICCID is the enabled local profile of the i-th generated device.
+func GeneratedICCID(i int) string { return fmt.Sprintf("8914%016d", i) }

@@ -9,6 +9,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -37,7 +38,8 @@ const usage = `tssim: a stateful simulator of Verizon ThingSpace's eUICC profile
 Usage:
   tssim [flags]                 serve ThingSpace's paths and the control API /_sim/
   tssim healthcheck [--addr A]  ask a running tssim for /_sim/health; exit 0 if healthy
-  tssim fixtures                print the built-in demo fixtures (a template for --fixtures)
+  tssim fixtures [--devices N]  print the built-in demo fixtures (a template for --fixtures),
+                                with N generated devices added
 
 Every flag can also be set by its environment variable, named after it:
 --time-scale is TSSIM_TIME_SCALE. A flag given on the command line wins.
@@ -107,8 +109,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		case "healthcheck":
 			return healthcheck(ctx, args[1:], getenv, stdout, stderr)
 		case "fixtures":
-			_, _ = stdout.Write(simulator.DemoFixtures)
-			return 0
+			return printFixtures(args[1:], stdout, stderr)
 		}
 	}
 	fs, c := newFlags(stderr, getenv)
@@ -191,6 +192,39 @@ func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 		return slog.New(slog.NewJSONHandler(w, o)), nil
 	}
 	return nil, fmt.Errorf("--log-format %q: must be text or json", format)
+}
+
+// printFixtures prints the demo fixtures, with generated devices if asked.
+func printFixtures(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("tssim fixtures", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	n := fs.Int("devices", 0, "add this many generated Active devices (EIDs 89049032000…, one enabled local profile each)")
+	account := fs.String("account", "1223334444-00001", "the account of the generated devices")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if *n == 0 {
+		_, _ = stdout.Write(simulator.DemoFixtures)
+		return 0
+	}
+	v, err := simulator.NewValidator()
+	if err != nil {
+		fmt.Fprintf(stderr, "tssim fixtures: %v\n", err)
+		return 1
+	}
+	f, err := v.LoadFixtures("built-in demo fixtures", simulator.DemoFixtures)
+	if err != nil {
+		fmt.Fprintf(stderr, "tssim fixtures: %v\n", err)
+		return 1
+	}
+	if err := json.NewEncoder(stdout).Encode(f.WithGeneratedDevices(*account, *n)); err != nil {
+		fmt.Fprintf(stderr, "tssim fixtures: %v\n", err)
+		return 1
+	}
+	return 0
 }
 
 // healthcheck asks a running tssim whether it is healthy.

@@ -1,0 +1,183 @@
+package simulator_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/tssim/tssim/simulator"
+)
+
+// countingSender acknowledges every callback without a network.
+type countingSender struct{ n atomic.Int64 }
+
+func (c *countingSender) Send(context.Context, simulator.Listener, []byte) (int, error) {
+	c.n.Add(1)
+	return 200, nil
+}
+
+// benchServer runs a simulator with n generated devices, everything on:
+// strict auth, schemas, journals, logs at the default level (to a discarded
+// writer), callbacks delivered by sender.
+func benchServer(b *testing.B, n int, sender simulator.Sender) (*simulator.Server, http.Header) {
+	b.Helper()
+	v, err := simulator.NewValidator()
+	if err != nil {
+		b.Fatal(err)
+	}
+	demo, err := v.LoadFixtures("demo", simulator.DemoFixtures)
+	if err != nil {
+		b.Fatal(err)
+	}
+	data, err := json.Marshal(demo.WithGeneratedDevices(account, n))
+	if err != nil {
+		b.Fatal(err)
+	}
+	path := filepath.Join(b.TempDir(), "fixtures.json")
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		b.Fatal(err)
+	}
+	srv, err := simulator.New(simulator.Options{Fixtures: path, Sender: sender, CallbackURL: "http://listener.invalid/cb",
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = srv.Close(context.Background()) })
+	h := srv.Handler()
+	call := func(method, path, auth, body string, header http.Header) string {
+		r := httptest.NewRequest(method, path, strings.NewReader(body))
+		for k, v := range header {
+			r.Header[k] = v
+		}
+		if auth != "" {
+			r.Header.Set("Authorization", auth)
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code != 200 {
+			b.Fatalf("%s %s: %d %s", method, path, w.Code, w.Body)
+		}
+		return w.Body.String()
+	}
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	_ = json.Unmarshal([]byte(call("POST", "/api/ts/v1/oauth2/token", "Basic ZGVtby1rZXk6ZGVtby1zZWNyZXQ=", "grant_type=client_credentials",
+		http.Header{"Content-Type": {"application/x-www-form-urlencoded"}})), &tok)
+	var sess struct {
+		SessionToken string `json:"sessionToken"`
+	}
+	_ = json.Unmarshal([]byte(call("POST", "/api/m2m/v1/session/login", "Bearer "+tok.AccessToken, `{"username":"demo","password":"demo"}`,
+		http.Header{"Content-Type": {"application/json"}})), &sess)
+	return srv, http.Header{"Authorization": {"Bearer " + tok.AccessToken}, "Vz-M2m-Token": {sess.SessionToken}, "Content-Type": {"application/json"}}
+}
+
+func deleteBody(from, n int) string {
+	var b strings.Builder
+	b.WriteString(`{"devices":[`)
+	for i := from; i < from+n; i++ {
+		if i > from {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `{"deviceIds":[{"kind":"eid","id":%q},{"kind":"iccid","id":%q}]}`, simulator.GeneratedEID(i), simulator.GeneratedICCID(i))
+	}
+	fmt.Fprintf(&b, `],"accountName":%q,"smsrOid":%q}`, account, smsrOID)
+	return b.String()
+}
+
+// BenchmarkDeleteRequest is one delete of one device through the whole HTTP
+// handler: auth, body limits, JSON, schema, SM-SR rules, state, journal,
+// log and the callback handed to the dispatcher.
+func BenchmarkDeleteRequest(b *testing.B) {
+	sender := &countingSender{}
+	srv, header := benchServer(b, b.N, sender)
+	h := srv.Handler()
+	bodies := make([]string, b.N)
+	for i := range bodies {
+		bodies[i] = deleteBody(i, 1)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		r := httptest.NewRequest("POST", "/api/m2m/v1/devices/profile/actions/delete", strings.NewReader(bodies[i]))
+		r.Header = header
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code != 200 {
+			b.Fatalf("%d %s", w.Code, w.Body)
+		}
+	}
+}
+
+// BenchmarkDelete10000Devices is one request for 10,000 devices, to its 200.
+func BenchmarkDelete10000Devices(b *testing.B) {
+	const n = 10000
+	srv, header := benchServer(b, n*b.N, &countingSender{})
+	h := srv.Handler()
+	bodies := make([]string, b.N)
+	for i := range bodies {
+		bodies[i] = deleteBody(i*n, n)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		r := httptest.NewRequest("POST", "/api/m2m/v1/devices/profile/actions/delete", strings.NewReader(bodies[i]))
+		r.Header = header
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code != 200 {
+			b.Fatalf("%d %.300s", w.Code, w.Body)
+		}
+	}
+}
+
+// BenchmarkCallbackDelivery is one callback encoded and POSTed to a local
+// listener over a keep-alive connection, until acknowledged.
+func BenchmarkCallbackDelivery(b *testing.B) {
+	var acked atomic.Int64
+	listener := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		acked.Add(1)
+	}))
+	defer listener.Close()
+	srv, header := benchServer(b, b.N, simulator.NewHTTPSender(64))
+	_ = srv
+	h := srv.Handler()
+	reg := httptest.NewRequest("POST", "/api/m2m/v1/callbacks/"+account, strings.NewReader(`{"name":"DeviceProfileService","url":"`+listener.URL+`"}`))
+	reg.Header = header
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, reg)
+	if w.Code != 200 {
+		b.Fatal(w.Body)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	const batch = 1000
+	for i := 0; i < b.N; i += batch {
+		n := min(batch, b.N-i)
+		r := httptest.NewRequest("POST", "/api/m2m/v1/devices/profile/actions/delete", strings.NewReader(deleteBody(i, n)))
+		r.Header = header
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code != 200 {
+			b.Fatalf("%d %.300s", w.Code, w.Body)
+		}
+	}
+	deadline := time.Now().Add(time.Minute)
+	for acked.Load() < int64(b.N) && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	if acked.Load() < int64(b.N) {
+		b.Fatalf("%d of %d callbacks acknowledged", acked.Load(), b.N)
+	}
+}
