@@ -129,12 +129,15 @@ type requestIDResponse struct {
 }
 
 func (s *Server) profileAction(c *call) (any, error) {
-	var req ActionRequest
-	if err := c.bind(&req); err != nil {
-		return nil, err
+	req, ok := c.decoded.(*ActionRequest)
+	if !ok {
+		req = &ActionRequest{}
+		if err := c.bind(req); err != nil {
+			return nil, err
+		}
 	}
 	c.record.Scenario = c.r.Header.Get(ScenarioHeader)
-	id, err := s.sim.StartAction(c.principal, c.vars["action"], &req, c.record.Scenario)
+	id, err := s.sim.StartAction(c.principal, c.vars["action"], req, c.record.Scenario)
 	if err != nil {
 		return nil, err
 	}

@@ -43,6 +43,8 @@ type call struct {
 	body      []byte
 	principal *Principal
 	record    *RequestRecord
+	// decoded is the body, when the schema's fast path decoded it already.
+	decoded any
 }
 
 // bind decodes the (already validated) body into v.
@@ -140,8 +142,11 @@ func (s *Server) prepare(rt route, c *call, w http.ResponseWriter) error {
 	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
 		return apiError(415, CodeUnsupportedMediaType, "Content-Type must be application/json, not %q", r.Header.Get("Content-Type"))
 	}
-	if fast := fastValid[rt.schema]; fast != nil && fast(body) {
-		return nil
+	if fast := fastValid[rt.schema]; fast != nil {
+		if v, ok := fast(body); ok {
+			c.decoded = v
+			return nil
+		}
 	}
 	doc, err := Decode(body)
 	if err != nil {

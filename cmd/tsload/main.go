@@ -1,0 +1,483 @@
+// Command tsload measures tssim: requests per second and latency of profile
+// deletes side by side with a minimal net/http handler (the ceiling of a Go
+// HTTP server on this machine), start-up time, memory, a 10,000-device
+// request, end-to-end deletes with their callbacks, and a 100,000-device
+// fixture. It starts every server it measures as its own process on
+// 127.0.0.1 and sends traffic nowhere else.
+//
+//	tsload [--tssim bin/tssim] [--duration 5s] [--conns 32]
+//	tsload baseline --addr 127.0.0.1:0     the minimal handler (started by tsload itself)
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/tssim/tssim/simulator"
+)
+
+const (
+	account = "1223334444-00001"
+	smsrOID = "1.3.6.1.4.1.31746.1.500.200.101.5"
+)
+
+func main() {
+	if len(os.Args) > 1 && os.Args[1] == "baseline" {
+		os.Exit(baseline(os.Args[2:]))
+	}
+	fs := flag.NewFlagSet("tsload", flag.ExitOnError)
+	tssim := fs.String("tssim", "bin/tssim", "the tssim binary to measure")
+	duration := fs.Duration("duration", 5*time.Second, "how long each load run lasts")
+	conns := fs.Int("conns", 32, "connections of the concurrent runs")
+	_ = fs.Parse(os.Args[1:])
+	if err := measure(*tssim, *duration, *conns); err != nil {
+		fmt.Fprintln(os.Stderr, "tsload:", err)
+		os.Exit(1)
+	}
+}
+
+// baseline serves the minimal handler: decode the body, answer a UUID.
+func baseline(args []string) int {
+	fs := flag.NewFlagSet("tsload baseline", flag.ExitOnError)
+	addr := fs.String("addr", "127.0.0.1:0", "listen address")
+	_ = fs.Parse(args)
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	fmt.Println(ln.Addr().String())
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var body map[string]any
+		if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
+			http.Error(w, err.Error(), 400)
+			return
+		}
+		var b [16]byte
+		_, _ = rand.Read(b[:])
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"requestId":%q}`, hex.EncodeToString(b[:]))
+	})
+	return exitOf((&http.Server{Handler: h}).Serve(ln))
+}
+
+func exitOf(err error) int {
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	return 0
+}
+
+// proc is a server process under measurement.
+type proc struct {
+	cmd  *exec.Cmd
+	addr string
+}
+
+func (p *proc) stop() {
+	_ = p.cmd.Process.Signal(os.Interrupt)
+	done := make(chan struct{})
+	go func() { _ = p.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		_ = p.cmd.Process.Kill()
+	}
+}
+
+// rssMB reads the process's resident memory.
+func (p *proc) rssMB() float64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
+	if err != nil {
+		return -1
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmRSS:" {
+			kb, _ := strconv.ParseFloat(f[1], 64)
+			return kb / 1024
+		}
+	}
+	return -1
+}
+
+// startTssim starts tssim on a free port and returns once /_sim/health
+// answers, with the time that took.
+func startTssim(bin string, args ...string) (*proc, time.Duration, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, 0, err
+	}
+	addr := ln.Addr().String()
+	_ = ln.Close()
+	cmd := exec.Command(bin, append([]string{"--addr", addr, "--log-format", "text"}, args...)...)
+	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		return nil, 0, err
+	}
+	p := &proc{cmd: cmd, addr: addr}
+	c := &http.Client{Timeout: time.Second}
+	for time.Since(start) < 60*time.Second {
+		resp, err := c.Get("http://" + addr + "/_sim/health")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return p, time.Since(start), nil
+			}
+		}
+		time.Sleep(200 * time.Microsecond)
+	}
+	p.stop()
+	return nil, 0, fmt.Errorf("%s did not become healthy", bin)
+}
+
+func startBaseline() (*proc, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(self, "baseline")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	addr, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		return nil, err
+	}
+	return &proc{cmd: cmd, addr: strings.TrimSpace(addr)}, nil
+}
+
+// ackListener counts acknowledged callbacks.
+type ackListener struct {
+	acks atomic.Int64
+	mu   sync.Mutex
+	last time.Time
+	url  string
+	srv  *http.Server
+	want atomic.Int64
+	done chan struct{}
+	once sync.Once
+}
+
+func newAckListener() (*ackListener, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	l := &ackListener{url: "http://" + ln.Addr().String() + "/callbacks", done: make(chan struct{})}
+	l.want.Store(-1)
+	l.srv = &http.Server{Handler: l}
+	go func() { _ = l.srv.Serve(ln) }()
+	return l, nil
+}
+
+func (l *ackListener) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	_, _ = io.Copy(io.Discard, r.Body)
+	n := l.acks.Add(1)
+	l.mu.Lock()
+	l.last = time.Now()
+	l.mu.Unlock()
+	if n == l.want.Load() {
+		l.once.Do(func() { close(l.done) })
+	}
+}
+
+// expect resets the count and arms done for n acknowledgements.
+func (l *ackListener) expect(n int64) {
+	l.acks.Store(0)
+	l.done = make(chan struct{})
+	l.once = sync.Once{}
+	l.want.Store(n)
+}
+
+func (l *ackListener) lastAck() time.Time {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.last
+}
+
+// session logs in to tssim and registers the listener.
+func session(base, listener string) (http.Header, error) {
+	c := &http.Client{Timeout: 10 * time.Second}
+	req, _ := http.NewRequest("POST", base+"/api/ts/v1/oauth2/token", strings.NewReader("grant_type=client_credentials"))
+	req.SetBasicAuth("demo-key", "demo-secret")
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	if err := doJSON(c, req, &tok); err != nil {
+		return nil, err
+	}
+	req, _ = http.NewRequest("POST", base+"/api/m2m/v1/session/login", strings.NewReader(`{"username":"demo","password":"demo"}`))
+	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+	req.Header.Set("Content-Type", "application/json")
+	var sess struct {
+		SessionToken string `json:"sessionToken"`
+	}
+	if err := doJSON(c, req, &sess); err != nil {
+		return nil, err
+	}
+	h := http.Header{"Authorization": {"Bearer " + tok.AccessToken}, "Vz-M2m-Token": {sess.SessionToken}, "Content-Type": {"application/json"}}
+	req, _ = http.NewRequest("POST", base+"/api/m2m/v1/callbacks/"+account, strings.NewReader(`{"name":"DeviceProfileService","url":"`+listener+`"}`))
+	req.Header = h.Clone()
+	return h, doJSON(c, req, nil)
+}
+
+func doJSON(c *http.Client, req *http.Request, out any) error {
+	resp, err := c.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 {
+		return fmt.Errorf("%s %s: %d %s", req.Method, req.URL.Path, resp.StatusCode, b)
+	}
+	if out != nil {
+		return json.Unmarshal(b, out)
+	}
+	return nil
+}
+
+func deleteBody(from, n int) []byte {
+	var b bytes.Buffer
+	b.WriteString(`{"devices":[`)
+	for i := from; i < from+n; i++ {
+		if i > from {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `{"deviceIds":[{"kind":"eid","id":%q},{"kind":"iccid","id":%q}]}`, simulator.GeneratedEID(i), simulator.GeneratedICCID(i))
+	}
+	fmt.Fprintf(&b, `],"accountName":%q,"smsrOid":%q}`, account, smsrOID)
+	return b.Bytes()
+}
+
+// runResult is one load run.
+type runResult struct {
+	requests int
+	errors   int
+	elapsed  time.Duration
+	lat      []time.Duration
+}
+
+func (r runResult) rps() float64 { return float64(r.requests) / r.elapsed.Seconds() }
+func (r runResult) pct(p float64) time.Duration {
+	if len(r.lat) == 0 {
+		return 0
+	}
+	return r.lat[min(len(r.lat)-1, int(float64(len(r.lat))*p))]
+}
+
+// load sends deletes over conns keep-alive connections for d; the i-th
+// request deletes generated device next(i).
+func load(url string, header http.Header, conns int, d time.Duration, next func() int) runResult {
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	res := runResult{}
+	deadline := time.Now().Add(d)
+	start := time.Now()
+	for range conns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			tr := &http.Transport{MaxIdleConnsPerHost: 1, MaxConnsPerHost: 1}
+			c := &http.Client{Transport: tr}
+			var lat []time.Duration
+			n, errs := 0, 0
+			for time.Now().Before(deadline) {
+				req, _ := http.NewRequest("POST", url, bytes.NewReader(deleteBody(next(), 1)))
+				req.Header = header
+				t0 := time.Now()
+				resp, err := c.Do(req)
+				if err != nil {
+					errs++
+					continue
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				lat = append(lat, time.Since(t0))
+				if resp.StatusCode != 200 {
+					errs++
+				}
+				n++
+			}
+			tr.CloseIdleConnections()
+			mu.Lock()
+			res.requests += n
+			res.errors += errs
+			res.lat = append(res.lat, lat...)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	res.elapsed = time.Since(start)
+	slices.Sort(res.lat)
+	return res
+}
+
+func measure(bin string, d time.Duration, conns int) error {
+	if _, err := os.Stat(bin); err != nil {
+		return fmt.Errorf("%w (build it first: make build)", err)
+	}
+	l, err := newAckListener()
+	if err != nil {
+		return err
+	}
+	dir, err := os.MkdirTemp("", "tsload")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+
+	// Start-up and idle memory with the demo fixture.
+	demo, startup, err := startTssim(bin)
+	if err != nil {
+		return err
+	}
+	idle := demo.rssMB()
+	demo.stop()
+
+	// A fixture of devices enough for every request of the runs below.
+	const devices = 400_000
+	fixture := filepath.Join(dir, "fixtures.json")
+	if err := writeFixture(bin, fixture, devices); err != nil {
+		return err
+	}
+	tss, loadTime, err := startTssim(bin, "--fixtures", fixture)
+	if err != nil {
+		return err
+	}
+	defer tss.stop()
+	loadedRSS := tss.rssMB()
+	base, err := startBaseline()
+	if err != nil {
+		return err
+	}
+	defer base.stop()
+	header, err := session("http://"+tss.addr, l.url)
+	if err != nil {
+		return err
+	}
+	var seq atomic.Int64
+	next := func() int { return int(seq.Add(1)-1) % devices }
+	tURL := "http://" + tss.addr + "/api/m2m/v1/devices/profile/actions/delete"
+	bURL := "http://" + base.addr + "/api/m2m/v1/devices/profile/actions/delete"
+
+	// Warm both up, then measure side by side.
+	load(tURL, header, conns, d/5, next)
+	load(bURL, header, conns, d/5, next)
+	l.expect(-1)
+	t32 := load(tURL, header, conns, d, next)
+	b32 := load(bURL, header, conns, d, next)
+	t1 := load(tURL, header, 1, d, next)
+	b1 := load(bURL, header, 1, d, next)
+	afterRSS := tss.rssMB()
+
+	// End to end: deletes accepted and their callback acknowledged.
+	before := l.acks.Load()
+	start := time.Now()
+	e2e := load(tURL, header, conns, d, next)
+	drainUntil := time.Now().Add(30 * time.Second)
+	for l.acks.Load()-before < int64(e2e.requests) && time.Now().Before(drainUntil) {
+		time.Sleep(time.Millisecond)
+	}
+	completed := l.acks.Load() - before
+	e2eRate := float64(completed) / l.lastAck().Sub(start).Seconds()
+
+	// One request for 10,000 devices.
+	from := next()
+	for from+10000 > devices {
+		from = next()
+	}
+	seq.Add(10000)
+	l.expect(10000)
+	big := deleteBody(from, 10000)
+	req, _ := http.NewRequest("POST", tURL, bytes.NewReader(big))
+	req.Header = header
+	t0 := time.Now()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	to200 := time.Since(t0)
+	if resp.StatusCode != 200 {
+		return fmt.Errorf("10,000-device request: %d", resp.StatusCode)
+	}
+	var toAcks time.Duration
+	select {
+	case <-l.done:
+		toAcks = time.Since(t0)
+	case <-time.After(60 * time.Second):
+		return errors.New("10,000-device request: callbacks not all acknowledged within 60s")
+	}
+
+	// A 100,000-device fixture on its own.
+	fixture100k := filepath.Join(dir, "fixtures-100k.json")
+	if err := writeFixture(bin, fixture100k, 100_000); err != nil {
+		return err
+	}
+	t100k, load100k, err := startTssim(bin, "--fixtures", fixture100k)
+	if err != nil {
+		return err
+	}
+	rss100k := t100k.rssMB()
+	t100k.stop()
+
+	ms := func(d time.Duration) string { return fmt.Sprintf("%.3f ms", float64(d.Microseconds())/1000) }
+	fmt.Printf("delete requests, %s per run, load generator on the same machine\n\n", d)
+	fmt.Printf("| | tssim | minimal net/http | ratio |\n|---|---|---|---|\n")
+	fmt.Printf("| requests/s, %d connections | %.0f | %.0f | %.2f |\n", conns, t32.rps(), b32.rps(), t32.rps()/b32.rps())
+	fmt.Printf("| p50, %d connections | %s | %s | %.2f |\n", conns, ms(t32.pct(0.5)), ms(b32.pct(0.5)), float64(t32.pct(0.5))/float64(b32.pct(0.5)))
+	fmt.Printf("| p99, %d connections | %s | %s | %.2f |\n", conns, ms(t32.pct(0.99)), ms(b32.pct(0.99)), float64(t32.pct(0.99))/float64(b32.pct(0.99)))
+	fmt.Printf("| p50, 1 connection | %s | %s | %.2f |\n", ms(t1.pct(0.5)), ms(b1.pct(0.5)), float64(t1.pct(0.5))/float64(b1.pct(0.5)))
+	fmt.Printf("| errors | %d | %d | |\n\n", t32.errors+t1.errors, b32.errors+b1.errors)
+	fmt.Printf("| figure | value |\n|---|---|\n")
+	fmt.Printf("| start to healthy, demo fixture | %s |\n", ms(startup))
+	fmt.Printf("| RSS idle, demo fixture | %.1f MB |\n", idle)
+	fmt.Printf("| RSS with %d devices loaded, before load / after load | %.1f MB / %.1f MB |\n", devices, loadedRSS, afterRSS)
+	fmt.Printf("| start to healthy with %d devices | %s |\n", devices, ms(loadTime))
+	fmt.Printf("| end to end, %d connections: completed deletes/s (request accepted, callback acknowledged) | %.0f (%d of %d acknowledged) |\n", conns, e2eRate, completed, e2e.requests)
+	fmt.Printf("| 10,000-device request: time to the 200 | %s |\n", ms(to200))
+	fmt.Printf("| 10,000-device request: time until all 10,000 callbacks acknowledged | %s |\n", ms(toAcks))
+	fmt.Printf("| 100,000-device fixture: start to healthy / RSS | %s / %.1f MB |\n", ms(load100k), rss100k)
+	return nil
+}
+
+// writeFixture has tssim write the demo fixtures with n generated devices.
+func writeFixture(bin, path string, n int) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	cmd := exec.CommandContext(context.Background(), bin, "fixtures", "--devices", strconv.Itoa(n))
+	cmd.Stdout = f
+	cmd.Stderr = os.Stderr
+	return cmd.Run()
+}
