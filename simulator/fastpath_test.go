@@ -1,8 +1,12 @@
 package simulator
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
 // slowAccepts is what the HTTP edge decides without the fast path.
@@ -82,6 +86,85 @@ func FuzzFastPath(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
 		if _, fast := fastProfileAction(body); fast && !slowAccepts(v, body) {
 			t.Errorf("the fast path accepts what the schema refuses: %q", body)
+		}
+	})
+}
+
+// slowFixtures is what LoadFixtures decides without the fast path.
+func slowFixtures(v *Validator, data []byte) (*Fixtures, bool) {
+	doc, err := Decode(data)
+	if err != nil || len(v.Validate("fixtures.json", doc)) > 0 {
+		return nil, false
+	}
+	var f Fixtures
+	return &f, json.Unmarshal(data, &f) == nil
+}
+
+func fixtureCases() []string {
+	demo := string(DemoFixtures)
+	return []string{
+		demo,
+		`{"clients":[],"users":[],"accounts":[],"devices":[]}`,
+		strings.Replace(demo, `"eid"`, `"EID"`, 1),
+		strings.Replace(demo, `"state": "Active"`, `"state": "active"`, 1),
+		strings.Replace(demo, `"state": "Active"`, `"state": null`, 1),
+		strings.Replace(demo, `"imei": "666456789014008"`, `"imei": null`, 1),
+		strings.Replace(demo, `"imei": "666456789014008"`, `"imei": "12"`, 1),
+		strings.Replace(demo, `"status": "enabled"`, `"status": "disabled"`, 1),
+		strings.Replace(demo, `"type": "bootstrap"`, `"type": "local"`, 1),
+		strings.Replace(demo, `"devices": [`, `"devices": [null,`, 1),
+		strings.Replace(demo, `"clients": [`, `"iccid": "1", "clients": [`, 1),
+		strings.Replace(demo, `"appKey": "demo-key"`, `"appKey": "demo-key", "name": "x"`, 1),
+		strings.Replace(demo, `"accounts": [`, `"accounts": [null, `, 1),
+		strings.Replace(demo, `"smsrOid": "1.3.6.1.4.1.31746.1.500.200.101.5"`, `"smsrOid": "x"`, 1),
+		strings.Replace(demo, `"pending"`, `"pending"`, 1),
+		strings.Replace(demo, `"servicePlan": "RP4235311"`, `"servicePlan": 5`, 1),
+		strings.Replace(demo, `"servicePlan": "RP4235311"`, `"servicePlan": "RP4235311", "pending": {"requestId": "x"}`, 1),
+		demo + "{}",
+	}
+}
+
+func TestFastFixturesAgreeWithSchema(t *testing.T) {
+	v, err := NewValidator()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, c := range fixtureCases() {
+		fast, ok := fastFixtures([]byte(c))
+		slow, slowOK := slowFixtures(v, []byte(c))
+		if ok && !slowOK {
+			t.Errorf("case %d: the fast path accepts what the schema refuses", i)
+		}
+		if ok {
+			if diff := cmp.Diff(slow, fast, cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("case %d: the fast path decodes otherwise (-slow +fast):\n%s", i, diff)
+			}
+		}
+	}
+	if _, ok := fastFixtures(DemoFixtures); !ok {
+		t.Error("the fast path no longer recognises the demo fixtures")
+	}
+}
+
+func FuzzFastFixtures(f *testing.F) {
+	for _, c := range fixtureCases() {
+		f.Add([]byte(c))
+	}
+	v, err := NewValidator()
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		fast, ok := fastFixtures(data)
+		if !ok {
+			return
+		}
+		slow, slowOK := slowFixtures(v, data)
+		if !slowOK {
+			t.Fatalf("the fast path accepts what the schema refuses: %q", data)
+		}
+		if diff := cmp.Diff(slow, fast, cmpopts.EquateEmpty()); diff != "" {
+			t.Fatalf("the fast path decodes otherwise (-slow +fast):\n%s", diff)
 		}
 	})
 }
