@@ -5,7 +5,7 @@ GO      ?= go
 BIN     ?= bin
 ARGS    ?=
 
-.PHONY: help build run test lint docker docker-bin compose-test
+.PHONY: help build run test lint bench bench-ci docker docker-bin compose-test
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  %-14s %s\n", $$1, $$2}'
 
@@ -17,6 +17,13 @@ run: ## run the simulator on 127.0.0.1:8080 (pass flags with ARGS="--clock manua
 
 test: ## run every test, with the race detector
 	$(GO) test -race -count=1 ./...
+
+bench: build ## Go benchmarks of the hot paths, then the load command (see BENCHMARKS.md)
+	$(GO) test -run '^$$' -bench . -benchmem ./simulator/
+	$(GO) run ./cmd/tsload --tssim $(BIN)/tssim
+
+bench-ci: ## every Go benchmark once, so that none rots
+	$(GO) test -run '^$$' -bench . -benchtime=1x ./...
 
 lint: ## gofmt and go vet
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change: $$out"; exit 1; fi

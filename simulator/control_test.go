@@ -134,3 +134,19 @@ func TestCallbackWaitTimesOutWithWhatThereIs(t *testing.T) {
 		t.Error("answered before the wait ended")
 	}
 }
+
+func TestResetUndoesAppliedChanges(t *testing.T) {
+	e := newEnv(t)
+	e.register(account)
+	id := e.delete(seedEID, seedICCID)
+	e.callbacks(id, 1, 0)
+	if d := e.device(seedEID); d.Enabled() != seedBoot {
+		t.Fatalf("not deleted: %+v", d)
+	}
+	if err := e.admin.Reset(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	if d := e.device(seedEID); d.Enabled() != seedICCID || len(d.Profiles) != 2 {
+		t.Errorf("a change outlived the reset: %+v", d)
+	}
+}

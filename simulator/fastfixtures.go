@@ -3,7 +3,6 @@ package simulator
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 )
 
 // fixtureKeys are every object key of schemas/fixtures.json.
@@ -15,26 +14,21 @@ var fixtureKeys = map[string]bool{
 	"servicePlan": true, "pending": true, "profiles": true, "iccid": true, "type": true, "status": true,
 }
 
-// jstr is a string field that must be a JSON string when present. The fast
-// path only reads bodies without backslashes, so a string's raw bytes are
-// its value.
-type jstr struct {
-	set bool
-	v   string
-}
-
-var errNotString = errors.New("not a string")
-
-func (s *jstr) UnmarshalJSON(b []byte) error {
-	if len(b) < 2 || b[0] != '"' {
-		return errNotString
+// val reads an optional string, "" when absent.
+func val(s *string) string {
+	if s == nil {
+		return ""
 	}
-	s.set, s.v = true, string(b[1:len(b)-1])
-	return nil
+	return *s
 }
 
-// optional reports whether an optional string is absent or holds digits.
-func (s jstr) digitsOrAbsent(minLen, maxLen int) bool { return !s.set || digits(s.v, minLen, maxLen) }
+// nonEmpty reports whether a string is present and not "".
+func nonEmpty(s *string) bool { return s != nil && *s != "" }
+
+// digitsOrAbsent reports whether an optional string is absent or digits.
+func digitsOrAbsent(s *string, minLen, maxLen int) bool {
+	return s == nil || digits(*s, minLen, maxLen)
+}
 
 // fastFixtures decodes a fixtures document that plainly satisfies
 // schemas/fixtures.json, or reports false and leaves it to the schema. Like
@@ -47,38 +41,42 @@ func fastFixtures(data []byte) (*Fixtures, bool) {
 			return nil, false
 		}
 	}
+	// Without "null" anywhere, a nil field was absent, not null.
+	if bytes.Contains(data, []byte("null")) {
+		return nil, false
+	}
 	if !onlyKeys(data, fixtureKeys) || !bytes.HasPrefix(bytes.TrimLeft(data, " \t\r\n"), []byte("{")) {
 		return nil, false
 	}
 	var doc struct {
 		Clients *[]struct {
-			AppKey    jstr `json:"appKey"`
-			AppSecret jstr `json:"appSecret"`
+			AppKey    *string `json:"appKey"`
+			AppSecret *string `json:"appSecret"`
 		} `json:"clients"`
 		Users *[]struct {
-			Username jstr    `json:"username"`
-			Password jstr    `json:"password"`
-			Accounts *[]jstr `json:"accounts"`
+			Username *string    `json:"username"`
+			Password *string    `json:"password"`
+			Accounts *[]*string `json:"accounts"`
 		} `json:"users"`
 		Accounts *[]struct {
-			Name     jstr `json:"name"`
-			SMSROID  jstr `json:"smsrOid"`
-			Scenario jstr `json:"scenario"`
+			Name     *string `json:"name"`
+			SMSROID  *string `json:"smsrOid"`
+			Scenario *string `json:"scenario"`
 		} `json:"accounts"`
 		Devices *[]struct {
-			EID         jstr            `json:"eid"`
-			Account     jstr            `json:"account"`
-			IMEI        jstr            `json:"imei"`
-			MDN         jstr            `json:"mdn"`
-			State       jstr            `json:"state"`
-			IPAddress   jstr            `json:"ipAddress"`
-			ServicePlan jstr            `json:"servicePlan"`
-			Scenario    jstr            `json:"scenario"`
+			EID         *string         `json:"eid"`
+			Account     *string         `json:"account"`
+			IMEI        *string         `json:"imei"`
+			MDN         *string         `json:"mdn"`
+			State       *string         `json:"state"`
+			IPAddress   *string         `json:"ipAddress"`
+			ServicePlan *string         `json:"servicePlan"`
+			Scenario    *string         `json:"scenario"`
 			Pending     json.RawMessage `json:"pending"`
 			Profiles    *[]struct {
-				ICCID  jstr `json:"iccid"`
-				Type   jstr `json:"type"`
-				Status jstr `json:"status"`
+				ICCID  *string `json:"iccid"`
+				Type   *string `json:"type"`
+				Status *string `json:"status"`
 			} `json:"profiles"`
 		} `json:"devices"`
 	}
@@ -87,66 +85,65 @@ func fastFixtures(data []byte) (*Fixtures, bool) {
 	if d.Decode(&doc) != nil || d.More() || doc.Clients == nil || doc.Users == nil || doc.Accounts == nil || doc.Devices == nil {
 		return nil, false
 	}
-	nonEmpty := func(s jstr) bool { return s.set && s.v != "" }
 	f := &Fixtures{}
 	for _, c := range *doc.Clients {
 		if !nonEmpty(c.AppKey) || !nonEmpty(c.AppSecret) {
 			return nil, false
 		}
-		f.Clients = append(f.Clients, AppClient{c.AppKey.v, c.AppSecret.v})
+		f.Clients = append(f.Clients, AppClient{*c.AppKey, *c.AppSecret})
 	}
 	for _, u := range *doc.Users {
 		if !nonEmpty(u.Username) || !nonEmpty(u.Password) || u.Accounts == nil {
 			return nil, false
 		}
-		user := User{Username: u.Username.v, Password: u.Password.v, Accounts: []string{}}
+		user := User{Username: *u.Username, Password: *u.Password, Accounts: []string{}}
 		for _, a := range *u.Accounts {
 			if !nonEmpty(a) {
 				return nil, false
 			}
-			user.Accounts = append(user.Accounts, a.v)
+			user.Accounts = append(user.Accounts, *a)
 		}
 		f.Users = append(f.Users, user)
 	}
 	for _, a := range *doc.Accounts {
-		if !nonEmpty(a.Name) || (a.SMSROID.set && !isOID(a.SMSROID.v)) || (a.Scenario.set && a.Scenario.v == "") {
+		if !nonEmpty(a.Name) || (a.SMSROID != nil && !isOID(*a.SMSROID)) || (a.Scenario != nil && *a.Scenario == "") {
 			return nil, false
 		}
-		f.Accounts = append(f.Accounts, Account{Name: a.Name.v, SMSROID: a.SMSROID.v, Scenario: a.Scenario.v})
+		f.Accounts = append(f.Accounts, Account{Name: *a.Name, SMSROID: val(a.SMSROID), Scenario: val(a.Scenario)})
 	}
 	f.Devices = make([]*Device, 0, len(*doc.Devices))
 	for _, dv := range *doc.Devices {
 		switch {
-		case !dv.EID.set || !digits(dv.EID.v, 30, 32), !nonEmpty(dv.Account),
-			!dv.IMEI.digitsOrAbsent(14, 16), !dv.MDN.digitsOrAbsent(10, 15),
-			dv.State.v != "Active" && dv.State.v != "Suspend" && dv.State.v != "Deactive",
-			dv.Scenario.set && dv.Scenario.v == "",
+		case dv.EID == nil || !digits(*dv.EID, 30, 32), !nonEmpty(dv.Account),
+			!digitsOrAbsent(dv.IMEI, 14, 16), !digitsOrAbsent(dv.MDN, 10, 15),
+			val(dv.State) != "Active" && val(dv.State) != "Suspend" && val(dv.State) != "Deactive",
+			dv.Scenario != nil && *dv.Scenario == "",
 			dv.Profiles == nil || len(*dv.Profiles) == 0:
 			return nil, false
 		}
-		dev := &Device{EID: dv.EID.v, Account: dv.Account.v, IMEI: dv.IMEI.v, MDN: dv.MDN.v, State: dv.State.v,
-			IPAddress: dv.IPAddress.v, ServicePlan: dv.ServicePlan.v, Scenario: dv.Scenario.v,
+		dev := &Device{EID: *dv.EID, Account: *dv.Account, IMEI: val(dv.IMEI), MDN: val(dv.MDN), State: *dv.State,
+			IPAddress: val(dv.IPAddress), ServicePlan: val(dv.ServicePlan), Scenario: val(dv.Scenario),
 			Profiles: make([]Profile, 0, len(*dv.Profiles))}
 		bootstraps, enabled := 0, 0
 		for _, p := range *dv.Profiles {
-			if !p.ICCID.set || !digits(p.ICCID.v, 19, 20) {
+			if p.ICCID == nil || !digits(*p.ICCID, 19, 20) {
 				return nil, false
 			}
-			switch p.Type.v {
+			switch val(p.Type) {
 			case ProfileBootstrap:
 				bootstraps++
 			case ProfileLocal:
 			default:
 				return nil, false
 			}
-			switch p.Status.v {
+			switch val(p.Status) {
 			case StatusEnabled:
 				enabled++
 			case StatusDisabled, StatusInstalling:
 			default:
 				return nil, false
 			}
-			dev.Profiles = append(dev.Profiles, Profile{p.ICCID.v, p.Type.v, p.Status.v})
+			dev.Profiles = append(dev.Profiles, Profile{*p.ICCID, *p.Type, *p.Status})
 		}
 		if bootstraps != 1 || enabled != 1 {
 			return nil, false

@@ -58,9 +58,12 @@ type Sim struct {
 	fallbackURL     string
 	emit            func(Callback)
 
-	mu        sync.Mutex
-	gen       uint64
+	mu  sync.Mutex
+	gen uint64
+	// devices share the fixtures' devices until one is changed: mutable
+	// copies it first, and owned remembers the copies.
 	devices   map[string]*Device
+	owned     map[string]bool
 	accounts  map[string]*Account
 	users     map[string]*userState
 	clients   map[string]string
@@ -164,8 +167,9 @@ func (s *Sim) Reset() {
 	f := s.fixtures
 	s.devices = make(map[string]*Device, len(f.Devices))
 	for _, d := range f.Devices {
-		s.devices[d.EID] = d.clone()
+		s.devices[d.EID] = d
 	}
+	s.owned = map[string]bool{}
 	s.accounts = map[string]*Account{}
 	for _, a := range f.Accounts {
 		s.accounts[a.Name] = &a
@@ -186,6 +190,18 @@ func (s *Sim) Reset() {
 	s.byClient = map[string]*accessToken{}
 	s.sessions = map[string]*session{}
 	s.listeners = map[string]map[string]Listener{}
+}
+
+// mutable returns the device to change, copied from the fixtures first; s.mu
+// is held.
+func (s *Sim) mutable(eid string) *Device {
+	d := s.devices[eid]
+	if d != nil && !s.owned[eid] {
+		d = d.clone()
+		s.devices[eid] = d
+		s.owned[eid] = true
+	}
+	return d
 }
 
 // Generation counts resets; a callback from an older one is stale.
@@ -439,6 +455,7 @@ func (s *Sim) StartAction(p *Principal, action string, req *ActionRequest, scena
 			continue
 		}
 		a.scenario = s.scenarioFor(d, scenario)
+		d = s.mutable(a.eid)
 		d.Pending = &Pending{RequestID: requestID, Action: action, ICCID: a.iccid, Scenario: a.scenario.Name, Since: now}
 	}
 	s.mu.Unlock()
@@ -478,6 +495,7 @@ func (s *Sim) fire(a *deviceAction, i int) {
 	if !a.done && st.Result != ResultPending {
 		a.done = true
 		if d != nil && d.Pending != nil && d.Pending.RequestID == a.requestID {
+			d = s.mutable(a.eid)
 			d.Pending = nil
 			if st.Result == ResultSuccess {
 				if r := Apply(d, a.action, a.iccid); r != nil {
@@ -549,6 +567,7 @@ func (s *Sim) PutDevice(d *Device) error {
 	d = d.clone()
 	d.Pending = nil
 	s.devices[d.EID] = d
+	s.owned[d.EID] = true
 	return nil
 }
 
@@ -568,7 +587,7 @@ func (s *Sim) AssignScenario(eid, scenario string) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	d := s.devices[eid]
+	d := s.mutable(eid)
 	if d == nil {
 		return apiError(404, CodeDeviceNotFound, "device %s was not found", eid)
 	}
