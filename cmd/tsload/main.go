@@ -130,7 +130,7 @@ func startTssim(bin string, args ...string) (*proc, time.Duration, error) {
 	addr := ln.Addr().String()
 	_ = ln.Close()
 	cmd := exec.Command(bin, append([]string{"--addr", addr, "--log-format", "text"}, args...)...)
-	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
+	cmd.Stdout, cmd.Stderr = nil, nil // /dev/null: tssim writes its logs as it would to a file
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
 		return nil, 0, err

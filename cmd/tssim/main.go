@@ -129,7 +129,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprintf(stderr, "tssim: unexpected argument %q (see tssim --help)\n", fs.Arg(0))
 		return 2
 	}
-	log, err := newLogger(stderr, c.logFmt, c.logLevel)
+	logs := newFlushingWriter(stderr, 100*time.Millisecond)
+	defer logs.Close()
+	log, err := newLogger(logs, c.logFmt, c.logLevel)
 	if err != nil {
 		fmt.Fprintf(stderr, "tssim: %v\n", err)
 		return 2
