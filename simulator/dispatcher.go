@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 )
@@ -50,17 +51,36 @@ type Dispatcher struct {
 	mu       sync.Mutex
 	inflight int
 	idle     chan struct{}
+	nextID   uint64
+	changes  uint64
+	// pending holds every callback not yet settled: queued, under way or
+	// waiting for a retry, with when its next attempt is due.
+	pending map[uint64]PendingDelivery
 }
 
 type job struct {
+	id    uint64
 	cb    Callback
 	rec   *CallbackRecord
 	count int
 }
 
+// PendingDelivery is a callback still to be delivered: its next attempt
+// (CallbackCount) is due at Due.
+type PendingDelivery struct {
+	Account       string          `json:"account"`
+	EID           string          `json:"eid"`
+	Step          int             `json:"step"`
+	Message       CallbackMessage `json:"message"`
+	CallbackCount int             `json:"callbackCount"`
+	Due           time.Time       `json:"due"`
+	gen           uint64
+}
+
 // NewDispatcher starts the workers.
 func NewDispatcher(cfg DispatcherConfig) *Dispatcher {
-	d := &Dispatcher{cfg: cfg, queue: make(chan job, cfg.Queue), done: make(chan struct{}), idle: make(chan struct{})}
+	d := &Dispatcher{cfg: cfg, queue: make(chan job, cfg.Queue), done: make(chan struct{}), idle: make(chan struct{}),
+		pending: map[uint64]PendingDelivery{}}
 	d.wg.Add(cfg.Workers)
 	for range cfg.Workers {
 		go d.work()
@@ -68,19 +88,86 @@ func NewDispatcher(cfg DispatcherConfig) *Dispatcher {
 	return d
 }
 
-// Send records a callback and queues its first attempt.
+// Send records a fresh callback and queues its first attempt. It does not
+// call back into the Sim, which calls it under its lock.
 func (d *Dispatcher) Send(c Callback) {
-	if d.cfg.Stale(c) {
+	d.schedule(c, 1, d.cfg.Clock.Now())
+}
+
+// schedule records a callback whose attempt count is due at due, and queues
+// it then.
+func (d *Dispatcher) schedule(c Callback, count int, due time.Time) {
+	rec := d.cfg.Journal.AddCallback(c, d.cfg.Clock.Now())
+	d.mu.Lock()
+	d.nextID++
+	j := job{id: d.nextID, cb: c, rec: rec, count: count}
+	d.pending[j.id] = PendingDelivery{Account: c.Account, EID: c.EID, Step: c.Step, Message: c.Message, CallbackCount: count, Due: due, gen: c.gen}
+	d.changes++
+	d.mu.Unlock()
+	if wait := due.Sub(d.cfg.Clock.Now()); wait > 0 {
+		d.cfg.Clock.AfterFunc(wait, func() { d.retry(j) })
 		return
 	}
-	rec := d.cfg.Journal.AddCallback(c, d.cfg.Clock.Now())
-	d.enqueue(job{cb: c, rec: rec, count: 1})
+	d.enqueue(j)
+}
+
+// retry queues an attempt that waited on the clock, unless a reset made it
+// stale.
+func (d *Dispatcher) retry(j job) {
+	if d.cfg.Stale(j.cb) {
+		d.forget(j)
+		return
+	}
+	d.enqueue(j)
+}
+
+func (d *Dispatcher) forget(j job) {
+	d.mu.Lock()
+	delete(d.pending, j.id)
+	d.changes++
+	d.mu.Unlock()
+}
+
+// DropStale forgets the callbacks of generations before gen (a reset); the
+// attempts already scheduled for them find them stale and do nothing.
+func (d *Dispatcher) DropStale(gen uint64) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for id, p := range d.pending {
+		if p.gen != gen {
+			delete(d.pending, id)
+		}
+	}
+	d.changes++
+}
+
+// Changes counts changes of the pending callbacks, for whoever saves them.
+func (d *Dispatcher) Changes() uint64 {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.changes
+}
+
+// Pending returns the callbacks still to be delivered.
+func (d *Dispatcher) Pending() []PendingDelivery {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	out := make([]PendingDelivery, 0, len(d.pending))
+	for _, p := range d.pending {
+		out = append(out, p)
+	}
+	slices.SortFunc(out, func(a, b PendingDelivery) int { return a.Due.Compare(b.Due) })
+	return out
+}
+
+// Restore schedules callbacks saved by Pending.
+func (d *Dispatcher) Restore(ps []PendingDelivery, gen uint64) {
+	for _, p := range ps {
+		d.schedule(Callback{Account: p.Account, EID: p.EID, Step: p.Step, Message: p.Message, gen: gen}, p.CallbackCount, p.Due)
+	}
 }
 
 func (d *Dispatcher) enqueue(j job) {
-	if d.cfg.Stale(j.cb) {
-		return
-	}
 	select {
 	case <-d.done:
 		return
@@ -159,6 +246,7 @@ func (d *Dispatcher) work() {
 // attempt makes one delivery and decides what follows.
 func (d *Dispatcher) attempt(j job) {
 	if d.cfg.Stale(j.cb) {
+		d.forget(j)
 		return
 	}
 	msg := j.cb.Message
@@ -207,9 +295,18 @@ func (d *Dispatcher) settleWith(j job, a Attempt, msg CallbackMessage) {
 		state = DeliveryFailed
 		if j.count < MaxCallbackThreshold {
 			state = DeliveryPending
-			next := job{cb: j.cb, rec: j.rec, count: j.count + 1}
-			d.cfg.Clock.AfterFunc(d.cfg.RetryInterval, func() { d.enqueue(next) })
+			next := job{id: j.id, cb: j.cb, rec: j.rec, count: j.count + 1}
+			d.mu.Lock()
+			p := d.pending[j.id]
+			p.CallbackCount, p.Due = next.count, d.cfg.Clock.Now().Add(d.cfg.RetryInterval)
+			d.pending[j.id] = p
+			d.changes++
+			d.mu.Unlock()
+			d.cfg.Clock.AfterFunc(d.cfg.RetryInterval, func() { d.retry(next) })
 		}
+	}
+	if state != DeliveryPending {
+		d.forget(j)
 	}
 	d.cfg.Journal.AddAttempt(j.rec, a, state, msg)
 	level := slog.LevelInfo

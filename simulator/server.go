@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"sync"
 	"time"
 )
 
@@ -40,7 +41,10 @@ type Options struct {
 	Auth        string
 	CallbackURL string
 	AdminToken  string
-	Logger      *slog.Logger
+	// StateFile keeps the state across restarts: read at start when it
+	// exists, written every second while the state changes and at Close.
+	StateFile string
+	Logger    *slog.Logger
 
 	// Delivery tuning.
 	Workers         int
@@ -104,6 +108,11 @@ type Server struct {
 	journal    *Journal
 	dispatcher *Dispatcher
 	handler    http.Handler
+
+	saveMu    sync.Mutex
+	saved     [2]uint64
+	stopSaver chan struct{}
+	saverDone chan struct{}
 }
 
 // New loads fixtures and scenarios, and starts the callback workers. Close
@@ -157,6 +166,14 @@ func New(opts Options) (*Server, error) {
 		Workers: opts.Workers, Queue: opts.QueueSize, Timeout: opts.CallbackTimeout, RetryInterval: opts.RetryInterval,
 	})
 	s.handler = s.router(append(s.apiRoutes(), s.controlRoutes()...))
+	if opts.StateFile != "" {
+		if err := s.restore(); err != nil {
+			_ = s.dispatcher.Close(context.Background())
+			return nil, err
+		}
+		s.stopSaver, s.saverDone = make(chan struct{}), make(chan struct{})
+		go s.saveEvery(time.Second)
+	}
 	s.log.Info("loaded", "fixtures", name, "devices", len(fixtures.Devices), "accounts", len(fixtures.Accounts),
 		"scenarios", len(scenarios), "clock", opts.Clock, "auth", opts.Auth)
 	return s, nil
@@ -176,15 +193,71 @@ func (s *Server) Reset() {
 		s.manual.Set(ManualEpoch)
 	}
 	s.sim.Reset()
+	s.dispatcher.DropStale(s.sim.Generation())
 	s.journal.Reset()
 }
 
+// restore loads the state file, if there is one.
+func (s *Server) restore() error {
+	st, err := readState(s.opts.StateFile)
+	if err != nil || st == nil {
+		return err
+	}
+	if s.manual != nil {
+		s.manual.Set(st.Clock)
+	}
+	gen := s.sim.Restore(st)
+	s.dispatcher.Restore(st.Deliveries, gen)
+	s.log.Info("restored", "stateFile", s.opts.StateFile, "devices", len(st.Devices), "actions", len(st.Actions), "callbacks", len(st.Deliveries))
+	return nil
+}
+
+// Save writes the state file now, if the state changed since the last save.
+func (s *Server) Save() error {
+	if s.opts.StateFile == "" {
+		return nil
+	}
+	s.saveMu.Lock()
+	defer s.saveMu.Unlock()
+	now := [2]uint64{s.sim.Changes(), s.dispatcher.Changes()}
+	if now == s.saved {
+		return nil
+	}
+	st := s.sim.Snapshot(func(st *State) { st.Deliveries = s.dispatcher.Pending() })
+	if err := writeState(s.opts.StateFile, st); err != nil {
+		return fmt.Errorf("state file %s: %w", s.opts.StateFile, err)
+	}
+	s.saved = now
+	return nil
+}
+
+func (s *Server) saveEvery(d time.Duration) {
+	defer close(s.saverDone)
+	t := time.NewTicker(d)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			if err := s.Save(); err != nil {
+				s.log.Error("saving state", "error", err)
+			}
+		case <-s.stopSaver:
+			return
+		}
+	}
+}
+
 // Close stops callback delivery, waiting for attempts under way until ctx
-// ends.
+// ends, and saves the state file: callbacks not delivered by then are kept
+// in it.
 func (s *Server) Close(ctx context.Context) error {
+	if s.stopSaver != nil {
+		close(s.stopSaver)
+		<-s.saverDone
+	}
 	err := s.dispatcher.Close(ctx)
 	if errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("callback workers still busy: %w", err)
+		err = fmt.Errorf("callback workers still busy: %w", err)
 	}
-	return err
+	return errors.Join(err, s.Save())
 }

@@ -71,6 +71,10 @@ type Sim struct {
 	byClient  map[string]*accessToken
 	sessions  map[string]*session
 	listeners map[string]map[string]Listener
+	// actions are those with steps still to run.
+	actions map[*deviceAction]bool
+	// changes counts changes of state, for whoever saves it.
+	changes uint64
 }
 
 type userState struct {
@@ -105,6 +109,10 @@ type deviceAction struct {
 	device *Device
 	done   bool
 	gen    uint64
+	// started is when the request was accepted; fired counts the steps
+	// run so far.
+	started time.Time
+	fired   int
 }
 
 // Token and session lifetimes of ThingSpace.
@@ -123,7 +131,8 @@ type SimConfig struct {
 	Scenarios       map[string]*Scenario
 	DefaultScenario string
 	FallbackURL     string
-	// Emit receives every callback a scenario step sends; it must not block.
+	// Emit receives every callback a scenario step sends; it must not block
+	// nor call back into the Sim.
 	Emit func(Callback)
 }
 
@@ -190,6 +199,8 @@ func (s *Sim) Reset() {
 	s.byClient = map[string]*accessToken{}
 	s.sessions = map[string]*session{}
 	s.listeners = map[string]map[string]Listener{}
+	s.actions = map[*deviceAction]bool{}
+	s.changes++
 }
 
 // mutable returns the device to change, copied from the fixtures first; s.mu
@@ -219,6 +230,7 @@ func (s *Sim) Stale(c Callback) bool { return c.gen != s.Generation() }
 func (s *Sim) IssueToken(appKey, appSecret string) (token string, expiresIn int, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.changes++
 	if !s.relaxed {
 		if secret, ok := s.clients[appKey]; !ok || secret != appSecret {
 			return "", 0, &Error{Status: 401, Kind: KindOAuth, Code: "invalid_client", Message: "Client authentication failed: unknown app key or wrong secret"}
@@ -243,6 +255,7 @@ func (s *Sim) IssueToken(appKey, appSecret string) (token string, expiresIn int,
 func (s *Sim) RevokeToken(appKey, appSecret, token string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.changes++
 	if !s.relaxed {
 		if secret, ok := s.clients[appKey]; !ok || secret != appSecret {
 			return &Error{Status: 401, Kind: KindOAuth, Code: "invalid_client", Message: "Client authentication failed: unknown app key or wrong secret"}
@@ -279,6 +292,7 @@ func (s *Sim) CheckBearer(token string) error {
 func (s *Sim) Login(username, password string) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.changes++
 	p := &Principal{Username: username}
 	if !s.relaxed {
 		u := s.users[username]
@@ -323,6 +337,7 @@ func (s *Sim) Session(token string) (*Principal, error) {
 		return nil, badRequest(CodeSessionExpired, "The Session has expired.")
 	}
 	sess.lastUsed = now
+	s.changes++
 	return sess.user, nil
 }
 
@@ -330,6 +345,7 @@ func (s *Sim) Session(token string) (*Principal, error) {
 func (s *Sim) Logout(token string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.changes++
 	delete(s.sessions, token)
 }
 
@@ -351,6 +367,7 @@ func (s *Sim) accountFor(p *Principal, account string) error {
 func (s *Sim) RegisterListener(p *Principal, l Listener) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.changes++
 	if err := s.accountFor(p, l.AccountName); err != nil {
 		return err
 	}
@@ -380,6 +397,7 @@ func (s *Sim) Listeners(p *Principal, account string) ([]Listener, error) {
 func (s *Sim) DeregisterListener(p *Principal, account, service string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.changes++
 	if err := s.accountFor(p, account); err != nil {
 		return err
 	}
@@ -444,7 +462,7 @@ func (s *Sim) StartAction(p *Principal, action string, req *ActionRequest, scena
 		}
 		acts[i] = &deviceAction{
 			requestID: requestID, action: action, account: req.AccountName, eid: eid, iccid: iccid,
-			smsrOID: req.SMSROID, deviceIDs: dev.DeviceIDs, gen: s.gen,
+			smsrOID: req.SMSROID, deviceIDs: dev.DeviceIDs, gen: s.gen, started: now,
 		}
 	}
 	for _, a := range acts {
@@ -458,17 +476,29 @@ func (s *Sim) StartAction(p *Principal, action string, req *ActionRequest, scena
 		d = s.mutable(a.eid)
 		d.Pending = &Pending{RequestID: requestID, Action: action, ICCID: a.iccid, Scenario: a.scenario.Name, Since: now}
 	}
+	for _, a := range acts {
+		s.actions[a] = true
+	}
+	s.changes++
 	s.mu.Unlock()
 	for _, a := range acts {
-		for i, st := range a.scenario.Steps {
-			if st.After <= 0 {
-				s.fire(a, i)
-				continue
-			}
-			s.clock.AfterFunc(time.Duration(st.After), func() { s.fire(a, i) })
-		}
+		s.schedule(a)
 	}
 	return requestID, nil
+}
+
+// schedule runs the steps of a that have not run yet, each at its time
+// from the request: at once when that time has passed.
+func (s *Sim) schedule(a *deviceAction) {
+	now := s.clock.Now()
+	for i := a.fired; i < len(a.scenario.Steps); i++ {
+		due := a.started.Add(time.Duration(a.scenario.Steps[i].After)).Sub(now)
+		if due <= 0 {
+			s.fire(a, i)
+			continue
+		}
+		s.clock.AfterFunc(due, func() { s.fire(a, i) })
+	}
 }
 
 // scenarioFor picks a device's scenario: the request's, the device's, the
@@ -483,14 +513,20 @@ func (s *Sim) scenarioFor(d *Device, requested string) *Scenario {
 }
 
 // fire runs step i of an action: it settles the action when the step ends
-// it, and emits the step's callbacks.
+// it, and emits the step's callbacks. The callbacks are emitted under the
+// lock, so that a saved state never holds a step run without its callbacks.
 func (s *Sim) fire(a *deviceAction, i int) {
 	st := a.scenario.Steps[i]
 	s.mu.Lock()
-	if a.gen != s.gen {
-		s.mu.Unlock()
+	defer s.mu.Unlock()
+	if a.gen != s.gen || i < a.fired {
 		return
 	}
+	a.fired = i + 1
+	if a.fired == len(a.scenario.Steps) {
+		delete(s.actions, a)
+	}
+	s.changes++
 	d := s.devices[a.eid]
 	if !a.done && st.Result != ResultPending {
 		a.done = true
@@ -508,10 +544,8 @@ func (s *Sim) fire(a *deviceAction, i int) {
 		d = a.device
 	}
 	msg := newMessage(a, d, st)
-	gen := s.gen
-	s.mu.Unlock()
 	for range st.sends() {
-		s.emit(Callback{Account: a.account, EID: a.eid, Step: i, Message: msg, gen: gen})
+		s.emit(Callback{Account: a.account, EID: a.eid, Step: i, Message: msg, gen: s.gen})
 	}
 }
 
@@ -561,6 +595,7 @@ func (s *Sim) PutDevice(d *Device) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.changes++
 	if _, ok := s.accounts[d.Account]; !ok {
 		return badRequest(CodeAccountNotFound, "/account: account %s was not found", d.Account)
 	}
@@ -587,6 +622,7 @@ func (s *Sim) AssignScenario(eid, scenario string) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.changes++
 	d := s.mutable(eid)
 	if d == nil {
 		return apiError(404, CodeDeviceNotFound, "device %s was not found", eid)
@@ -602,6 +638,7 @@ func (s *Sim) AssignAccountScenario(account, scenario string) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.changes++
 	a := s.accounts[account]
 	if a == nil {
 		return apiError(404, CodeAccountNotFound, "account %s was not found", account)

@@ -79,6 +79,7 @@ func newFlags(stderr io.Writer, getenv func(string) string) (*flag.FlagSet, *con
 	str(&c.opts.CallbackURL, "callback-url", "", "listener for accounts that registered no DeviceProfileService callback")
 	str(&c.logFmt, "log-format", "text", "text or json: one line per request and per callback attempt")
 	str(&c.logLevel, "log-level", "info", "debug, info, warn or error")
+	str(&c.opts.StateFile, "state-file", "", "keep devices, registrations, tokens and pending callbacks in this file across restarts (written atomically every second while they change, and at exit)")
 	str(&c.opts.AdminToken, "admin-token", "", "when set, /_sim/ (but /_sim/health) requires 'Authorization: Bearer <token>'")
 	c.opts.TimeScale = 1
 	fs.Func("time-scale", "real clock only: 0.01 makes a 5-minute wait take 3s (default 1)", func(v string) error {

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -135,4 +137,48 @@ func TestFixturesCommandPrintsALoadableFile(t *testing.T) {
 	}
 	cancel()
 	<-done
+}
+
+func TestStateFileAcrossRuns(t *testing.T) {
+	state := filepath.Join(t.TempDir(), "state.json")
+	serve := func(during func(addr string)) {
+		ctx, cancel := context.WithCancel(context.Background())
+		ready := make(chan string, 1)
+		done := make(chan int, 1)
+		var logs syncBuffer
+		go func() {
+			done <- run(ctx, []string{"--addr", "127.0.0.1:0", "--state-file", state}, env(nil), &logs, &logs, ready)
+		}()
+		during(<-ready)
+		cancel() // as SIGTERM does
+		if code := <-done; code != 0 {
+			t.Fatalf("exit %d: %s", code, logs.String())
+		}
+	}
+	put := func(addr, body string) int {
+		req, _ := http.NewRequest("PUT", "http://"+addr+"/_sim/devices/666456789123456789123456784008/scenario", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	serve(func(addr string) {
+		if st := put(addr, `{"scenario":"failure"}`); st != 200 {
+			t.Fatalf("PUT: %d", st)
+		}
+	})
+	serve(func(addr string) {
+		resp, err := http.Get("http://" + addr + "/_sim/devices/666456789123456789123456784008")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if !strings.Contains(string(b), `"scenario":"failure"`) {
+			t.Errorf("after a restart: %s", b)
+		}
+	})
 }
