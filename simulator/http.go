@@ -104,6 +104,11 @@ func (s *Server) serve(rt route) http.Handler {
 // prepare runs every check that comes before the handler.
 func (s *Server) prepare(rt route, c *call, w http.ResponseWriter) error {
 	r := c.r
+	for _, h := range []string{"Authorization", "Vz-M2m-Token", "Content-Type", ScenarioHeader} {
+		if len(r.Header.Values(h)) > 1 {
+			return badRequest(CodeUnexpected, "header %s is given %d times: send it once", h, len(r.Header.Values(h)))
+		}
+	}
 	switch rt.access {
 	case accessAdmin:
 		if s.opts.AdminToken != "" && bearerToken(r) != s.opts.AdminToken {
@@ -139,7 +144,7 @@ func (s *Server) prepare(rt route, c *call, w http.ResponseWriter) error {
 	if len(strings.TrimSpace(string(body))) == 0 {
 		return badRequest(CodeRequestUndefined, "the request body is empty")
 	}
-	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
 		return apiError(415, CodeUnsupportedMediaType, "Content-Type must be application/json, not %q", r.Header.Get("Content-Type"))
 	}
 	if fast := fastValid[rt.schema]; fast != nil {

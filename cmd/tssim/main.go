@@ -148,13 +148,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprintf(stderr, "tssim: %v\n", err)
 		return 1
 	}
-	hs := &http.Server{
-		Handler:           srv.Handler(),
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       time.Minute,
-		WriteTimeout:      simulator.MaxWait + 30*time.Second,
-		IdleTimeout:       2 * time.Minute,
-	}
+	hs := newHTTPServer(srv.Handler(), time.Minute)
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	log.Info("tssim listening", "addr", ln.Addr().String(), "url", "http://"+ln.Addr().String())
@@ -180,6 +174,20 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		code = 1
 	}
 	return code
+}
+
+// newHTTPServer bounds every phase of a connection: a client that sends its
+// headers or body too slowly is cut off after readTimeout, and an answer
+// may take as long as the longest /_sim/callbacks wait.
+func newHTTPServer(h http.Handler, readTimeout time.Duration) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: min(10*time.Second, readTimeout),
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      simulator.MaxWait + 30*time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+	}
 }
 
 func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
