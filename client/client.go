@@ -16,8 +16,8 @@ import (
 
 // Client calls ThingSpace's M2M API. It fetches the OAuth token and logs in
 // by itself, renews the token before it expires, and logs in again (once,
-// retrying the call) when ThingSpace says the session expired. It is safe
-// for concurrent use.
+// retrying the call) when ThingSpace says the session expired or is no
+// longer known. It is safe for concurrent use.
 type Client struct {
 	base      string
 	hc        *http.Client
@@ -284,7 +284,7 @@ func (c *Client) callWith(ctx context.Context, method, path string, in, out any,
 			c.mu.Lock()
 			c.token = ""
 			c.mu.Unlock()
-		case withSession && e.Code == CodeSessionExpired && !renewedSession:
+		case withSession && (e.Code == CodeSessionExpired || e.Code == CodeSessionInvalid) && !renewedSession:
 			renewedSession = true
 			c.mu.Lock()
 			c.session = ""
