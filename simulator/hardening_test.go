@@ -240,7 +240,7 @@ func TestFullQueueRetriesLater(t *testing.T) {
 func TestNoGrowthAfterBursts(t *testing.T) {
 	e := newEnv(t, func(o *simulator.Options) { o.JournalSize = 100 })
 	e.register(account)
-	burst := func() int {
+	burst := func() (int, uint64) {
 		if err := e.admin.Reset(e.ctx); err != nil {
 			t.Fatal(err)
 		}
@@ -270,12 +270,17 @@ func TestNoGrowthAfterBursts(t *testing.T) {
 		}
 		http.DefaultClient.CloseIdleConnections()
 		runtime.GC()
-		return runtime.NumGoroutine()
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		return runtime.NumGoroutine(), m.HeapAlloc
 	}
-	first := burst()
-	second := burst()
+	first, heap1 := burst()
+	second, heap2 := burst()
 	if second > first+5 {
 		t.Errorf("goroutines: %d after the first burst, %d after the second", first, second)
+	}
+	if heap2 > heap1+heap1/2 {
+		t.Errorf("heap: %d bytes after the first burst, %d after the second", heap1, heap2)
 	}
 	if cbs, _ := e.admin.Callbacks(e.ctx, client.CallbackQuery{}); len(cbs) != 100 {
 		t.Errorf("the callback journal holds %d, its limit is 100", len(cbs))
