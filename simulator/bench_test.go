@@ -3,7 +3,6 @@ package simulator_test
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -83,16 +82,7 @@ func benchServer(b *testing.B, n int, sender simulator.Sender) (*simulator.Serve
 }
 
 func deleteBody(from, n int) string {
-	var b strings.Builder
-	b.WriteString(`{"devices":[`)
-	for i := from; i < from+n; i++ {
-		if i > from {
-			b.WriteByte(',')
-		}
-		fmt.Fprintf(&b, `{"deviceIds":[{"kind":"eid","id":%q},{"kind":"iccid","id":%q}]}`, simulator.GeneratedEID(i), simulator.GeneratedICCID(i))
-	}
-	fmt.Fprintf(&b, `],"accountName":%q,"smsrOid":%q}`, account, smsrOID)
-	return b.String()
+	return string(simulator.GeneratedActionBody(account, smsrOID, from, n))
 }
 
 // BenchmarkDeleteRequest is one delete of one device through the whole HTTP

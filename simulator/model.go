@@ -1,6 +1,7 @@
 package simulator
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -189,3 +190,19 @@ func GeneratedEID(i int) string { return fmt.Sprintf("89049032%024d", i) }
 
 // GeneratedICCID is the enabled local profile of the i-th generated device.
 func GeneratedICCID(i int) string { return fmt.Sprintf("8914%016d", i) }
+
+// GeneratedActionBody is a profile action body for the generated devices
+// from to from+n-1, each with its local profile: what benchmarks and load
+// tests send.
+func GeneratedActionBody(account, smsrOID string, from, n int) []byte {
+	var b bytes.Buffer
+	b.WriteString(`{"devices":[`)
+	for i := from; i < from+n; i++ {
+		if i > from {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `{"deviceIds":[{"kind":"eid","id":%q},{"kind":"iccid","id":%q}]}`, GeneratedEID(i), GeneratedICCID(i))
+	}
+	fmt.Fprintf(&b, `],"accountName":%q,"smsrOid":%q}`, account, smsrOID)
+	return b.Bytes()
+}

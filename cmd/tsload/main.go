@@ -264,16 +264,7 @@ func doJSON(c *http.Client, req *http.Request, out any) error {
 }
 
 func deleteBody(from, n int) []byte {
-	var b bytes.Buffer
-	b.WriteString(`{"devices":[`)
-	for i := from; i < from+n; i++ {
-		if i > from {
-			b.WriteByte(',')
-		}
-		fmt.Fprintf(&b, `{"deviceIds":[{"kind":"eid","id":%q},{"kind":"iccid","id":%q}]}`, simulator.GeneratedEID(i), simulator.GeneratedICCID(i))
-	}
-	fmt.Fprintf(&b, `],"accountName":%q,"smsrOid":%q}`, account, smsrOID)
-	return b.Bytes()
+	return simulator.GeneratedActionBody(account, smsrOID, from, n)
 }
 
 // runResult is one load run.
