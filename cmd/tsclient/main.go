@@ -37,7 +37,7 @@ const usage = `tsclient: a ThingSpace eUICC profile API client (the reference cl
 Usage:
   tsclient token                                   fetch an OAuth access token
   tsclient login                                   open a session, print its token
-  tsclient callbacks register --url URL            register the DeviceProfileService listener
+  tsclient callbacks register LISTENER_URL         register the DeviceProfileService listener
   tsclient callbacks list                          list the account's listeners
   tsclient callbacks deregister [--name SERVICE]   remove a listener
   tsclient delete --eid EID --iccid ICCID [--wait] delete a local profile (repeat --eid/--iccid for more devices)
