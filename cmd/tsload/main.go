@@ -283,9 +283,10 @@ func (r runResult) pct(p float64) time.Duration {
 	return r.lat[min(len(r.lat)-1, int(float64(len(r.lat))*p))]
 }
 
-// load sends deletes over conns keep-alive connections for d; the i-th
-// request deletes generated device next(i).
-func load(url string, header http.Header, conns int, d time.Duration, next func() int) runResult {
+// load sends deletes over conns keep-alive connections for d, each of
+// bodies[next()]: the bodies are made beforehand so that the load generator
+// spends its time sending.
+func load(url string, header http.Header, conns int, d time.Duration, next func() int, bodies [][]byte) runResult {
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	res := runResult{}
@@ -300,7 +301,7 @@ func load(url string, header http.Header, conns int, d time.Duration, next func(
 			var lat []time.Duration
 			n, errs := 0, 0
 			for time.Now().Before(deadline) {
-				req, _ := http.NewRequest("POST", url, bytes.NewReader(deleteBody(next(), 1)))
+				req, _ := http.NewRequest("POST", url, bytes.NewReader(bodies[next()]))
 				req.Header = header
 				t0 := time.Now()
 				resp, err := c.Do(req)
@@ -375,23 +376,27 @@ func measure(bin string, d time.Duration, conns int) error {
 	}
 	var seq atomic.Int64
 	next := func() int { return int(seq.Add(1)-1) % devices }
+	bodies := make([][]byte, devices)
+	for i := range bodies {
+		bodies[i] = deleteBody(i, 1)
+	}
 	tURL := "http://" + tss.addr + "/api/m2m/v1/devices/profile/actions/delete"
 	bURL := "http://" + base.addr + "/api/m2m/v1/devices/profile/actions/delete"
 
 	// Warm both up, then measure side by side.
-	load(tURL, header, conns, d/5, next)
-	load(bURL, header, conns, d/5, next)
+	load(tURL, header, conns, d/5, next, bodies)
+	load(bURL, header, conns, d/5, next, bodies)
 	l.expect(-1)
-	t32 := load(tURL, header, conns, d, next)
-	b32 := load(bURL, header, conns, d, next)
-	t1 := load(tURL, header, 1, d, next)
-	b1 := load(bURL, header, 1, d, next)
+	t32 := load(tURL, header, conns, d, next, bodies)
+	b32 := load(bURL, header, conns, d, next, bodies)
+	t1 := load(tURL, header, 1, d, next, bodies)
+	b1 := load(bURL, header, 1, d, next, bodies)
 	afterRSS := tss.rssMB()
 
 	// End to end: deletes accepted and their callback acknowledged.
 	before := l.acks.Load()
 	start := time.Now()
-	e2e := load(tURL, header, conns, d, next)
+	e2e := load(tURL, header, conns, d, next, bodies)
 	drainUntil := time.Now().Add(30 * time.Second)
 	for l.acks.Load()-before < int64(e2e.requests) && time.Now().Before(drainUntil) {
 		time.Sleep(time.Millisecond)
