@@ -96,3 +96,29 @@ func TestSeveralDevicesWithDifferentOutcomes(t *testing.T) {
 		t.Errorf("a failed delete changed the device: %+v", d)
 	}
 }
+
+func TestDisableThenEnableThroughTheAPI(t *testing.T) {
+	e := newEnv(t)
+	e.register(account)
+	req := client.ProfileRequest{AccountName: account, SMSROID: smsrOID, Devices: []client.DeviceRef{{EID: seedEID, ICCID: seedICCID}}}
+	id, err := e.api.DisableProfile(e.ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cb := e.callbacks(id, 1, 0)[0]; cb.Status != "Success" || cb.Message.DeviceResponse.DeviceProfileResponse.ProfileStatus != "disable" {
+		t.Fatalf("disable: %+v", cb)
+	}
+	if d := e.device(seedEID); d.Enabled() != seedBoot || len(d.Profiles) != 2 {
+		t.Fatalf("after disable: %+v", d)
+	}
+	id, err = e.api.EnableProfile(e.ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cb := e.callbacks(id, 1, 0)[0]; cb.Status != "Success" {
+		t.Fatalf("enable: %+v", cb)
+	}
+	if d := e.device(seedEID); d.Enabled() != seedICCID {
+		t.Errorf("after enable: %+v", d)
+	}
+}
