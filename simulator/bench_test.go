@@ -101,13 +101,18 @@ func BenchmarkDeleteRequest(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := range b.N {
-		r := httptest.NewRequest("POST", "/api/m2m/v1/devices/profile/actions/delete", strings.NewReader(bodies[i%devices]))
-		r.Header = header
-		w := httptest.NewRecorder()
-		h.ServeHTTP(w, r)
-		if w.Code != 200 {
-			b.Fatalf("%d %s", w.Code, w.Body)
-		}
+		postDelete(b, h, header, bodies[i%devices])
+	}
+}
+
+// postDelete sends one delete through the handler; it must be accepted.
+func postDelete(b *testing.B, h http.Handler, header http.Header, body string) {
+	r := httptest.NewRequest("POST", "/api/m2m/v1/devices/profile/actions/delete", strings.NewReader(body))
+	r.Header = header
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	if w.Code != 200 {
+		b.Fatalf("%d %.300s", w.Code, w.Body)
 	}
 }
 
@@ -123,13 +128,7 @@ func BenchmarkDelete10000Devices(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := range b.N {
-		r := httptest.NewRequest("POST", "/api/m2m/v1/devices/profile/actions/delete", strings.NewReader(bodies[i]))
-		r.Header = header
-		w := httptest.NewRecorder()
-		h.ServeHTTP(w, r)
-		if w.Code != 200 {
-			b.Fatalf("%d %.300s", w.Code, w.Body)
-		}
+		postDelete(b, h, header, bodies[i])
 	}
 }
 
@@ -146,7 +145,6 @@ func BenchmarkCallbackDelivery(b *testing.B) {
 	}))
 	defer listener.Close()
 	srv, header := benchServer(b, b.N, simulator.NewHTTPSender(64))
-	_ = srv
 	h := srv.Handler()
 	reg := httptest.NewRequest("POST", "/api/m2m/v1/callbacks/"+account, strings.NewReader(`{"name":"DeviceProfileService","url":"`+listener.URL+`"}`))
 	reg.Header = header
@@ -159,14 +157,7 @@ func BenchmarkCallbackDelivery(b *testing.B) {
 	b.ResetTimer()
 	const batch = 1000
 	for i := 0; i < b.N; i += batch {
-		n := min(batch, b.N-i)
-		r := httptest.NewRequest("POST", "/api/m2m/v1/devices/profile/actions/delete", strings.NewReader(deleteBody(i, n)))
-		r.Header = header
-		w := httptest.NewRecorder()
-		h.ServeHTTP(w, r)
-		if w.Code != 200 {
-			b.Fatalf("%d %.300s", w.Code, w.Body)
-		}
+		postDelete(b, h, header, deleteBody(i, min(batch, b.N-i)))
 	}
 	select {
 	case <-all:
