@@ -92,7 +92,7 @@ func (j *Journal) AddRequest(r RequestRecord) {
 func (j *Journal) Requests() []RequestRecord {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	return append([]RequestRecord(nil), j.requests...)
+	return append([]RequestRecord(nil), last(j.requests, j.limit)...)
 }
 
 // AddCallback records a callback about to be delivered and returns its record.
@@ -134,7 +134,7 @@ func (j *Journal) Callbacks(f CallbackFilter) []CallbackRecord {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	out := []CallbackRecord{}
-	for _, r := range j.callbacks {
+	for _, r := range last(j.callbacks, j.limit) {
 		if f.match(r) {
 			c := *r
 			c.Attempts = append([]Attempt(nil), r.Attempts...)
@@ -151,7 +151,7 @@ func (j *Journal) WaitCallbacks(ctx context.Context, f CallbackFilter, min, atte
 	for {
 		j.mu.Lock()
 		tried, total := 0, 0
-		for _, r := range j.callbacks {
+		for _, r := range last(j.callbacks, j.limit) {
 			if f.match(r) && len(r.Attempts) > 0 {
 				tried++
 				total += len(r.Attempts)
@@ -171,10 +171,24 @@ func (j *Journal) WaitCallbacks(ctx context.Context, f CallbackFilter, min, atte
 	return j.Callbacks(f)
 }
 
+// appendBounded appends v, keeping at most the last limit entries visible
+// through last. The slice may hold up to twice limit before the oldest are
+// dropped, so that an append costs O(1) amortized even when the journal is
+// full.
 func appendBounded[T any](s []T, v T, limit int) []T {
-	if limit > 0 && len(s) >= limit {
-		n := copy(s, s[len(s)-limit+1:])
+	s = append(s, v)
+	if limit > 0 && len(s) >= 2*limit {
+		n := copy(s, s[len(s)-limit:])
+		clear(s[n:])
 		s = s[:n]
 	}
-	return append(s, v)
+	return s
+}
+
+// last returns the last limit entries of s.
+func last[T any](s []T, limit int) []T {
+	if limit > 0 && len(s) > limit {
+		return s[len(s)-limit:]
+	}
+	return s
 }

@@ -177,7 +177,6 @@ type ackListener struct {
 	mu   sync.Mutex
 	last time.Time
 	url  string
-	srv  *http.Server
 	want atomic.Int64
 	done chan struct{}
 	once sync.Once
@@ -190,13 +189,11 @@ func newAckListener() (*ackListener, error) {
 	}
 	l := &ackListener{url: "http://" + ln.Addr().String() + "/callbacks", done: make(chan struct{})}
 	l.want.Store(-1)
-	l.srv = &http.Server{Handler: l}
-	go func() { _ = l.srv.Serve(ln) }()
+	go serveAcks(ln, l.ack)
 	return l, nil
 }
 
-func (l *ackListener) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	_, _ = io.Copy(io.Discard, r.Body)
+func (l *ackListener) ack() {
 	n := l.acks.Add(1)
 	l.mu.Lock()
 	l.last = time.Now()
@@ -286,7 +283,7 @@ func (r runResult) pct(p float64) time.Duration {
 // load sends deletes over conns keep-alive connections for d, each of
 // bodies[next()]: the bodies are made beforehand so that the load generator
 // spends its time sending.
-func load(url string, header http.Header, conns int, d time.Duration, next func() int, bodies [][]byte) runResult {
+func load(addr, path string, header http.Header, conns int, d time.Duration, next func() int, bodies [][]byte) runResult {
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	res := runResult{}
@@ -296,28 +293,33 @@ func load(url string, header http.Header, conns int, d time.Duration, next func(
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			tr := &http.Transport{MaxIdleConnsPerHost: 1, MaxConnsPerHost: 1}
-			c := &http.Client{Transport: tr}
 			var lat []time.Duration
 			n, errs := 0, 0
+			c, err := dialRaw(addr)
 			for time.Now().Before(deadline) {
-				req, _ := http.NewRequest("POST", url, bytes.NewReader(bodies[next()]))
-				req.Header = header
-				t0 := time.Now()
-				resp, err := c.Do(req)
 				if err != nil {
 					errs++
+					if c, err = dialRaw(addr); err != nil {
+						continue
+					}
+				}
+				req := renderPost(addr, path, header, bodies[next()])
+				t0 := time.Now()
+				var status int
+				status, err = c.do(req)
+				if err != nil {
+					c.conn.Close()
 					continue
 				}
-				_, _ = io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
 				lat = append(lat, time.Since(t0))
-				if resp.StatusCode != 200 {
+				if status != 200 {
 					errs++
 				}
 				n++
 			}
-			tr.CloseIdleConnections()
+			if c != nil {
+				c.conn.Close()
+			}
 			mu.Lock()
 			res.requests += n
 			res.errors += errs
@@ -380,8 +382,8 @@ func measure(bin string, d time.Duration, conns int) error {
 	for i := range bodies {
 		bodies[i] = deleteBody(i, 1)
 	}
-	tURL := "http://" + tss.addr + "/api/m2m/v1/devices/profile/actions/delete"
-	bURL := "http://" + base.addr + "/api/m2m/v1/devices/profile/actions/delete"
+	const path = "/api/m2m/v1/devices/profile/actions/delete"
+	tURL := "http://" + tss.addr + path
 
 	// Warm both up, then measure side by side. The side-by-side runs
 	// schedule each device's callback two minutes ahead (delayed-success):
@@ -389,19 +391,19 @@ func measure(bin string, d time.Duration, conns int) error {
 	// comes later, in the end-to-end run, which delivers at once.
 	scheduled := header.Clone()
 	scheduled.Set("X-Tssim-Scenario", "delayed-success")
-	load(tURL, scheduled, conns, d/5, next, bodies)
-	load(bURL, scheduled, conns, d/5, next, bodies)
+	load(tss.addr, path, scheduled, conns, d/5, next, bodies)
+	load(base.addr, path, scheduled, conns, d/5, next, bodies)
 	l.expect(-1)
-	t32 := load(tURL, scheduled, conns, d, next, bodies)
-	b32 := load(bURL, scheduled, conns, d, next, bodies)
-	t1 := load(tURL, scheduled, 1, d, next, bodies)
-	b1 := load(bURL, scheduled, 1, d, next, bodies)
+	t32 := load(tss.addr, path, scheduled, conns, d, next, bodies)
+	b32 := load(base.addr, path, scheduled, conns, d, next, bodies)
+	t1 := load(tss.addr, path, scheduled, 1, d, next, bodies)
+	b1 := load(base.addr, path, scheduled, 1, d, next, bodies)
 	afterRSS := tss.rssMB()
 
 	// End to end: deletes accepted and their callback acknowledged.
 	before := l.acks.Load()
 	start := time.Now()
-	e2e := load(tURL, header, conns, d, next, bodies)
+	e2e := load(tss.addr, path, header, conns, d, next, bodies)
 	drainUntil := time.Now().Add(30 * time.Second)
 	for l.acks.Load()-before < int64(e2e.requests) && time.Now().Before(drainUntil) {
 		time.Sleep(time.Millisecond)
