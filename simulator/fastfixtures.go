@@ -3,7 +3,9 @@ package simulator
 import (
 	"bytes"
 	"encoding/json"
+	"runtime"
 	"slices"
+	"sync"
 )
 
 // fixtureKeys are every object key of schemas/fixtures.json.
@@ -50,12 +52,19 @@ func fastFixtures(data []byte) (*Fixtures, bool) {
 		Accounts *[]Account `json:"accounts"`
 		Devices  *[]*Device `json:"devices"`
 	}
-	d := json.NewDecoder(bytes.NewReader(data))
-	d.DisallowUnknownFields()
-	if d.Decode(&doc) != nil || d.More() || doc.Clients == nil || doc.Users == nil || doc.Accounts == nil || doc.Devices == nil {
+	// The devices, most of the file, are decoded apart and in parallel.
+	rest, devices, ok := cutDevices(data)
+	if !ok {
 		return nil, false
 	}
-	f := &Fixtures{Clients: *doc.Clients, Accounts: *doc.Accounts, Devices: *doc.Devices}
+	var parsed []*Device
+	decoded := make(chan bool, 1)
+	go func() { parsed, ok = decodeDevices(devices); decoded <- ok }()
+	restOK := decodeStrict(rest, &doc)
+	if !<-decoded || !restOK || doc.Clients == nil || doc.Users == nil || doc.Accounts == nil || doc.Devices == nil {
+		return nil, false
+	}
+	f := &Fixtures{Clients: *doc.Clients, Accounts: *doc.Accounts, Devices: parsed}
 	for _, c := range f.Clients {
 		if c.AppKey == "" || c.AppSecret == "" {
 			return nil, false
@@ -102,4 +111,98 @@ func fastFixtures(data []byte) (*Fixtures, bool) {
 		}
 	}
 	return f, true
+}
+
+// decodeStrict decodes one JSON value, refusing unknown fields and trailing
+// data.
+func decodeStrict(data []byte, v any) bool {
+	d := json.NewDecoder(bytes.NewReader(data))
+	d.DisallowUnknownFields()
+	return d.Decode(v) == nil && !d.More()
+}
+
+// cutDevices finds the value of the top-level "devices" key: it returns the
+// document with that value replaced by [] and the value itself. The input
+// has no backslash, so a quote always opens or closes a string.
+func cutDevices(data []byte) (rest, devices []byte, ok bool) {
+	depth, inString, start, end, found := 0, false, -1, -1, 0
+	keyStart := -1
+	for i := 0; i < len(data); i++ {
+		c := data[i]
+		if inString {
+			if c == '"' {
+				inString = false
+				if depth == 1 && string(data[keyStart:i]) == "devices" {
+					j := i + 1
+					for j < len(data) && (data[j] == ' ' || data[j] == '\t' || data[j] == '\n' || data[j] == '\r') {
+						j++
+					}
+					if j < len(data) && data[j] == ':' {
+						found++
+						j++
+						for j < len(data) && (data[j] == ' ' || data[j] == '\t' || data[j] == '\n' || data[j] == '\r') {
+							j++
+						}
+						start = j
+					}
+				}
+			}
+			continue
+		}
+		switch c {
+		case '"':
+			inString, keyStart = true, i+1
+		case '{', '[':
+			depth++
+		case '}', ']':
+			depth--
+			if depth == 1 && start >= 0 && end < 0 && c == ']' {
+				end = i + 1
+			}
+		}
+	}
+	if found != 1 || start < 0 || end < 0 || data[start] != '[' {
+		return nil, nil, false
+	}
+	rest = append(append(append([]byte{}, data[:start]...), "[]"...), data[end:]...)
+	return rest, data[start:end], true
+}
+
+// decodeDevices decodes a JSON array of devices in as many parts as there
+// are processors, cut between elements.
+func decodeDevices(raw []byte) ([]*Device, bool) {
+	parts := max(1, min(runtime.GOMAXPROCS(0), len(raw)/(1<<20)))
+	bounds := []int{0}
+	depth, inString, next := 0, false, len(raw)/parts
+	for i, c := range raw {
+		switch {
+		case c == '"':
+			inString = !inString
+		case inString:
+		case c == '[' || c == '{':
+			depth++
+		case c == ']' || c == '}':
+			depth--
+		case c == ',' && depth == 1 && i >= next:
+			bounds = append(bounds, i)
+			next = i + len(raw)/parts
+		}
+	}
+	bounds = append(bounds, len(raw)-1)
+	out := make([][]*Device, len(bounds)-1)
+	oks := make([]bool, len(out))
+	var wg sync.WaitGroup
+	for p := range out {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			part := append(append([]byte{'['}, raw[bounds[p]+1:bounds[p+1]]...), ']')
+			oks[p] = decodeStrict(part, &out[p]) && out[p] != nil
+		}()
+	}
+	wg.Wait()
+	if slices.Contains(oks, false) {
+		return nil, false
+	}
+	return slices.Concat(out...), true
 }

@@ -168,3 +168,33 @@ func FuzzFastFixtures(f *testing.F) {
 		}
 	})
 }
+
+// A file large enough to be decoded in parts decodes as a whole one does.
+func TestFastFixturesSplitsLargeFiles(t *testing.T) {
+	v, err := NewValidator()
+	if err != nil {
+		t.Fatal(err)
+	}
+	demo, err := v.LoadFixtures("demo", DemoFixtures)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := json.MarshalIndent(demo.WithGeneratedDevices("1223334444-00001", 12000), "", " ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(data) < 4<<20 {
+		t.Fatalf("the file has %d bytes: too small to be split", len(data))
+	}
+	fast, ok := fastFixtures(data)
+	if !ok {
+		t.Fatal("the fast path refused a generated fixture")
+	}
+	var whole Fixtures
+	if err := json.Unmarshal(data, &whole); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(&whole, fast, cmpopts.EquateEmpty()); diff != "" {
+		t.Errorf("decoded in parts (-whole +parts):\n%s", diff)
+	}
+}
