@@ -179,11 +179,11 @@ func TestFastFixturesSplitsLargeFiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	data, err := json.MarshalIndent(demo.WithGeneratedDevices("1223334444-00001", 12000), "", " ")
+	data, err := json.Marshal(demo.WithGeneratedDevices("1223334444-00001", 8000))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(data) < 4<<20 {
+	if len(data) < 2<<20 {
 		t.Fatalf("the file has %d bytes: too small to be split", len(data))
 	}
 	fast, ok := fastFixtures(data)
