@@ -19,6 +19,9 @@ func NewHTTPSender(conns int) *HTTPSender {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.MaxIdleConns = conns * 4
 	t.MaxIdleConnsPerHost = conns
+	// Listeners answer with an empty or tiny body: asking for gzip only
+	// costs a header and a reader per callback.
+	t.DisableCompression = true
 	t.ResponseHeaderTimeout = time.Minute
 	return &HTTPSender{Client: &http.Client{Transport: t, CheckRedirect: func(*http.Request, []*http.Request) error {
 		return http.ErrUseLastResponse
