@@ -76,7 +76,7 @@ func TestListenerFailingTwiceThenAcknowledging(t *testing.T) {
 }
 
 func TestHangingListenerTimesOutAndIsRetried(t *testing.T) {
-	e := newEnv(t, func(o *simulator.Options) { o.CallbackTimeout = 50 * time.Millisecond })
+	e := newEnv(t, func(o *simulator.Options) { o.CallbackTimeout = 300 * time.Millisecond })
 	e.register(account)
 	release := make(chan struct{})
 	t.Cleanup(func() { close(release) })
