@@ -55,7 +55,7 @@ type config struct {
 	opts     simulator.Options
 }
 
-func newFlags(stderr io.Writer, getenv func(string) string) (*flag.FlagSet, *config) {
+func newFlags(stderr io.Writer) (*flag.FlagSet, *config) {
 	fs := flag.NewFlagSet("tssim", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
@@ -63,24 +63,17 @@ func newFlags(stderr io.Writer, getenv func(string) string) (*flag.FlagSet, *con
 		fs.PrintDefaults()
 	}
 	c := &config{}
-	env := func(name, def string) string {
-		if v := getenv("TSSIM_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))); v != "" {
-			return v
-		}
-		return def
-	}
-	str := func(p *string, name, def, help string) { fs.StringVar(p, name, env(name, def), help) }
-	str(&c.addr, "addr", "127.0.0.1:8080", "listen address; :0 picks a free port, and the chosen address is logged")
-	str(&c.opts.Fixtures, "fixtures", "", "JSON file of clients, users, accounts and devices (default: the built-in demo; see 'tssim fixtures')")
-	str(&c.opts.Scenarios, "scenarios", "", "folder of extra scenario files, added to the built-in ones")
-	str(&c.opts.DefaultScenario, "default-scenario", "immediate-success", "scenario for devices and accounts that have none assigned")
-	str(&c.opts.Clock, "clock", "real", "real, or manual: time moves only through POST /_sim/clock/advance")
-	str(&c.opts.Auth, "auth", "strict", "strict enforces ThingSpace's OAuth and session rules; relaxed accepts any non-empty tokens")
-	str(&c.opts.CallbackURL, "callback-url", "", "listener for accounts that registered no DeviceProfileService callback")
-	str(&c.logFmt, "log-format", "text", "text or json: one line per request and per callback attempt")
-	str(&c.logLevel, "log-level", "info", "debug, info, warn or error")
-	str(&c.opts.StateFile, "state-file", "", "keep devices, registrations, tokens and pending callbacks in this file across restarts (written atomically every second while they change, and at exit)")
-	str(&c.opts.AdminToken, "admin-token", "", "when set, /_sim/ (but /_sim/health) requires 'Authorization: Bearer <token>'")
+	fs.StringVar(&c.addr, "addr", "127.0.0.1:8080", "listen address; :0 picks a free port, and the chosen address is logged")
+	fs.StringVar(&c.opts.Fixtures, "fixtures", "", "JSON file of clients, users, accounts and devices (default: the built-in demo; see 'tssim fixtures')")
+	fs.StringVar(&c.opts.Scenarios, "scenarios", "", "folder of extra scenario files, added to the built-in ones")
+	fs.StringVar(&c.opts.DefaultScenario, "default-scenario", "immediate-success", "scenario for devices and accounts that have none assigned")
+	fs.StringVar(&c.opts.Clock, "clock", "real", "real, or manual: time moves only through POST /_sim/clock/advance")
+	fs.StringVar(&c.opts.Auth, "auth", "strict", "strict enforces ThingSpace's OAuth and session rules; relaxed accepts any non-empty tokens")
+	fs.StringVar(&c.opts.CallbackURL, "callback-url", "", "listener for accounts that registered no DeviceProfileService callback")
+	fs.StringVar(&c.logFmt, "log-format", "text", "text or json: one line per request and per callback attempt")
+	fs.StringVar(&c.logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.StringVar(&c.opts.StateFile, "state-file", "", "keep devices, registrations, tokens and pending callbacks in this file across restarts (written atomically every second while they change, and at exit)")
+	fs.StringVar(&c.opts.AdminToken, "admin-token", "", "when set, /_sim/ (but /_sim/health) requires 'Authorization: Bearer <token>'")
 	c.opts.TimeScale = 1
 	fs.Func("time-scale", "real clock only: 0.01 makes a 5-minute wait take 3s (default 1)", func(v string) error {
 		f, err := strconv.ParseFloat(v, 64)
@@ -90,16 +83,29 @@ func newFlags(stderr io.Writer, getenv func(string) string) (*flag.FlagSet, *con
 		c.opts.TimeScale = f
 		return nil
 	})
-	fs.DurationVar(&c.opts.CallbackTimeout, "callback-timeout", envDuration(env, "callback-timeout", 10*time.Second), "how long one callback attempt may take before it counts as failed")
-	fs.DurationVar(&c.opts.RetryInterval, "retry-interval", envDuration(env, "retry-interval", 5*time.Minute), "time between callback attempts, on the simulator's clock")
+	fs.DurationVar(&c.opts.CallbackTimeout, "callback-timeout", 10*time.Second, "how long one callback attempt may take before it counts as failed")
+	fs.DurationVar(&c.opts.RetryInterval, "retry-interval", 5*time.Minute, "time between callback attempts, on the simulator's clock")
 	return fs, c
 }
 
-func envDuration(env func(string, string) string, name string, def time.Duration) time.Duration {
-	if d, err := time.ParseDuration(env(name, "")); err == nil {
-		return d
-	}
-	return def
+// envName is the environment variable of a flag: --time-scale is
+// TSSIM_TIME_SCALE.
+func envName(flag string) string {
+	return "TSSIM_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
+}
+
+// setFromEnv gives each flag the value of its environment variable, when
+// set; the command line, parsed after, wins.
+func setFromEnv(fs *flag.FlagSet, getenv func(string) string) error {
+	var err error
+	fs.VisitAll(func(f *flag.Flag) {
+		if v := getenv(envName(f.Name)); v != "" && err == nil {
+			if e := fs.Set(f.Name, v); e != nil {
+				err = fmt.Errorf("%s=%s: %v", envName(f.Name), v, e)
+			}
+		}
+	})
+	return err
 }
 
 // run is main without the process: it returns the exit code. When ready is
@@ -113,12 +119,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return printFixtures(args[1:], stdout, stderr)
 		}
 	}
-	fs, c := newFlags(stderr, getenv)
-	if ts := getenv("TSSIM_TIME_SCALE"); ts != "" {
-		if err := fs.Set("time-scale", ts); err != nil {
-			fmt.Fprintf(stderr, "tssim: TSSIM_TIME_SCALE=%s: %v\n", ts, err)
-			return 2
-		}
+	fs, c := newFlags(stderr)
+	if err := setFromEnv(fs, getenv); err != nil {
+		fmt.Fprintf(stderr, "tssim: %v\n", err)
+		return 2
 	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
