@@ -121,10 +121,10 @@ func (p *faultProxy) forward(target string) error {
 	if err != nil {
 		return fmt.Errorf("the client's listener URL %q: %w", target, err)
 	}
-	rp := httputil.NewSingleHostReverseProxy(u)
-	d := rp.Director
-	rp.Director = func(r *http.Request) { d(r); r.URL.Path = u.Path }
-	p.target.Store(rp)
+	p.target.Store(&httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) {
+		r.SetURL(u)
+		r.Out.URL.Path, r.Out.URL.RawPath = u.Path, ""
+	}})
 	return nil
 }
 

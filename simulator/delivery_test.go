@@ -118,8 +118,7 @@ func TestNoListenerIsRetriedAndThenFallsBack(t *testing.T) {
 }
 
 func TestCallbackURLFallback(t *testing.T) {
-	var e *env
-	e = newEnv(t, func(o *simulator.Options) { o.CallbackURL = "http://127.0.0.1:1/unused" })
+	e := newEnv(t, func(o *simulator.Options) { o.CallbackURL = "http://127.0.0.1:1/unused" })
 	id := e.delete(seedEID, seedICCID)
 	if a := e.callbacks(id, 1, 1)[0].Attempts[0]; a.URL != "http://127.0.0.1:1/unused" {
 		t.Errorf("attempt went to %q", a.URL)

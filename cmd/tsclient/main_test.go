@@ -5,7 +5,6 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -22,14 +21,42 @@ const (
 
 // lockedBuffer is written by the command while the test reads it.
 type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
+	mu      sync.Mutex
+	b       bytes.Buffer
+	written chan struct{}
 }
 
 func (l *lockedBuffer) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.written != nil {
+		close(l.written)
+	}
+	l.written = make(chan struct{})
 	return l.b.Write(p)
+}
+
+// waitFor waits until the output starts with prefix and returns it.
+func (l *lockedBuffer) waitFor(t *testing.T, prefix string) string {
+	t.Helper()
+	timeout := time.After(10 * time.Second)
+	for {
+		l.mu.Lock()
+		s := l.b.String()
+		if l.written == nil {
+			l.written = make(chan struct{})
+		}
+		written := l.written
+		l.mu.Unlock()
+		if strings.HasPrefix(s, prefix) && strings.Contains(s, "\n") {
+			return s
+		}
+		select {
+		case <-written:
+		case <-timeout:
+			t.Fatalf("no %q in the output: %q", prefix, s)
+		}
+	}
 }
 
 func (l *lockedBuffer) String() string {
@@ -164,13 +191,8 @@ func TestListenServesCallbacksAndHealth(t *testing.T) {
 	go func() {
 		done <- run(ctx, []string{"listen", "--url", url, "--addr", "127.0.0.1:0"}, func(string) string { return "" }, strings.NewReader(""), &out, &errb)
 	}()
-	var listenURL string
-	for listenURL == "" {
-		if s := out.String(); strings.HasPrefix(s, "listening at ") {
-			listenURL = strings.TrimSpace(strings.TrimPrefix(s, "listening at "))
-		}
-		runtime.Gosched()
-	}
+	first, _, _ := strings.Cut(out.waitFor(t, "listening at "), "\n")
+	listenURL := strings.TrimPrefix(first, "listening at ")
 	resp, err := http.Get(strings.TrimSuffix(listenURL, "/callbacks") + "/health")
 	if err != nil || resp.StatusCode != 200 {
 		t.Fatalf("health: %v %v", resp, err)
