@@ -2,7 +2,6 @@ package simulator
 
 import (
 	"bytes"
-	"encoding/json"
 )
 
 // fastValid holds, per schema, a check that recognises the common valid
@@ -19,71 +18,81 @@ var fastValid = map[string]func(body []byte) (any, bool){
 
 // fastProfileAction accepts a profile action body that plainly satisfies
 // schemas/profile-action.json and holds none of the characters ThingSpace
-// refuses.
+// refuses: each device named by exactly one eid and one iccid, every key
+// spelt as the schema spells it and given once, no other key.
 func fastProfileAction(body []byte) (*ActionRequest, bool) {
-	// Without a quote, '<' or backslash in the raw body, no decoded string
-	// can hold one (a backslash would be needed to escape it).
-	if bytes.ContainsAny(body, `'<\`) || !onlyKeys(body, profileActionKeys) {
-		return nil, false
-	}
-	var req struct {
-		Devices []struct {
-			DeviceIDs []struct {
-				Kind *string `json:"kind"`
-				ID   *string `json:"id"`
-			} `json:"deviceIds"`
-		} `json:"devices"`
-		AccountName *string `json:"accountName"`
-		SMSROID     *string `json:"smsrOid"`
-	}
-	if json.Unmarshal(body, &req) != nil || !bytes.HasPrefix(bytes.TrimLeft(body, " \t\r\n"), []byte("{")) {
-		return nil, false
-	}
-	if req.AccountName == nil || len(*req.AccountName) == 0 || len(*req.AccountName) > 64 || !runesOnly(*req.AccountName) ||
-		req.SMSROID == nil || len(*req.SMSROID) > 128 || !isOID(*req.SMSROID) ||
-		len(req.Devices) == 0 || len(req.Devices) > MaxDevices {
-		return nil, false
-	}
-	for _, d := range req.Devices {
-		if d.DeviceIDs == nil || len(d.DeviceIDs) != 2 {
-			return nil, false
-		}
-		eids, iccids := 0, 0
-		for _, id := range d.DeviceIDs {
-			if id.Kind == nil || id.ID == nil {
-				return nil, false
+	p := plainJSON{src: string(body)}
+	out := &ActionRequest{}
+	var haveAccount, haveOID, haveDevices bool
+	ok := p.object(func(key string) bool {
+		switch key {
+		case "accountName":
+			return p.once(&out.AccountName, &haveAccount) && len(out.AccountName) > 0 && len(out.AccountName) <= 64
+		case "smsrOid":
+			return p.once(&out.SMSROID, &haveOID) && len(out.SMSROID) <= 128 && isOID(out.SMSROID)
+		case "devices":
+			if haveDevices {
+				return false
 			}
-			switch *id.Kind {
-			case "eid":
-				eids++
-				if !digits(*id.ID, 30, 32) {
-					return nil, false
+			haveDevices = true
+			return p.array(func() bool {
+				ids, ok := p.deviceIDs()
+				if ok {
+					out.Devices = append(out.Devices, struct {
+						DeviceIDs []DeviceID `json:"deviceIds"`
+					}{ids})
 				}
-			case "iccid":
-				iccids++
-				if !digits(*id.ID, 19, 20) {
-					return nil, false
-				}
-			default:
-				return nil, false
-			}
+				return ok && len(out.Devices) <= MaxDevices
+			})
 		}
-		if eids != 1 || iccids != 1 {
-			return nil, false
-		}
-	}
-	out := &ActionRequest{AccountName: *req.AccountName, SMSROID: *req.SMSROID}
-	out.Devices = make([]struct {
-		DeviceIDs []DeviceID `json:"deviceIds"`
-	}, len(req.Devices))
-	for i, d := range req.Devices {
-		out.Devices[i].DeviceIDs = []DeviceID{{*d.DeviceIDs[0].Kind, *d.DeviceIDs[0].ID}, {*d.DeviceIDs[1].Kind, *d.DeviceIDs[1].ID}}
+		return false
+	})
+	if !ok || !p.end() || !haveAccount || !haveOID || len(out.Devices) == 0 {
+		return nil, false
 	}
 	return out, true
 }
 
-// profileActionKeys are the object keys fastProfileAction understands.
-var profileActionKeys = map[string]bool{"devices": true, "deviceIds": true, "kind": true, "id": true, "accountName": true, "smsrOid": true}
+// deviceIDs reads {"deviceIds":[{"kind":..,"id":..},{"kind":..,"id":..}]}
+// with one valid eid and one valid iccid, in either order.
+func (p *plainJSON) deviceIDs() ([]DeviceID, bool) {
+	var ids []DeviceID
+	seen := false
+	ok := p.object(func(key string) bool {
+		if key != "deviceIds" || seen {
+			return false
+		}
+		seen = true
+		ids = make([]DeviceID, 0, 2)
+		return p.array(func() bool {
+			var id DeviceID
+			var haveKind, haveID bool
+			ok := p.object(func(key string) bool {
+				switch key {
+				case "kind":
+					return p.once(&id.Kind, &haveKind)
+				case "id":
+					return p.once(&id.ID, &haveID)
+				}
+				return false
+			})
+			ids = append(ids, id)
+			return ok && haveKind && haveID && len(ids) <= 2
+		})
+	})
+	if !ok || len(ids) != 2 || ids[0].Kind == ids[1].Kind {
+		return nil, false
+	}
+	for _, id := range ids {
+		switch {
+		case id.Kind == "eid" && digits(id.ID, 30, 32):
+		case id.Kind == "iccid" && digits(id.ID, 19, 20):
+		default:
+			return nil, false
+		}
+	}
+	return ids, true
+}
 
 // onlyKeys reports whether every object key in body is one of keys, spelt
 // exactly: encoding/json matches keys regardless of case, the schema does
@@ -104,17 +113,6 @@ func onlyKeys(body []byte, keys map[string]bool) bool {
 			j++
 		}
 		if j < len(body) && body[j] == ':' && !keys[string(str)] {
-			return false
-		}
-	}
-	return true
-}
-
-// runesOnly reports whether s is plain ASCII, so that its length in bytes is
-// its length in characters, as the schema counts it.
-func runesOnly(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= 0x80 {
 			return false
 		}
 	}
