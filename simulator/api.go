@@ -137,7 +137,9 @@ func (s *Server) profileAction(c *call) (any, error) {
 		}
 	}
 	c.record.Scenario = c.r.Header.Get(ScenarioHeader)
-	id, err := s.sim.StartAction(c.principal, c.vars["action"], req, c.record.Scenario)
+	b := &Batch{}
+	c.after = func() { s.dispatcher.Release(b) }
+	id, err := s.sim.StartAction(c.principal, c.vars["action"], req, c.record.Scenario, func(cb Callback) { s.dispatcher.Hold(b, cb) })
 	if err != nil {
 		return nil, err
 	}

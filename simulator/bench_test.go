@@ -28,7 +28,7 @@ func (c *countingSender) Send(context.Context, simulator.Listener, []byte) (int,
 // benchServer runs a simulator with n generated devices, everything on:
 // strict auth, schemas, journals, logs at the default level (to a discarded
 // writer), callbacks delivered by sender.
-func benchServer(b *testing.B, n int, sender simulator.Sender) (*simulator.Server, http.Header) {
+func benchServer(b testing.TB, n int, sender simulator.Sender) (*simulator.Server, http.Header) {
 	b.Helper()
 	v, err := simulator.NewValidator()
 	if err != nil {

@@ -1,7 +1,10 @@
 package simulator_test
 
 import (
+	"context"
 	"net/http"
+	"net/http/httptest"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -148,5 +151,52 @@ func TestCallbackBodyMatchesSeedPage(t *testing.T) {
 		p.ProfileStatus != "delete" || p.EUICCStatusCode != "1.2.365" || p.DeviceCredential.Username != "2022326360@vzw4g.com" ||
 		m.RequestID != id || m.Status != "Success" || m.DeviceResponse.UsageResponse == nil {
 		t.Errorf("callback %+v", m)
+	}
+}
+
+// answerRecorder notes whether the answer was written.
+type answerRecorder struct {
+	*httptest.ResponseRecorder
+	written atomic.Bool
+}
+
+func (w *answerRecorder) Write(b []byte) (int, error) {
+	w.written.Store(true)
+	return w.ResponseRecorder.Write(b)
+}
+
+// senderFunc is a Sender made of a function.
+type senderFunc func(l simulator.Listener, body []byte) (int, error)
+
+func (f senderFunc) Send(_ context.Context, l simulator.Listener, body []byte) (int, error) {
+	return f(l, body)
+}
+
+// A request's callbacks go out once its answer is written: a client has the
+// requestId before any of them arrives, as with ThingSpace.
+func TestCallbacksFollowTheAnswer(t *testing.T) {
+	const devices = 200
+	w := &answerRecorder{ResponseRecorder: httptest.NewRecorder()}
+	var sent atomic.Int32
+	all := make(chan struct{})
+	srv, header := benchServer(t, devices, senderFunc(func(simulator.Listener, []byte) (int, error) {
+		if !w.written.Load() {
+			t.Error("a callback was sent before the answer was written")
+		}
+		if sent.Add(1) == devices {
+			close(all)
+		}
+		return 200, nil
+	}))
+	r := httptest.NewRequest("POST", "/api/m2m/v1/devices/profile/actions/delete", strings.NewReader(deleteBody(0, devices)))
+	r.Header = header
+	srv.Handler().ServeHTTP(w, r)
+	if w.Code != 200 || w.Header().Get("Content-Length") == "" {
+		t.Fatalf("answer %d with headers %v: want a 200 with its length", w.Code, w.Header())
+	}
+	select {
+	case <-all:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("%d of %d callbacks sent", sent.Load(), devices)
 	}
 }

@@ -94,21 +94,48 @@ func (d *Dispatcher) Send(c Callback) {
 	d.schedule(c, 1, d.cfg.Clock.Now())
 }
 
+// Batch holds first attempts recorded by Hold until Release queues them.
+type Batch struct{ jobs []job }
+
+// Hold records a fresh callback, pending from now on (and saved with the
+// state), but queues its first attempt only at Release: a request's
+// callbacks go out after its answer. Idle counts held attempts as under
+// way.
+func (d *Dispatcher) Hold(b *Batch, c Callback) {
+	j := d.record(c, 1, d.cfg.Clock.Now())
+	d.begin()
+	b.jobs = append(b.jobs, j)
+}
+
+// Release queues the attempts b holds.
+func (d *Dispatcher) Release(b *Batch) {
+	for _, j := range b.jobs {
+		d.push(j)
+	}
+	b.jobs = nil
+}
+
 // schedule records a callback whose attempt count is due at due, and queues
 // it then.
 func (d *Dispatcher) schedule(c Callback, count int, due time.Time) {
-	rec := d.cfg.Journal.AddCallback(c, d.cfg.Clock.Now())
-	d.mu.Lock()
-	d.nextID++
-	j := job{id: d.nextID, cb: c, rec: rec, count: count}
-	d.pending[j.id] = PendingDelivery{Account: c.Account, EID: c.EID, Step: c.Step, Message: c.Message, CallbackCount: count, Due: due, gen: c.gen}
-	d.changes++
-	d.mu.Unlock()
+	j := d.record(c, count, due)
 	if wait := due.Sub(d.cfg.Clock.Now()); wait > 0 {
 		d.cfg.Clock.AfterFunc(wait, func() { d.retry(j) })
 		return
 	}
 	d.enqueue(j)
+}
+
+// record journals a callback and adds it to the pending ones.
+func (d *Dispatcher) record(c Callback, count int, due time.Time) job {
+	rec := d.cfg.Journal.AddCallback(c, d.cfg.Clock.Now())
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.nextID++
+	j := job{id: d.nextID, cb: c, rec: rec, count: count}
+	d.pending[j.id] = PendingDelivery{Account: c.Account, EID: c.EID, Step: c.Step, Message: c.Message, CallbackCount: count, Due: due, gen: c.gen}
+	d.changes++
+	return j
 }
 
 // retry queues an attempt that waited on the clock, unless a reset made it
@@ -168,12 +195,18 @@ func (d *Dispatcher) Restore(ps []PendingDelivery, gen uint64) {
 }
 
 func (d *Dispatcher) enqueue(j job) {
+	d.begin()
+	d.push(j)
+}
+
+// push queues an attempt counted by begin.
+func (d *Dispatcher) push(j job) {
 	select {
 	case <-d.done:
+		d.end()
 		return
 	default:
 	}
-	d.begin()
 	select {
 	case d.queue <- j:
 	default:

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -45,6 +46,8 @@ type call struct {
 	record    *RequestRecord
 	// decoded is the body, when the schema's fast path decoded it already.
 	decoded any
+	// after runs once the answer is sent, whatever it was.
+	after func()
 }
 
 // bind decodes the (already validated) body into v.
@@ -77,12 +80,18 @@ func (s *Server) router(routes []route) http.Handler {
 // serve adapts a route to HTTP: credentials, body limits, Content-Type,
 // JSON syntax, ThingSpace's character rules and the schema are checked
 // before the handler runs; its result or error is written here and only
-// here, then journalled and logged.
+// here, then journalled and logged; what the handler left for after the
+// answer (a request's callbacks) runs last.
 func (s *Server) serve(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := RequestRecord{Time: s.clock.Now(), Method: r.Method, Path: r.URL.Path}
 		c := &call{r: r, vars: mux.Vars(r), record: &rec}
+		defer func() {
+			if c.after != nil {
+				c.after()
+			}
+		}()
 		var v any
 		err := s.prepare(rt, c, w)
 		if err == nil {
@@ -92,6 +101,9 @@ func (s *Server) serve(rt route) http.Handler {
 			rec.Status, rec.ErrorCode = writeError(w, err, &rec)
 		} else {
 			rec.Status = writeValue(w, v)
+		}
+		if f, ok := w.(http.Flusher); ok && c.after != nil {
+			f.Flush()
 		}
 		s.journal.AddRequest(rec)
 		s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
@@ -219,7 +231,11 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 		status = http.StatusInternalServerError
 		b = fmt.Appendf(nil, `{"errorCode":%q,"errorMessage":%q}`, CodeUnexpected, err.Error())
 	}
+	b = append(b, '\n')
 	w.Header().Set("Content-Type", "application/json")
+	// With its length known the answer is sent whole when flushed early,
+	// not chunked.
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
 	w.WriteHeader(status)
-	_, _ = w.Write(append(b, '\n'))
+	_, _ = w.Write(b)
 }

@@ -425,8 +425,9 @@ func (s *Sim) ListenerFor(account string) (Listener, bool) {
 // StartAction accepts a profile action for every device of req, or refuses
 // the whole request with a synchronous error. scenario, when not empty,
 // overrides every device's scenario. Each device's scenario then runs on the
-// clock; steps due at once have run when StartAction returns.
-func (s *Sim) StartAction(p *Principal, action string, req *ActionRequest, scenario string) (string, error) {
+// clock; steps due at once have run when StartAction returns, their
+// callbacks given to emit (later ones go to the configured Emit).
+func (s *Sim) StartAction(p *Principal, action string, req *ActionRequest, scenario string, emit func(Callback)) (string, error) {
 	if len(req.Devices) > MaxDevices {
 		return "", badRequest(CodeMaxRequests, "/devices: %d devices exceed the limit of %d per request", len(req.Devices), MaxDevices)
 	}
@@ -482,22 +483,23 @@ func (s *Sim) StartAction(p *Principal, action string, req *ActionRequest, scena
 	s.changes++
 	s.mu.Unlock()
 	for _, a := range acts {
-		s.schedule(a)
+		s.schedule(a, emit)
 	}
 	return requestID, nil
 }
 
 // schedule runs the steps of a that have not run yet, each at its time
-// from the request: at once when that time has passed.
-func (s *Sim) schedule(a *deviceAction) {
+// from the request: at once when that time has passed, with its callbacks
+// given to emit.
+func (s *Sim) schedule(a *deviceAction, emit func(Callback)) {
 	now := s.clock.Now()
 	for i := a.fired; i < len(a.scenario.Steps); i++ {
 		due := a.started.Add(time.Duration(a.scenario.Steps[i].After)).Sub(now)
 		if due <= 0 {
-			s.fire(a, i)
+			s.fire(a, i, emit)
 			continue
 		}
-		s.clock.AfterFunc(due, func() { s.fire(a, i) })
+		s.clock.AfterFunc(due, func() { s.fire(a, i, s.emit) })
 	}
 }
 
@@ -513,9 +515,9 @@ func (s *Sim) scenarioFor(d *Device, requested string) *Scenario {
 }
 
 // fire runs step i of an action: it settles the action when the step ends
-// it, and emits the step's callbacks. The callbacks are emitted under the
+// it, and gives the step's callbacks to emit. They are emitted under the
 // lock, so that a saved state never holds a step run without its callbacks.
-func (s *Sim) fire(a *deviceAction, i int) {
+func (s *Sim) fire(a *deviceAction, i int, emit func(Callback)) {
 	st := a.scenario.Steps[i]
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -545,7 +547,7 @@ func (s *Sim) fire(a *deviceAction, i int) {
 	}
 	msg := newMessage(a, d, st)
 	for range st.sends() {
-		s.emit(Callback{Account: a.account, EID: a.eid, Step: i, Message: msg, gen: s.gen})
+		emit(Callback{Account: a.account, EID: a.eid, Step: i, Message: msg, gen: s.gen})
 	}
 }
 

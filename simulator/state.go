@@ -165,7 +165,7 @@ func (s *Sim) Restore(st *State) uint64 {
 	gen := s.gen
 	s.mu.Unlock()
 	for _, a := range acts {
-		s.schedule(a)
+		s.schedule(a, s.emit)
 	}
 	return gen
 }
