@@ -244,7 +244,7 @@ func TestNoGrowthAfterBursts(t *testing.T) {
 	// until the goroutines serving them are gone.
 	quiet := func(atMost int) int {
 		http.DefaultClient.CloseIdleConnections()
-		sender.Client.CloseIdleConnections()
+		sender.CloseIdleConnections()
 		deadline := time.Now().Add(5 * time.Second)
 		for runtime.NumGoroutine() > atMost && time.Now().Before(deadline) {
 			runtime.Gosched()
