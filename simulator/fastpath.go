@@ -1,9 +1,5 @@
 package simulator
 
-import (
-	"bytes"
-)
-
 // fastValid holds, per schema, a check that recognises the common valid
 // document much faster than the schema engine, and returns it decoded. It
 // must never accept what the schema refuses (TestFastPathAgreesWithSchema
@@ -92,31 +88,6 @@ func (p *plainJSON) deviceIDs() ([]DeviceID, bool) {
 		}
 	}
 	return ids, true
-}
-
-// onlyKeys reports whether every object key in body is one of keys, spelt
-// exactly: encoding/json matches keys regardless of case, the schema does
-// not. body holds no backslash, so a string ends at the next quote.
-func onlyKeys(body []byte, keys map[string]bool) bool {
-	for i := 0; i < len(body); i++ {
-		if body[i] != '"' {
-			continue
-		}
-		end := bytes.IndexByte(body[i+1:], '"')
-		if end < 0 {
-			return false
-		}
-		str := body[i+1 : i+1+end]
-		i += end + 1
-		j := i + 1
-		for j < len(body) && (body[j] == ' ' || body[j] == '\t' || body[j] == '\n' || body[j] == '\r') {
-			j++
-		}
-		if j < len(body) && body[j] == ':' && !keys[string(str)] {
-			return false
-		}
-	}
-	return true
 }
 
 func digits(s string, minLen, maxLen int) bool {

@@ -153,6 +153,23 @@ func fixtureCases() []string {
 		strings.Replace(demo, `"servicePlan": "RP4235311"`, `"servicePlan": 5`, 1),
 		strings.Replace(demo, `"servicePlan": "RP4235311"`, `"servicePlan": "RP4235311", "pending": {"requestId": "x"}`, 1),
 		demo + "{}",
+		strings.Replace(demo, `"imei": "666456789014008"`, `"imei": ""`, 1),
+		strings.Replace(demo, `"servicePlan": "RP4235311"`, `"servicePlan": ""`, 1),
+		strings.Replace(demo, `"servicePlan": "RP4235311"`, `"servicePlan": "RP4235311", "servicePlan": "x"`, 1),
+		strings.Replace(demo, `"servicePlan": "RP4235311"`, `"servicePlan": "RP4235311", "scenario": ""`, 1),
+		strings.Replace(demo, `"servicePlan": "RP4235311"`, `"servicePlan": "RP4235311", "scenario": "warning-then-success"`, 1),
+		strings.Replace(demo, `"servicePlan": "RP4235311"`, `"servicePlan": "RP4235311", "profiles": []`, 1),
+		strings.Replace(demo, `"type": "bootstrap",`, ``, 1),
+		strings.Replace(demo, `"type": "bootstrap"`, `"type": "bootstrap", "type": "local"`, 1),
+		strings.Replace(demo, `"appSecret": "demo-secret"`, `"appSecret": ""`, 1),
+		strings.Replace(demo, `"username": "demo"`, `"username": "demo", "accounts": []`, 1),
+		strings.Replace(demo, `"name": "5550001111-00001",`, `"scenario": "x", "name": "5550001111-00001",`, 1),
+		strings.Replace(demo, `"name": "1223334444-00001"`, `"smsrOid": "1.2"`, 1),
+		strings.Replace(demo, `"state": "Active"`, `"state": "Suspend"`, 1),
+		strings.Replace(demo, "\n", "\r\n\t ", -1),
+		`{"clients":[],"users":[],"accounts":[],"devices":[],"devices":[]}`,
+		`{"clients":[],"users":[],"accounts":[]}`,
+		`{"clients":[{}],"users":[],"accounts":[],"devices":[]}`,
 	}
 }
 
@@ -161,6 +178,7 @@ func TestFastFixturesAgreeWithSchema(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	accepted := 0
 	for i, c := range fixtureCases() {
 		fast, ok := fastFixtures([]byte(c))
 		slow, slowOK := slowFixtures(v, []byte(c))
@@ -168,13 +186,14 @@ func TestFastFixturesAgreeWithSchema(t *testing.T) {
 			t.Errorf("case %d: the fast path accepts what the schema refuses", i)
 		}
 		if ok {
+			accepted++
 			if diff := cmp.Diff(slow, fast, cmpopts.EquateEmpty()); diff != "" {
 				t.Errorf("case %d: the fast path decodes otherwise (-slow +fast):\n%s", i, diff)
 			}
 		}
 	}
-	if _, ok := fastFixtures(DemoFixtures); !ok {
-		t.Error("the fast path no longer recognises the demo fixtures")
+	if _, ok := fastFixtures(DemoFixtures); !ok || accepted < 8 {
+		t.Errorf("the fast path accepted %d cases: it no longer recognises valid fixtures", accepted)
 	}
 }
 
@@ -201,8 +220,8 @@ func FuzzFastFixtures(f *testing.F) {
 	})
 }
 
-// A file large enough to be decoded in parts decodes as a whole one does.
-func TestFastFixturesSplitsLargeFiles(t *testing.T) {
+// A large generated fixture decodes as encoding/json decodes it.
+func TestFastFixturesDecodesGeneratedDevices(t *testing.T) {
 	v, err := NewValidator()
 	if err != nil {
 		t.Fatal(err)
@@ -215,9 +234,6 @@ func TestFastFixturesSplitsLargeFiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(data) < 2<<20 {
-		t.Fatalf("the file has %d bytes: too small to be split", len(data))
-	}
 	fast, ok := fastFixtures(data)
 	if !ok {
 		t.Fatal("the fast path refused a generated fixture")
@@ -227,6 +243,6 @@ func TestFastFixturesSplitsLargeFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	if diff := cmp.Diff(&whole, fast, cmpopts.EquateEmpty()); diff != "" {
-		t.Errorf("decoded in parts (-whole +parts):\n%s", diff)
+		t.Errorf("(-encoding/json +fast path):\n%s", diff)
 	}
 }

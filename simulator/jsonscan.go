@@ -109,3 +109,29 @@ func (p *plainJSON) once(dst *string, seen *bool) bool {
 	*dst = v
 	return ok
 }
+
+// members reads an object whose keys are among keys, each at most once,
+// calling read with the index of each key met; it returns the set of
+// indexes met as bits.
+func (p *plainJSON) members(keys []string, read func(i int) bool) (seen uint64, ok bool) {
+	ok = p.object(func(key string) bool {
+		for i, k := range keys {
+			if k == key {
+				if seen&(1<<i) != 0 {
+					return false
+				}
+				seen |= 1 << i
+				return read(i)
+			}
+		}
+		return false
+	})
+	return seen, ok
+}
+
+// nonEmpty reads a string that may not be empty.
+func (p *plainJSON) nonEmpty(dst *string) bool {
+	v, ok := p.str()
+	*dst = v
+	return ok && v != ""
+}
