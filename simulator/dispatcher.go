@@ -43,7 +43,7 @@ type DispatcherConfig struct {
 // lost and none blocks the simulator.
 type Dispatcher struct {
 	cfg   DispatcherConfig
-	queue chan job
+	queue chan *job
 	done  chan struct{}
 	wg    sync.WaitGroup
 	once  sync.Once
@@ -53,16 +53,19 @@ type Dispatcher struct {
 	idle     chan struct{}
 	nextID   uint64
 	changes  uint64
-	// pending holds every callback not yet settled: queued, under way or
-	// waiting for a retry, with when its next attempt is due.
-	pending map[uint64]PendingDelivery
+	// pending holds every callback not yet settled, queued, under way or
+	// waiting for a retry, by its next attempt.
+	pending map[uint64]*job
 }
 
+// job is one attempt at a callback: the count-th, due at due. It does not
+// change once made.
 type job struct {
 	id    uint64
 	cb    Callback
 	rec   *CallbackRecord
 	count int
+	due   time.Time
 }
 
 // PendingDelivery is a callback still to be delivered: its next attempt
@@ -74,13 +77,12 @@ type PendingDelivery struct {
 	Message       CallbackMessage `json:"message"`
 	CallbackCount int             `json:"callbackCount"`
 	Due           time.Time       `json:"due"`
-	gen           uint64
 }
 
 // NewDispatcher starts the workers.
 func NewDispatcher(cfg DispatcherConfig) *Dispatcher {
-	d := &Dispatcher{cfg: cfg, queue: make(chan job, cfg.Queue), done: make(chan struct{}), idle: make(chan struct{}),
-		pending: map[uint64]PendingDelivery{}}
+	d := &Dispatcher{cfg: cfg, queue: make(chan *job, cfg.Queue), done: make(chan struct{}), idle: make(chan struct{}),
+		pending: map[uint64]*job{}}
 	d.wg.Add(cfg.Workers)
 	for range cfg.Workers {
 		go d.work()
@@ -95,7 +97,7 @@ func (d *Dispatcher) Send(c Callback) {
 }
 
 // Batch holds first attempts recorded by Hold until Release queues them.
-type Batch struct{ jobs []job }
+type Batch struct{ jobs []*job }
 
 // Hold records a fresh callback, pending from now on (and saved with the
 // state), but queues its first attempt only at Release: a request's
@@ -127,20 +129,20 @@ func (d *Dispatcher) schedule(c Callback, count int, due time.Time) {
 }
 
 // record journals a callback and adds it to the pending ones.
-func (d *Dispatcher) record(c Callback, count int, due time.Time) job {
+func (d *Dispatcher) record(c Callback, count int, due time.Time) *job {
 	rec := d.cfg.Journal.AddCallback(c, d.cfg.Clock.Now())
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.nextID++
-	j := job{id: d.nextID, cb: c, rec: rec, count: count}
-	d.pending[j.id] = PendingDelivery{Account: c.Account, EID: c.EID, Step: c.Step, Message: c.Message, CallbackCount: count, Due: due, gen: c.gen}
+	j := &job{id: d.nextID, cb: c, rec: rec, count: count, due: due}
+	d.pending[j.id] = j
 	d.changes++
 	return j
 }
 
 // retry queues an attempt that waited on the clock, unless a reset made it
 // stale.
-func (d *Dispatcher) retry(j job) {
+func (d *Dispatcher) retry(j *job) {
 	if d.cfg.Stale(j.cb) {
 		d.forget(j)
 		return
@@ -148,7 +150,7 @@ func (d *Dispatcher) retry(j job) {
 	d.enqueue(j)
 }
 
-func (d *Dispatcher) forget(j job) {
+func (d *Dispatcher) forget(j *job) {
 	d.mu.Lock()
 	delete(d.pending, j.id)
 	d.changes++
@@ -160,8 +162,8 @@ func (d *Dispatcher) forget(j job) {
 func (d *Dispatcher) DropStale(gen uint64) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	for id, p := range d.pending {
-		if p.gen != gen {
+	for id, j := range d.pending {
+		if j.cb.gen != gen {
 			delete(d.pending, id)
 		}
 	}
@@ -180,8 +182,9 @@ func (d *Dispatcher) Pending() []PendingDelivery {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	out := make([]PendingDelivery, 0, len(d.pending))
-	for _, p := range d.pending {
-		out = append(out, p)
+	for _, j := range d.pending {
+		out = append(out, PendingDelivery{Account: j.cb.Account, EID: j.cb.EID, Step: j.cb.Step, Message: j.cb.Message,
+			CallbackCount: j.count, Due: j.due})
 	}
 	slices.SortFunc(out, func(a, b PendingDelivery) int { return a.Due.Compare(b.Due) })
 	return out
@@ -194,13 +197,13 @@ func (d *Dispatcher) Restore(ps []PendingDelivery, gen uint64) {
 	}
 }
 
-func (d *Dispatcher) enqueue(j job) {
+func (d *Dispatcher) enqueue(j *job) {
 	d.begin()
 	d.push(j)
 }
 
 // push queues an attempt counted by begin.
-func (d *Dispatcher) push(j job) {
+func (d *Dispatcher) push(j *job) {
 	select {
 	case <-d.done:
 		d.end()
@@ -277,7 +280,7 @@ func (d *Dispatcher) work() {
 }
 
 // attempt makes one delivery and decides what follows.
-func (d *Dispatcher) attempt(j job) {
+func (d *Dispatcher) attempt(j *job) {
 	if d.cfg.Stale(j.cb) {
 		d.forget(j)
 		return
@@ -313,7 +316,7 @@ func (d *Dispatcher) attempt(j job) {
 	d.settleWith(j, a, msg)
 }
 
-func (d *Dispatcher) settle(j job, a Attempt) {
+func (d *Dispatcher) settle(j *job, a Attempt) {
 	msg := j.cb.Message
 	msg.CallbackCount = j.count
 	d.settleWith(j, a, msg)
@@ -322,18 +325,18 @@ func (d *Dispatcher) settle(j job, a Attempt) {
 // settleWith records an attempt and schedules the retry when it failed.
 // The retry is scheduled before the attempt is recorded, so whoever waits
 // for the record can advance the clock to it at once.
-func (d *Dispatcher) settleWith(j job, a Attempt, msg CallbackMessage) {
+func (d *Dispatcher) settleWith(j *job, a Attempt, msg CallbackMessage) {
 	state := DeliveryDelivered
 	if a.Error != "" {
 		state = DeliveryFailed
 		if j.count < MaxCallbackThreshold {
 			state = DeliveryPending
-			next := job{id: j.id, cb: j.cb, rec: j.rec, count: j.count + 1}
+			next := &job{id: j.id, cb: j.cb, rec: j.rec, count: j.count + 1, due: d.cfg.Clock.Now().Add(d.cfg.RetryInterval)}
 			d.mu.Lock()
-			p := d.pending[j.id]
-			p.CallbackCount, p.Due = next.count, d.cfg.Clock.Now().Add(d.cfg.RetryInterval)
-			d.pending[j.id] = p
-			d.changes++
+			if _, ok := d.pending[j.id]; ok { // else a reset dropped it
+				d.pending[j.id] = next
+				d.changes++
+			}
 			d.mu.Unlock()
 			d.cfg.Clock.AfterFunc(d.cfg.RetryInterval, func() { d.retry(next) })
 		}

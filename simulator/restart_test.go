@@ -168,3 +168,37 @@ func mustToken(t *testing.T, c *client.Client) string {
 	}
 	return tok
 }
+
+// A reset while an attempt is under way drops its callback for good: the
+// attempt failing afterwards does not put it back among those to deliver
+// (it came back, empty, and was saved in the state file).
+func TestResetDuringAFailingAttemptLeavesNothingPending(t *testing.T) {
+	state := filepath.Join(t.TempDir(), "state.json")
+	e := newEnv(t, func(o *simulator.Options) { o.StateFile = state })
+	e.register(account)
+	arrived, release := make(chan struct{}), make(chan struct{})
+	answer := func(w http.ResponseWriter, _ *http.Request) bool {
+		close(arrived)
+		<-release
+		w.WriteHeader(500)
+		return true
+	}
+	e.answer.Store(&answer)
+	e.delete(seedEID, seedICCID)
+	<-arrived
+	if err := e.admin.Reset(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	close(release)
+	e.advance(time.Nanosecond) // returns once the attempt under way has ended
+	if err := e.srv.Save(); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `"deliveries":[]`) && !strings.Contains(string(b), `"deliveries":null`) {
+		t.Errorf("the state file still holds callbacks to deliver: %s", b)
+	}
+}
