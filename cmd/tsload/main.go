@@ -260,6 +260,20 @@ func doJSON(c *http.Client, req *http.Request, out any) error {
 	return nil
 }
 
+const deletePath = "/api/m2m/v1/devices/profile/actions/delete"
+
+// sequence returns the bodies of one-device deletes of the generated
+// devices 0 to n-1, made beforehand so that the load generator spends its
+// time sending, and a function that picks the next one, round the devices.
+func sequence(n int) (next func() int, bodies [][]byte) {
+	var seq atomic.Int64
+	bodies = make([][]byte, n)
+	for i := range bodies {
+		bodies[i] = deleteBody(i, 1)
+	}
+	return func() int { return int(seq.Add(1)-1) % n }, bodies
+}
+
 func deleteBody(from, n int) []byte {
 	return simulator.GeneratedActionBody(account, smsrOID, from, n)
 }
@@ -355,7 +369,7 @@ func measure(bin string, d time.Duration, conns int) error {
 	idle := demo.rssMB()
 	demo.stop()
 
-	// A fixture of devices enough for every request of the runs below.
+	// The side-by-side runs, on a fixture with a device for every request.
 	const devices = 400_000
 	fixture := filepath.Join(dir, "fixtures.json")
 	if err := writeFixture(bin, fixture, devices); err != nil {
@@ -376,34 +390,44 @@ func measure(bin string, d time.Duration, conns int) error {
 	if err != nil {
 		return err
 	}
-	var seq atomic.Int64
-	next := func() int { return int(seq.Add(1)-1) % devices }
-	bodies := make([][]byte, devices)
-	for i := range bodies {
-		bodies[i] = deleteBody(i, 1)
-	}
-	const path = "/api/m2m/v1/devices/profile/actions/delete"
-	tURL := "http://" + tss.addr + path
-
+	next, bodies := sequence(devices)
 	// Warm both up, then measure side by side. The side-by-side runs
 	// schedule each device's callback two minutes ahead (delayed-success):
 	// the simulator does all its work for a request, the listener's work
 	// comes later, in the end-to-end run, which delivers at once.
 	scheduled := header.Clone()
 	scheduled.Set("X-Tssim-Scenario", "delayed-success")
-	load(tss.addr, path, scheduled, conns, d/5, next, bodies)
-	load(base.addr, path, scheduled, conns, d/5, next, bodies)
+	load(tss.addr, deletePath, scheduled, conns, d/5, next, bodies)
+	load(base.addr, deletePath, scheduled, conns, d/5, next, bodies)
 	l.expect(-1)
-	t32 := load(tss.addr, path, scheduled, conns, d, next, bodies)
-	b32 := load(base.addr, path, scheduled, conns, d, next, bodies)
-	t1 := load(tss.addr, path, scheduled, 1, d, next, bodies)
-	b1 := load(base.addr, path, scheduled, 1, d, next, bodies)
+	t32 := load(tss.addr, deletePath, scheduled, conns, d, next, bodies)
+	b32 := load(base.addr, deletePath, scheduled, conns, d, next, bodies)
+	t1 := load(tss.addr, deletePath, scheduled, 1, d, next, bodies)
+	b1 := load(base.addr, deletePath, scheduled, 1, d, next, bodies)
 	afterRSS := tss.rssMB()
+	tss.stop()
+	base.stop()
 
-	// End to end: deletes accepted and their callback acknowledged.
+	// End to end, then one request for 10,000 devices, on a tssim of their
+	// own: the runs above left hundreds of thousands of devices and of
+	// callbacks scheduled for later, which have nothing to do with these.
+	e2eDevices := max(100_000, int(15_000*d.Seconds())+10_000)
+	fixture = filepath.Join(dir, "fixtures-e2e.json")
+	if err := writeFixture(bin, fixture, e2eDevices); err != nil {
+		return err
+	}
+	tss, _, err = startTssim(bin, "--fixtures", fixture)
+	if err != nil {
+		return err
+	}
+	defer tss.stop()
+	if header, err = session("http://"+tss.addr, l.url); err != nil {
+		return err
+	}
+	next, bodies = sequence(e2eDevices - 10_000)
 	before := l.acks.Load()
 	start := time.Now()
-	e2e := load(tss.addr, path, header, conns, d, next, bodies)
+	e2e := load(tss.addr, deletePath, header, conns, d, next, bodies)
 	drainUntil := time.Now().Add(30 * time.Second)
 	for l.acks.Load()-before < int64(e2e.requests) && time.Now().Before(drainUntil) {
 		time.Sleep(time.Millisecond)
@@ -411,15 +435,8 @@ func measure(bin string, d time.Duration, conns int) error {
 	completed := l.acks.Load() - before
 	e2eRate := float64(completed) / l.lastAck().Sub(start).Seconds()
 
-	// One request for 10,000 devices.
-	from := next()
-	for from+10000 > devices {
-		from = next()
-	}
-	seq.Add(10000)
 	l.expect(10000)
-	big := deleteBody(from, 10000)
-	req, _ := http.NewRequest("POST", tURL, bytes.NewReader(big))
+	req, _ := http.NewRequest("POST", "http://"+tss.addr+deletePath, bytes.NewReader(deleteBody(e2eDevices-10_000, 10_000)))
 	req.Header = header
 	t0 := time.Now()
 	resp, err := http.DefaultClient.Do(req)
@@ -439,6 +456,7 @@ func measure(bin string, d time.Duration, conns int) error {
 	case <-time.After(60 * time.Second):
 		return errors.New("10,000-device request: callbacks not all acknowledged within 60s")
 	}
+	tss.stop()
 
 	// A 100,000-device fixture on its own.
 	fixture100k := filepath.Join(dir, "fixtures-100k.json")
