@@ -2,7 +2,6 @@ package simulator
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -296,12 +295,10 @@ func (d *Dispatcher) attempt(j *job) {
 	}
 	msg.Username, msg.Password = l.Username, l.Password
 	a.URL = l.URL
-	body, err := json.Marshal(msg)
-	if err != nil {
-		panic(err)
-	}
+	body := msg.appendJSON(make([]byte, 0, 1024))
 	ctx, cancel := context.WithTimeout(context.Background(), d.cfg.Timeout)
 	start := time.Now()
+	var err error
 	a.StatusCode, err = d.cfg.Sender.Send(ctx, l, body)
 	cancel()
 	a.LatencyMS = float64(time.Since(start).Microseconds()) / 1000
