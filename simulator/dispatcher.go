@@ -346,7 +346,8 @@ func (d *Dispatcher) settleWith(j *job, a Attempt, msg CallbackMessage) {
 	if a.Error != "" {
 		level = slog.LevelWarn
 	}
-	d.cfg.Log.Log(context.Background(), level, "callback",
-		"requestId", msg.RequestID, "eid", j.cb.EID, "attempt", j.count, "status", msg.Status,
-		"url", a.URL, "listenerStatus", a.StatusCode, "latencyMs", a.LatencyMS, "error", a.Error, "delivery", state)
+	logAttrs(d.cfg.Log, level, "callback",
+		slog.String("requestId", msg.RequestID), slog.String("eid", j.cb.EID), slog.Int("attempt", j.count),
+		slog.String("status", msg.Status), slog.String("url", a.URL), slog.Int("listenerStatus", a.StatusCode),
+		slog.Float64("latencyMs", a.LatencyMS), slog.String("error", a.Error), slog.String("delivery", state))
 }

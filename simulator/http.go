@@ -106,7 +106,7 @@ func (s *Server) serve(rt route) http.Handler {
 			f.Flush()
 		}
 		s.journal.AddRequest(rec)
-		s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
+		logAttrs(s.log, slog.LevelInfo, "request",
 			slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Int("status", rec.Status),
 			slog.String("errorCode", rec.ErrorCode), slog.String("requestId", rec.RequestID),
 			slog.Float64("ms", float64(time.Since(start).Microseconds())/1000))
