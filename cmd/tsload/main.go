@@ -120,6 +120,49 @@ func (p *proc) rssMB() float64 {
 	return -1
 }
 
+// cpuSeconds reads the user and system time the process has used.
+func (p *proc) cpuSeconds() float64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.cmd.Process.Pid))
+	if err != nil {
+		return -1
+	}
+	return parseCPUSeconds(string(b))
+}
+
+// parseCPUSeconds reads utime and stime, in clock ticks of 1/100 s, from
+// a /proc/<pid>/stat line; the command name may hold spaces, so fields are
+// counted from its closing parenthesis.
+func parseCPUSeconds(stat string) float64 {
+	f := strings.Fields(stat[strings.LastIndexByte(stat, ')')+1:])
+	if len(f) < 13 {
+		return -1
+	}
+	utime, _ := strconv.ParseFloat(f[11], 64)
+	stime, _ := strconv.ParseFloat(f[12], 64)
+	return (utime + stime) / 100
+}
+
+// stolen reads, from /proc/stat, the CPU time of this machine so far and
+// the part of it the hypervisor gave to other guests (steal), in ticks.
+func stolen() (total, steal float64) {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0, 0
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	f := strings.Fields(line)
+	for i, v := range f[1:] {
+		n, _ := strconv.ParseFloat(v, 64)
+		if i < 8 { // user nice system idle iowait irq softirq steal; guest time is in user
+			total += n
+		}
+		if i == 7 {
+			steal = n
+		}
+	}
+	return total, steal
+}
+
 // startTssim starts tssim on a free port and returns once /_sim/health
 // answers, with the time that took.
 func startTssim(bin string, args ...string) (*proc, time.Duration, error) {
@@ -361,6 +404,7 @@ func measure(bin string, d time.Duration, conns int) error {
 	}
 	defer os.RemoveAll(dir)
 
+	total0, steal0 := stolen()
 	// Start-up and idle memory with the demo fixture.
 	demo, startup, err := startTssim(bin)
 	if err != nil {
@@ -426,6 +470,7 @@ func measure(bin string, d time.Duration, conns int) error {
 	}
 	next, bodies = sequence(e2eDevices - 10_000)
 	before := l.acks.Load()
+	cpuBefore := tss.cpuSeconds()
 	start := time.Now()
 	e2e := load(tss.addr, deletePath, header, conns, d, next, bodies)
 	drainUntil := time.Now().Add(30 * time.Second)
@@ -434,6 +479,7 @@ func measure(bin string, d time.Duration, conns int) error {
 	}
 	completed := l.acks.Load() - before
 	e2eRate := float64(completed) / l.lastAck().Sub(start).Seconds()
+	e2eCPU := (tss.cpuSeconds() - cpuBefore) / float64(completed) * 1e6
 
 	l.expect(10000)
 	req, _ := http.NewRequest("POST", "http://"+tss.addr+deletePath, bytes.NewReader(deleteBody(e2eDevices-10_000, 10_000)))
@@ -470,6 +516,7 @@ func measure(bin string, d time.Duration, conns int) error {
 	rss100k := t100k.rssMB()
 	t100k.stop()
 
+	total1, steal1 := stolen()
 	ms := func(d time.Duration) string { return fmt.Sprintf("%.3f ms", float64(d.Microseconds())/1000) }
 	fmt.Printf("delete requests, %s per run, load generator on the same machine; callbacks scheduled 2 minutes ahead\n\n", d)
 	fmt.Printf("| | tssim | minimal net/http | ratio |\n|---|---|---|---|\n")
@@ -484,9 +531,13 @@ func measure(bin string, d time.Duration, conns int) error {
 	fmt.Printf("| RSS with %d devices loaded, before load / after load | %.1f MB / %.1f MB |\n", devices, loadedRSS, afterRSS)
 	fmt.Printf("| start to healthy with %d devices | %s |\n", devices, ms(loadTime))
 	fmt.Printf("| end to end, %d connections: completed deletes/s (request accepted, callback acknowledged) | %.0f (%d of %d acknowledged) |\n", conns, e2eRate, completed, e2e.requests)
+	fmt.Printf("| end to end: tssim's CPU time (user and system) per completed delete | %.0f µs |\n", e2eCPU)
 	fmt.Printf("| 10,000-device request: time to the 200 | %s |\n", ms(to200))
 	fmt.Printf("| 10,000-device request: time until all 10,000 callbacks acknowledged | %s |\n", ms(toAcks))
 	fmt.Printf("| 100,000-device fixture: start to healthy / RSS | %s / %.1f MB |\n", ms(load100k), rss100k)
+	if total1 > total0 {
+		fmt.Printf("| CPU time the hypervisor gave other guests during the measurement (steal) | %.1f%% |\n", 100*(steal1-steal0)/(total1-total0))
+	}
 	return nil
 }
 

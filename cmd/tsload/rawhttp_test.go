@@ -70,3 +70,13 @@ func TestAckServerAgainstNetHTTP(t *testing.T) {
 		t.Errorf("%d acknowledgements, want 3", acks.Load())
 	}
 }
+
+func TestParseCPUSeconds(t *testing.T) {
+	stat := "4242 (ts sim) S 1 4242 4242 0 -1 4194560 1520 0 0 0 431 217 0 0 20 0 8 0 12345 0 0"
+	if got := parseCPUSeconds(stat); got != 6.48 {
+		t.Errorf("parseCPUSeconds = %v, want 6.48 (431 + 217 ticks)", got)
+	}
+	if got := parseCPUSeconds("garbage"); got != -1 {
+		t.Errorf("parseCPUSeconds of garbage = %v, want -1", got)
+	}
+}
