@@ -128,6 +128,10 @@ type requestIDResponse struct {
 	RequestID string `json:"requestId"`
 }
 
+func (r requestIDResponse) appendJSON(b []byte) []byte {
+	return append(appendField(b, `{"requestId":`, r.RequestID), '}')
+}
+
 func (s *Server) profileAction(c *call) (any, error) {
 	req, ok := c.decoded.(*ActionRequest)
 	if !ok {

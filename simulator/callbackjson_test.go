@@ -40,6 +40,15 @@ func TestCallbackJSONAsEncodingJSON(t *testing.T) {
 	checkCallbackJSON(t, CallbackMessage{})
 }
 
+func TestRequestIDJSONAsEncodingJSON(t *testing.T) {
+	for _, id := range []string{"72834c89-80a1-44b3-8763-5401faeef71b", "", "<\"é"} {
+		want, _ := json.Marshal(requestIDResponse{id})
+		if got := (requestIDResponse{id}).appendJSON(nil); !bytes.Equal(got, want) {
+			t.Errorf("appendJSON wrote %s, encoding/json writes %s", got, want)
+		}
+	}
+}
+
 func FuzzCallbackJSON(f *testing.F) {
 	f.Add("Success", "666456789123456789123456784008")
 	f.Add("<a href='x'>", "\x00\u2029")

@@ -156,8 +156,10 @@ func (s *Server) prepare(rt route, c *call, w http.ResponseWriter) error {
 	if len(strings.TrimSpace(string(body))) == 0 {
 		return badRequest(CodeRequestUndefined, "the request body is empty")
 	}
-	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
-		return apiError(415, CodeUnsupportedMediaType, "Content-Type must be application/json, not %q", r.Header.Get("Content-Type"))
+	if ct := r.Header.Get("Content-Type"); ct != "application/json" {
+		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
+			return apiError(415, CodeUnsupportedMediaType, "Content-Type must be application/json, not %q", ct)
+		}
 	}
 	if fast := fastValid[rt.schema]; fast != nil {
 		if v, ok := fast(body); ok {
@@ -225,8 +227,20 @@ func writeError(w http.ResponseWriter, err error, rec *RequestRecord) (int, stri
 	return e.Status, e.Code
 }
 
+// jsonAppender is a result that writes its JSON itself, as encoding/json
+// would.
+type jsonAppender interface {
+	appendJSON(b []byte) []byte
+}
+
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
+	var b []byte
+	var err error
+	if a, ok := v.(jsonAppender); ok {
+		b = a.appendJSON(make([]byte, 0, 64))
+	} else {
+		b, err = json.Marshal(v)
+	}
 	if err != nil {
 		status = http.StatusInternalServerError
 		b = fmt.Appendf(nil, `{"errorCode":%q,"errorMessage":%q}`, CodeUnexpected, err.Error())

@@ -73,7 +73,9 @@ type target struct {
 
 type senderConn struct {
 	net.Conn
-	r    *bufio.Reader
+	r *bufio.Reader
+	// w holds the request being written, kept for the next one.
+	w    []byte
 	used time.Time
 }
 
@@ -241,9 +243,9 @@ func (s *HTTPSender) exchange(ctx context.Context, c *senderConn, t *target, bod
 	}
 	stop := context.AfterFunc(ctx, func() { _ = c.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
-	req := make([]byte, 0, len(t.head)+len(body)+16)
-	req = append(strconv.AppendInt(append(req, t.head...), int64(len(body)), 10), "\r\n\r\n"...)
-	if _, err := c.Write(append(req, body...)); err != nil {
+	c.w = append(strconv.AppendInt(append(c.w[:0], t.head...), int64(len(body)), 10), "\r\n\r\n"...)
+	c.w = append(c.w, body...)
+	if _, err := c.Write(c.w); err != nil {
 		return 0, errors.Join(errNoAnswer, err)
 	}
 	if _, err := c.r.Peek(1); err != nil {
