@@ -11,7 +11,7 @@ import (
 )
 
 // Sender delivers one callback body to a listener and returns the HTTP
-// status it answered.
+// status it answered. body is only valid until Send returns.
 type Sender interface {
 	Send(ctx context.Context, l Listener, body []byte) (status int, err error)
 }
@@ -267,19 +267,21 @@ func (d *Dispatcher) Close(ctx context.Context) error {
 
 func (d *Dispatcher) work() {
 	defer d.wg.Done()
+	var body []byte // reused from one callback to the next
 	for {
 		select {
 		case <-d.done:
 			return
 		case j := <-d.queue:
-			d.attempt(j)
+			d.attempt(j, &body)
 			d.end()
 		}
 	}
 }
 
-// attempt makes one delivery and decides what follows.
-func (d *Dispatcher) attempt(j *job) {
+// attempt makes one delivery, writing the body into *buf, and decides what
+// follows.
+func (d *Dispatcher) attempt(j *job, buf *[]byte) {
 	if d.cfg.Stale(j.cb) {
 		d.forget(j)
 		return
@@ -295,7 +297,8 @@ func (d *Dispatcher) attempt(j *job) {
 	}
 	msg.Username, msg.Password = l.Username, l.Password
 	a.URL = l.URL
-	body := msg.appendJSON(make([]byte, 0, 1024))
+	body := msg.appendJSON((*buf)[:0])
+	*buf = body
 	ctx, cancel := context.WithTimeout(context.Background(), d.cfg.Timeout)
 	start := time.Now()
 	var err error

@@ -59,7 +59,10 @@ type Journal struct {
 	requests  []RequestRecord
 	callbacks []*CallbackRecord
 	seq       int
-	changed   chan struct{}
+	// changed is closed at the next change when a waiter holds it
+	// (watched); changes nobody waits for leave it be.
+	changed chan struct{}
+	watched bool
 }
 
 // NewJournal returns a journal keeping at most limit entries of each kind.
@@ -77,8 +80,10 @@ func (j *Journal) Reset() {
 
 // notify wakes every waiter; j.mu is held.
 func (j *Journal) notify() {
-	close(j.changed)
-	j.changed = make(chan struct{})
+	if j.watched {
+		close(j.changed)
+		j.changed, j.watched = make(chan struct{}), false
+	}
 }
 
 // AddRequest records one API request.
@@ -158,6 +163,7 @@ func (j *Journal) WaitCallbacks(ctx context.Context, f CallbackFilter, min, atte
 			}
 		}
 		changed := j.changed
+		j.watched = true
 		j.mu.Unlock()
 		if tried >= min && total >= attempts {
 			break

@@ -114,7 +114,9 @@ func (s *HTTPSender) Send(ctx context.Context, l Listener, body []byte) (int, er
 }
 
 func (s *HTTPSender) sendViaClient(ctx context.Context, u string, body []byte) (int, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(body))
+	// net/http may still be writing the body when Do returns (an answer
+	// that came before the whole request), so it gets a copy of its own.
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(bytes.Clone(body)))
 	if err != nil {
 		return 0, err
 	}
