@@ -13,57 +13,62 @@ func fastFixtures(data []byte) (*Fixtures, bool) {
 	seen, ok := p.members([]string{"clients", "users", "accounts", "devices"}, func(i int) bool {
 		switch i {
 		case 0:
-			return p.array(func() bool {
-				var c AppClient
-				seen, ok := p.members([]string{"appKey", "appSecret"}, func(i int) bool {
-					return p.nonEmpty([]*string{&c.AppKey, &c.AppSecret}[i])
-				})
-				f.Clients = append(f.Clients, c)
-				return ok && seen == 0b11
-			})
+			return each(&p, &f.Clients, p.client)
 		case 1:
-			return p.array(func() bool {
-				var u User
-				seen, ok := p.members([]string{"username", "password", "accounts"}, func(i int) bool {
-					if i == 2 {
-						return p.array(func() bool {
-							var a string
-							ok := p.nonEmpty(&a)
-							u.Accounts = append(u.Accounts, a)
-							return ok
-						})
-					}
-					return p.nonEmpty([]*string{&u.Username, &u.Password}[i])
-				})
-				f.Users = append(f.Users, u)
-				return ok && seen == 0b111
-			})
+			return each(&p, &f.Users, p.user)
 		case 2:
-			return p.array(func() bool {
-				var a Account
-				seen, ok := p.members([]string{"name", "smsrOid", "scenario"}, func(i int) bool {
-					switch i {
-					case 0:
-						return p.nonEmpty(&a.Name)
-					case 1:
-						var ok bool
-						a.SMSROID, ok = p.str()
-						return ok && isOID(a.SMSROID)
-					}
-					return p.nonEmpty(&a.Scenario)
-				})
-				f.Accounts = append(f.Accounts, a)
-				return ok && seen&1 == 1
-			})
-		default:
-			return p.array(func() bool {
-				d, ok := p.device()
-				f.Devices = append(f.Devices, d)
-				return ok
-			})
+			return each(&p, &f.Accounts, p.account)
 		}
+		return each(&p, &f.Devices, p.device)
 	})
 	return f, ok && seen == 0b1111 && p.end()
+}
+
+// each reads an array, appending to *dst what elem reads of each element.
+func each[T any](p *plainJSON, dst *[]T, elem func() (T, bool)) bool {
+	return p.array(func() bool {
+		v, ok := elem()
+		*dst = append(*dst, v)
+		return ok
+	})
+}
+
+func (p *plainJSON) client() (AppClient, bool) {
+	var c AppClient
+	seen, ok := p.members([]string{"appKey", "appSecret"}, func(i int) bool {
+		return p.nonEmpty([]*string{&c.AppKey, &c.AppSecret}[i])
+	})
+	return c, ok && seen == 0b11
+}
+
+func (p *plainJSON) user() (User, bool) {
+	var u User
+	seen, ok := p.members([]string{"username", "password", "accounts"}, func(i int) bool {
+		if i == 2 {
+			return each(p, &u.Accounts, func() (string, bool) {
+				var a string
+				return a, p.nonEmpty(&a)
+			})
+		}
+		return p.nonEmpty([]*string{&u.Username, &u.Password}[i])
+	})
+	return u, ok && seen == 0b111
+}
+
+func (p *plainJSON) account() (Account, bool) {
+	var a Account
+	seen, ok := p.members([]string{"name", "smsrOid", "scenario"}, func(i int) bool {
+		switch i {
+		case 0:
+			return p.nonEmpty(&a.Name)
+		case 1:
+			var ok bool
+			a.SMSROID, ok = p.str()
+			return ok && isOID(a.SMSROID)
+		}
+		return p.nonEmpty(&a.Scenario)
+	})
+	return a, ok && seen&1 == 1
 }
 
 // deviceKeys and profileKeys are the keys the fast path reads, in the
@@ -78,11 +83,7 @@ func (p *plainJSON) device() (*Device, bool) {
 	d := &Device{}
 	seen, ok := p.members(deviceKeys, func(i int) bool {
 		if i == 8 {
-			return p.array(func() bool {
-				pr, ok := p.profile()
-				d.Profiles = append(d.Profiles, pr)
-				return ok
-			})
+			return each(p, &d.Profiles, p.profile)
 		}
 		v, ok := p.str()
 		*[...]*string{&d.EID, &d.Account, &d.IMEI, &d.MDN, &d.State, &d.IPAddress, &d.ServicePlan, &d.Scenario}[i] = v
