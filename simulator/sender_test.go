@@ -184,3 +184,25 @@ func TestSenderHTTPS(t *testing.T) {
 		t.Fatalf("%d %v", status, err)
 	}
 }
+
+// roundTripFunc is an http.RoundTripper made of a function.
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// A URL with credentials goes through net/http's client, which sends them
+// as Basic auth.
+func TestSenderURLWithCredentials(t *testing.T) {
+	s := simulator.NewHTTPSender(4)
+	var user, pass string
+	s.Client = &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		user, pass, _ = r.BasicAuth()
+		return &http.Response{StatusCode: 204, Body: http.NoBody, Request: r}, nil
+	})}
+	if status, err := send(t, s, "http://cb:secret@127.0.0.1:1/cb", "{}"); status != 204 || err != nil {
+		t.Fatalf("%d %v", status, err)
+	}
+	if user != "cb" || pass != "secret" {
+		t.Errorf("credentials %q:%q, want cb:secret", user, pass)
+	}
+}
