@@ -68,8 +68,16 @@ var fastCases = []string{
 	strings.Replace(fastSeed, `,"smsrOid"`, `,,"smsrOid"`, 1),
 	strings.Replace(fastSeed, `]}]`, `]},]`, 1),
 	strings.TrimSuffix(fastSeed, "}"),
-	string(GeneratedActionBody("1223334444-00001", "1.2", 0, MaxDevices)),
-	string(GeneratedActionBody("1223334444-00001", "1.2", 0, MaxDevices+1)),
+}
+
+// The fast path takes up to MaxDevices devices, the schema's maxItems.
+func TestFastPathDeviceLimit(t *testing.T) {
+	if _, ok := fastProfileAction(GeneratedActionBody("1223334444-00001", "1.2", 0, MaxDevices)); !ok {
+		t.Errorf("the fast path refused %d devices", MaxDevices)
+	}
+	if _, ok := fastProfileAction(GeneratedActionBody("1223334444-00001", "1.2", 0, MaxDevices+1)); ok {
+		t.Errorf("the fast path accepted %d devices", MaxDevices+1)
+	}
 }
 
 func TestFastPathAgreesWithSchema(t *testing.T) {
@@ -230,7 +238,7 @@ func TestFastFixturesDecodesGeneratedDevices(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	data, err := json.Marshal(demo.WithGeneratedDevices("1223334444-00001", 8000))
+	data, err := json.Marshal(demo.WithGeneratedDevices("1223334444-00001", 1000))
 	if err != nil {
 		t.Fatal(err)
 	}
