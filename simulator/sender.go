@@ -27,6 +27,9 @@ import (
 type HTTPSender struct {
 	// Client sends what the sender does not handle itself.
 	Client *http.Client
+	// IdleTimeout is how long a kept connection may wait unused before it
+	// is closed.
+	IdleTimeout time.Duration
 
 	maxIdle int
 	dialer  net.Dialer
@@ -34,11 +37,10 @@ type HTTPSender struct {
 	mu      sync.Mutex
 	targets map[string]*target
 	idle    map[string][]*senderConn
+	// sweep closes the connections idle for too long; it is set while any
+	// connection is kept.
+	sweep *time.Timer
 }
-
-// IdleTimeout is how long a connection may wait unused before the sender
-// drops it rather than reuse it.
-const IdleTimeout = 30 * time.Second
 
 // maxAnswer is how much of an answer's body is read; a longer one closes
 // the connection.
@@ -58,7 +60,7 @@ func NewHTTPSender(conns int) *HTTPSender {
 		Client: &http.Client{Transport: t, CheckRedirect: func(*http.Request, []*http.Request) error {
 			return http.ErrUseLastResponse
 		}},
-		maxIdle: conns, targets: map[string]*target{}, idle: map[string][]*senderConn{},
+		IdleTimeout: 30 * time.Second, maxIdle: conns, targets: map[string]*target{}, idle: map[string][]*senderConn{},
 	}
 }
 
@@ -176,7 +178,7 @@ func (s *HTTPSender) conn(ctx context.Context, t *target) (c *senderConn, reused
 		}
 		c = conns[len(conns)-1]
 		s.idle[t.addr] = conns[:len(conns)-1]
-		if time.Since(c.used) < IdleTimeout {
+		if time.Since(c.used) < s.IdleTimeout {
 			s.mu.Unlock()
 			return c, true, nil
 		}
@@ -195,17 +197,49 @@ func (s *HTTPSender) dial(ctx context.Context, t *target) (*senderConn, error) {
 	return &senderConn{Conn: nc, r: bufio.NewReaderSize(nc, 4096)}, nil
 }
 
-// put keeps c for the next callback to its listener, or closes it.
+// put keeps c for the next callback to its listener, or closes it: when
+// enough are kept already, or when bytes nobody asked for came after the
+// answer.
 func (s *HTTPSender) put(t *target, c *senderConn) {
 	c.used = time.Now()
 	s.mu.Lock()
-	if len(s.idle[t.addr]) < s.maxIdle {
+	if len(s.idle[t.addr]) < s.maxIdle && c.r.Buffered() == 0 {
 		s.idle[t.addr] = append(s.idle[t.addr], c)
 		c = nil
+		if s.sweep == nil {
+			s.sweep = time.AfterFunc(s.IdleTimeout, s.closeIdle)
+		}
 	}
 	s.mu.Unlock()
 	if c != nil {
 		_ = c.Close()
+	}
+}
+
+// closeIdle closes the connections unused for IdleTimeout, and comes back
+// while any is left.
+func (s *HTTPSender) closeIdle() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for addr, conns := range s.idle {
+		kept := conns[:0]
+		for _, c := range conns {
+			if time.Since(c.used) < s.IdleTimeout {
+				kept = append(kept, c)
+			} else {
+				_ = c.Close()
+			}
+		}
+		clear(conns[len(kept):])
+		if len(kept) == 0 {
+			delete(s.idle, addr)
+		} else {
+			s.idle[addr] = kept
+		}
+	}
+	s.sweep = nil
+	if len(s.idle) > 0 {
+		s.sweep = time.AfterFunc(s.IdleTimeout, s.closeIdle)
 	}
 }
 
@@ -268,7 +302,9 @@ func (s *HTTPSender) exchange(ctx context.Context, c *senderConn, t *target, bod
 		if resp.StatusCode >= 100 && resp.StatusCode < 200 && resp.StatusCode != http.StatusSwitchingProtocols {
 			continue // informational: the answer follows
 		}
-		keep = !resp.Close && n < maxAnswer && stop() && c.SetDeadline(time.Time{}) == nil
+		// After 101 Switching Protocols the connection speaks something else.
+		keep = resp.StatusCode != http.StatusSwitchingProtocols && !resp.Close && n < maxAnswer && stop() &&
+			c.SetDeadline(time.Time{}) == nil
 		return resp.StatusCode, nil
 	}
 }

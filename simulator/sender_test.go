@@ -24,8 +24,10 @@ type rawListener struct {
 	url      string
 	conns    atomic.Int32
 	requests atomic.Int32
-	mu       sync.Mutex
-	bodies   []string
+	// closed receives a value when a connection ends.
+	closed chan struct{}
+	mu     sync.Mutex
+	bodies []string
 }
 
 func newRawListener(t *testing.T, close bool, answers ...string) *rawListener {
@@ -35,7 +37,7 @@ func newRawListener(t *testing.T, close bool, answers ...string) *rawListener {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = ln.Close() })
-	l := &rawListener{url: "http://" + ln.Addr().String() + "/cb?x=1"}
+	l := &rawListener{url: "http://" + ln.Addr().String() + "/cb?x=1", closed: make(chan struct{}, 100)}
 	go func() {
 		for {
 			c, err := ln.Accept()
@@ -44,6 +46,7 @@ func newRawListener(t *testing.T, close bool, answers ...string) *rawListener {
 			}
 			l.conns.Add(1)
 			go func() {
+				defer func() { l.closed <- struct{}{} }()
 				defer c.Close()
 				r := bufio.NewReader(c)
 				for {
@@ -104,6 +107,8 @@ func TestSenderReadsEveryFormOfAnswer(t *testing.T) {
 		{"interim answer first", "HTTP/1.1 103 Early Hints\r\nLink: </x>\r\n\r\nHTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n", 202, 1},
 		{"refusal", "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 4\r\n\r\nbusy", 503, 1},
 		{"connection close", "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n", 200, 3},
+		{"switching protocols", "HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\nConnection: Upgrade\r\n\r\n", 101, 3},
+		{"bytes after the answer", "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\nHTTP/1.1 500 Oops\r\n\r\n", 200, 3},
 		{"HTTP/1.0", "HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n", 200, 3},
 		{"body too long to read", "HTTP/1.1 200 OK\r\nContent-Length: 70000\r\n\r\n" + strings.Repeat("x", 70000), 200, 3},
 	} {
@@ -204,5 +209,20 @@ func TestSenderURLWithCredentials(t *testing.T) {
 	}
 	if user != "cb" || pass != "secret" {
 		t.Errorf("credentials %q:%q, want cb:secret", user, pass)
+	}
+}
+
+// A kept connection unused for IdleTimeout is closed.
+func TestSenderClosesIdleConnections(t *testing.T) {
+	l := newRawListener(t, false, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+	s := simulator.NewHTTPSender(4)
+	s.IdleTimeout = time.Millisecond
+	if status, err := send(t, s, l.url, "{}"); status != 200 || err != nil {
+		t.Fatalf("%d %v", status, err)
+	}
+	select {
+	case <-l.closed:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the idle connection is still open")
 	}
 }
