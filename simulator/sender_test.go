@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tssim/tssim/client"
 	"github.com/tssim/tssim/simulator"
 )
 
@@ -224,5 +225,36 @@ func TestSenderClosesIdleConnections(t *testing.T) {
 	case <-l.closed:
 	case <-time.After(5 * time.Second):
 		t.Fatal("the idle connection is still open")
+	}
+}
+
+// Closing a server closes the connections its callbacks kept open.
+func TestServerCloseClosesListenerConnections(t *testing.T) {
+	l := newRawListener(t, false, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+	srv, err := simulator.New(simulator.Options{Clock: "manual", CallbackURL: l.url, Sender: simulator.NewHTTPSender(4)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv.Handler())
+	defer hs.Close()
+	api, err := client.New(hs.URL, client.WithCredentials("demo-key", "demo-secret"), client.WithUser("demo", "demo"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	id, err := api.DeleteProfile(ctx, client.ProfileRequest{AccountName: account, SMSROID: smsrOID, Devices: []client.DeviceRef{{EID: seedEID, ICCID: seedICCID}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.NewAdmin(hs.URL, nil, "").Callbacks(ctx, client.CallbackQuery{RequestID: id, Wait: 5 * time.Second, Min: 1}); err != nil || l.requests.Load() != 1 {
+		t.Fatalf("the callback did not arrive: %v", err)
+	}
+	if err := srv.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-l.closed:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the connection to the listener is still open")
 	}
 }

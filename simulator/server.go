@@ -249,7 +249,7 @@ func (s *Server) saveEvery(d time.Duration) {
 
 // Close stops callback delivery, waiting for attempts under way until ctx
 // ends, and saves the state file: callbacks not delivered by then are kept
-// in it.
+// in it. It closes the connections kept to listeners.
 func (s *Server) Close(ctx context.Context) error {
 	if s.stopSaver != nil {
 		close(s.stopSaver)
@@ -258,6 +258,9 @@ func (s *Server) Close(ctx context.Context) error {
 	err := s.dispatcher.Close(ctx)
 	if errors.Is(err, context.DeadlineExceeded) {
 		err = fmt.Errorf("callback workers still busy: %w", err)
+	}
+	if c, ok := s.opts.Sender.(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
 	}
 	return errors.Join(err, s.Save())
 }
