@@ -258,3 +258,27 @@ func TestServerCloseClosesListenerConnections(t *testing.T) {
 		t.Fatal("the connection to the listener is still open")
 	}
 }
+
+// A listener that hangs up without answering is reported in one line.
+func TestSenderListenerHangsUp(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			_, _ = http.ReadRequest(bufio.NewReader(c))
+			_ = c.Close()
+		}
+	}()
+	s := simulator.NewHTTPSender(4)
+	_, err = send(t, s, "http://"+ln.Addr().String()+"/cb", "{}")
+	if err == nil || strings.Contains(err.Error(), "\n") || !strings.Contains(err.Error(), "without an answer") {
+		t.Errorf("error %q, want one line saying the listener closed the connection without an answer", err)
+	}
+}
