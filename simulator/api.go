@@ -6,9 +6,12 @@ import (
 	"strings"
 )
 
-// apiRoutes are ThingSpace's own paths, served as in production.
+// apiRoutes are ThingSpace's own paths, served as in production. The
+// profile actions come first: gorilla/mux tries routes in order, and they
+// are most of the traffic.
 func (s *Server) apiRoutes() []route {
 	return []route{
+		{http.MethodPost, "/api/m2m/v1/devices/profile/actions/{action:" + strings.Join(Actions, "|") + "}", accessSession, "profile-action.json", s.profileAction},
 		{http.MethodPost, "/api/ts/v1/oauth2/token", accessOpen, "", s.token},
 		{http.MethodPost, "/api/ts/v1/oauth2/revoke", accessOpen, "", s.revoke},
 		{http.MethodPost, "/api/m2m/v1/session/login", accessBearer, "login.json", s.login},
@@ -16,7 +19,6 @@ func (s *Server) apiRoutes() []route {
 		{http.MethodPost, "/api/m2m/v1/callbacks/{accountName}", accessSession, "callback-registration.json", s.registerCallback},
 		{http.MethodGet, "/api/m2m/v1/callbacks/{accountName}", accessSession, "", s.listCallbacks},
 		{http.MethodDelete, "/api/m2m/v1/callbacks/{accountName}/name/{serviceName}", accessSession, "", s.deregisterCallback},
-		{http.MethodPost, "/api/m2m/v1/devices/profile/actions/{action:" + strings.Join(Actions, "|") + "}", accessSession, "profile-action.json", s.profileAction},
 	}
 }
 
