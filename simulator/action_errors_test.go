@@ -69,7 +69,7 @@ func TestProfileActionRequestErrors(t *testing.T) {
 		{"apostrophe", actionBody("12'3", smsrOID, seed), "", 400, simulator.CodeInvalidCharacter, "/accountName"},
 		{"angle bracket", actionBody(account, smsrOID, dev("<script>", seedICCID)), "", 400, simulator.CodeInvalidCharacter, "/devices/0/deviceIds/0/id"},
 		{"backslash", `{"devices":[` + seed + `],"accountName":"a\\b","smsrOid":"1.3"}`, "", 400, simulator.CodeInvalidCharacter, "/accountName"},
-		{"10,001 devices", actionBody(account, smsrOID, many), "", 400, simulator.CodeMaxRequests, "/devices"},
+		{"10,001 devices", actionBody(account, smsrOID, many), "", 400, simulator.CodeMaxRequests, "/devices: more than 10,000 devices"},
 		{"unknown account", actionBody("9999999999-00001", smsrOID, seed), "", 400, simulator.CodeAccountNotFound, "9999999999-00001"},
 		{"account of another user", actionBody(otherAccount, smsrOID, dev("89049032000001000000000000006001", "89148000000840786001")), "", 400, simulator.CodeAccountName, otherAccount},
 		{"unknown device", actionBody(account, smsrOID, dev("666456789123456789123456789999", seedICCID)), "", 400, simulator.CodeDeviceNotFound, "/devices/0"},
