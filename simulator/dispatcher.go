@@ -52,8 +52,8 @@ type Dispatcher struct {
 	idle     chan struct{}
 	nextID   uint64
 	changes  uint64
-	// pending holds every callback not yet settled, queued, under way or
-	// waiting for a retry, by its next attempt.
+	// pending holds the next attempt of every callback not yet settled:
+	// queued, under way or waiting for a retry.
 	pending map[uint64]*job
 }
 
