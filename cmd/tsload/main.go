@@ -45,6 +45,10 @@ func main() {
 		os.Exit(baseline(os.Args[2:]))
 	}
 	fs := flag.NewFlagSet("tsload", flag.ExitOnError)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), usage)
+		fs.PrintDefaults()
+	}
 	tssim := fs.String("tssim", "bin/tssim", "the tssim binary to measure")
 	duration := fs.Duration("duration", 5*time.Second, "how long each load run lasts")
 	conns := fs.Int("conns", 32, "connections of the concurrent runs")
@@ -54,6 +58,25 @@ func main() {
 		os.Exit(1)
 	}
 }
+
+const usage = `tsload: measures tssim on this machine, all on 127.0.0.1, and prints
+Markdown tables (BENCHMARKS.md explains them):
+  - delete requests per second at --conns connections and latencies at
+    --conns and at 1 connection, side by side with a minimal net/http
+    handler that only decodes the body, in the same run;
+  - start-up time and idle memory with the demo fixture, memory before and
+    after load;
+  - deletes per second end to end (request accepted, callback
+    acknowledged by tsload's listener) and tssim's CPU time per delete;
+  - one request for 10,000 devices: time to the 200, and until every
+    callback is acknowledged;
+  - start-up time and memory with a 100,000-device fixture.
+It starts every process itself (tssim, the handler, the listener); with
+the default --duration it takes about 40 s. Build tssim first: make build.
+
+Usage: tsload [--tssim bin/tssim] [--duration 5s] [--conns 32]
+
+`
 
 // baseline serves the minimal handler: decode the body, answer a UUID.
 func baseline(args []string) int {
