@@ -1,22 +1,29 @@
 package simulator
 
-// fastValid holds, per schema, a check that recognises the common valid
-// document much faster than the schema engine, and returns it decoded. It
-// must never accept what the schema refuses (TestFastPathAgreesWithSchema
-// and FuzzFastPath hold it to that); what it does not accept goes through the
-// schema as usual, which finds and names every violation.
-var fastValid = map[string]func(body []byte) (any, bool){
-	"profile-action.json": func(body []byte) (any, bool) {
-		r, ok := fastProfileAction(body)
-		return r, ok
+import "errors"
+
+// fastValid holds, per schema, a check that recognises the common documents
+// much faster than the schema engine: it returns a valid one decoded, or
+// the very error the schema path gives for one whose only fault it knows,
+// or errNotPlain for anything else, which then goes through the schema as
+// usual, where every violation is found and named. TestFastPathAgreesWithSchema
+// and FuzzFastPath hold it to that.
+var fastValid = map[string]func(body []byte) (any, error){
+	"profile-action.json": func(body []byte) (any, error) {
+		r, err := fastProfileAction(body)
+		return r, err
 	},
 }
 
-// fastProfileAction accepts a profile action body that plainly satisfies
+// errNotPlain leaves a document to the schema.
+var errNotPlain = errors.New("not a plain document")
+
+// fastProfileAction reads a profile action body that plainly satisfies
 // schemas/profile-action.json and holds none of the characters ThingSpace
 // refuses: each device named by exactly one eid and one iccid, every key
-// spelt as the schema spells it and given once, no other key.
-func fastProfileAction(body []byte) (*ActionRequest, bool) {
+// spelt as the schema spells it and given once, no other key. Such a body
+// with more than MaxDevices devices gets the schema's error.
+func fastProfileAction(body []byte) (*ActionRequest, error) {
 	p := plainJSON{src: string(body)}
 	out := &ActionRequest{}
 	var haveAccount, haveOID, haveDevices bool
@@ -38,16 +45,23 @@ func fastProfileAction(body []byte) (*ActionRequest, bool) {
 						DeviceIDs []DeviceID `json:"deviceIds"`
 					}{ids})
 				}
-				return ok && len(out.Devices) <= MaxDevices
+				return ok
 			})
 		}
 		return false
 	})
-	if !ok || !p.end() || !haveAccount || !haveOID || len(out.Devices) == 0 {
-		return nil, false
+	switch {
+	case !ok || !p.end() || !haveAccount || !haveOID || len(out.Devices) == 0:
+		return nil, errNotPlain
+	case len(out.Devices) > MaxDevices:
+		return nil, violationsError([]Violation{{Pointer: "/devices", Message: tooManyDevices, Code: CodeMaxRequests}})
 	}
-	return out, true
+	return out, nil
 }
+
+// tooManyDevices is the x-message of maxItems in
+// schemas/profile-action.json.
+const tooManyDevices = "more than 10,000 devices in one request"
 
 // deviceIDs reads {"deviceIds":[{"kind":..,"id":..},{"kind":..,"id":..}]}
 // with one valid eid and one valid iccid, in either order.

@@ -162,22 +162,13 @@ func (s *Server) prepare(rt route, c *call, w http.ResponseWriter) error {
 		}
 	}
 	if fast := fastValid[rt.schema]; fast != nil {
-		if v, ok := fast(body); ok {
+		v, err := fast(body)
+		if !errors.Is(err, errNotPlain) {
 			c.decoded = v
-			return nil
+			return err
 		}
 	}
-	doc, err := Decode(body)
-	if err != nil {
-		return badRequest(CodeUnexpected, "the request body is not valid JSON: %s", err)
-	}
-	if ptr, bad := invalidCharacter(doc, ""); bad {
-		return badRequest(CodeInvalidCharacter, "%s: apostrophes, '<' and backslashes are not allowed", ptr)
-	}
-	if vs := s.validator.Validate(rt.schema, doc); len(vs) > 0 {
-		return &Error{Status: 400, Kind: KindAPI, Code: vs[0].Code, Message: vs[0].String(), Violations: vs}
-	}
-	return nil
+	return s.validator.Check(rt.schema, body)
 }
 
 func bearerToken(r *http.Request) string {

@@ -90,6 +90,28 @@ func Decode(body []byte) (any, error) {
 	return doc, nil
 }
 
+// Check decides on a request body as the API does: it must be JSON, free
+// of the characters ThingSpace refuses, and valid against the named schema.
+func (v *Validator) Check(schema string, body []byte) error {
+	doc, err := Decode(body)
+	if err != nil {
+		return badRequest(CodeUnexpected, "the request body is not valid JSON: %s", err)
+	}
+	if ptr, bad := invalidCharacter(doc, ""); bad {
+		return badRequest(CodeInvalidCharacter, "%s: apostrophes, '<' and backslashes are not allowed", ptr)
+	}
+	if vs := v.Validate(schema, doc); len(vs) > 0 {
+		return violationsError(vs)
+	}
+	return nil
+}
+
+// violationsError is the answer to a body with violations: the first one
+// speaks for all.
+func violationsError(vs []Violation) *Error {
+	return &Error{Status: 400, Kind: KindAPI, Code: vs[0].Code, Message: vs[0].String(), Violations: vs}
+}
+
 // Validate checks doc against the named schema and returns every violation,
 // ordered by where it stands in the document, except that the first one
 // carrying a specific error code comes first: it is the one reported.
