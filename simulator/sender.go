@@ -282,6 +282,9 @@ func (s *HTTPSender) exchange(ctx context.Context, c *senderConn, t *target, bod
 	c.w = append(strconv.AppendInt(append(c.w[:0], t.head...), int64(len(body)), 10), "\r\n\r\n"...)
 	c.w = append(c.w, body...)
 	if _, err := c.Write(c.w); err != nil {
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			return 0, err
+		}
 		return 0, fmt.Errorf("%w: %w", errNoAnswer, err)
 	}
 	if _, err := c.r.Peek(1); err != nil {
