@@ -1,5 +1,7 @@
 package simulator
 
+import "strings"
+
 // fastFixtures decodes a fixtures document that plainly satisfies
 // schemas/fixtures.json, or reports false and leaves it to the schema. Like
 // fastProfileAction it must never accept what the schema refuses
@@ -7,8 +9,8 @@ package simulator
 // would; it makes loading a fixture of 100,000 devices take a small
 // fraction of a second instead of several. Devices with a pending action
 // are left to the schema.
-func fastFixtures(data []byte) (*Fixtures, bool) {
-	p := plainJSON{src: string(data)}
+func fastFixtures(src string) (*Fixtures, bool) {
+	p := plainJSON{src: src}
 	f := &Fixtures{}
 	seen, ok := p.members([]string{"clients", "users", "accounts", "devices"}, func(i int) bool {
 		switch i {
@@ -21,7 +23,75 @@ func fastFixtures(data []byte) (*Fixtures, bool) {
 		}
 		return each(&p, &f.Devices, p.device)
 	})
-	return f, ok && seen == 0b1111 && p.end()
+	if !ok || seen != 0b1111 || !p.end() {
+		return nil, false
+	}
+	f.compact()
+	return f, true
+}
+
+// compact copies out every string of f, which are slices of the source,
+// so that the source can be freed: the devices' identifiers into one block,
+// the values many share (accounts, states, profile types) once each.
+func (f *Fixtures) compact() {
+	size := 0
+	for _, d := range f.Devices {
+		size += len(d.EID) + len(d.IMEI) + len(d.MDN) + len(d.IPAddress)
+		for _, p := range d.Profiles {
+			size += len(p.ICCID)
+		}
+	}
+	var block strings.Builder
+	block.Grow(size)
+	own := func(s *string) {
+		start := block.Len()
+		block.WriteString(*s)
+		*s = block.String()[start:]
+	}
+	shared := map[string]string{}
+	share := func(s *string) {
+		v, ok := shared[*s]
+		if !ok {
+			v = strings.Clone(*s)
+			shared[v] = v
+		}
+		*s = v
+	}
+	for _, d := range f.Devices {
+		own(&d.EID)
+		own(&d.IMEI)
+		own(&d.MDN)
+		own(&d.IPAddress)
+		share(&d.Account)
+		share(&d.State)
+		share(&d.ServicePlan)
+		share(&d.Scenario)
+		for i := range d.Profiles {
+			p := &d.Profiles[i]
+			own(&p.ICCID)
+			share(&p.Type)
+			share(&p.Status)
+		}
+	}
+	for i := range f.Clients {
+		c := &f.Clients[i]
+		share(&c.AppKey)
+		share(&c.AppSecret)
+	}
+	for i := range f.Users {
+		u := &f.Users[i]
+		share(&u.Username)
+		share(&u.Password)
+		for j := range u.Accounts {
+			share(&u.Accounts[j])
+		}
+	}
+	for i := range f.Accounts {
+		a := &f.Accounts[i]
+		share(&a.Name)
+		share(&a.SMSROID)
+		share(&a.Scenario)
+	}
 }
 
 // each reads an array, appending to *dst what elem reads of each element.

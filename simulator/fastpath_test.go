@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -185,7 +186,7 @@ func TestFastFixturesAgreeWithSchema(t *testing.T) {
 	}
 	accepted := 0
 	for i, c := range fixtureCases() {
-		fast, ok := fastFixtures([]byte(c))
+		fast, ok := fastFixtures(c)
 		slow, slowOK := slowFixtures(v, []byte(c))
 		if ok && !slowOK {
 			t.Errorf("case %d: the fast path accepts what the schema refuses", i)
@@ -197,7 +198,7 @@ func TestFastFixturesAgreeWithSchema(t *testing.T) {
 			}
 		}
 	}
-	if _, ok := fastFixtures(DemoFixtures); !ok || accepted < 8 {
+	if _, ok := fastFixtures(string(DemoFixtures)); !ok || accepted < 8 {
 		t.Errorf("the fast path accepted %d cases: it no longer recognises valid fixtures", accepted)
 	}
 }
@@ -211,7 +212,7 @@ func FuzzFastFixtures(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		fast, ok := fastFixtures(data)
+		fast, ok := fastFixtures(string(data))
 		if !ok {
 			return
 		}
@@ -239,7 +240,7 @@ func TestFastFixturesDecodesGeneratedDevices(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fast, ok := fastFixtures(data)
+	fast, ok := fastFixtures(string(data))
 	if !ok {
 		t.Fatal("the fast path refused a generated fixture")
 	}
@@ -249,5 +250,48 @@ func TestFastFixturesDecodesGeneratedDevices(t *testing.T) {
 	}
 	if diff := cmp.Diff(&whole, fast, cmpopts.EquateEmpty()); diff != "" {
 		t.Errorf("(-encoding/json +fast path):\n%s", diff)
+	}
+}
+
+// No string the fast path returns is a slice of the file, which would keep
+// all of it in memory.
+func TestFastFixturesKeepNothingOfTheFile(t *testing.T) {
+	src := string(DemoFixtures)
+	f, ok := fastFixtures(src)
+	if !ok {
+		t.Fatal("the fast path refused the demo fixtures")
+	}
+	first := uintptr(unsafe.Pointer(unsafe.StringData(src)))
+	last := first + uintptr(len(src)) - 1
+	check := func(what, s string) {
+		if p := uintptr(unsafe.Pointer(unsafe.StringData(s))); s != "" && p >= first && p <= last {
+			t.Errorf("%s %q is a slice of the file", what, s)
+		}
+	}
+	for _, c := range f.Clients {
+		check("appKey", c.AppKey)
+		check("appSecret", c.AppSecret)
+	}
+	for _, u := range f.Users {
+		check("username", u.Username)
+		check("password", u.Password)
+		for _, a := range u.Accounts {
+			check("user account", a)
+		}
+	}
+	for _, a := range f.Accounts {
+		check("account name", a.Name)
+		check("smsrOid", a.SMSROID)
+		check("account scenario", a.Scenario)
+	}
+	for _, d := range f.Devices {
+		for _, s := range []string{d.EID, d.Account, d.IMEI, d.MDN, d.State, d.IPAddress, d.ServicePlan, d.Scenario} {
+			check("device field", s)
+		}
+		for _, p := range d.Profiles {
+			check("iccid", p.ICCID)
+			check("profile type", p.Type)
+			check("profile status", p.Status)
+		}
 	}
 }
