@@ -43,54 +43,45 @@ func (f *Fixtures) compact() {
 	}
 	var block strings.Builder
 	block.Grow(size)
-	own := func(s *string) {
-		start := block.Len()
-		block.WriteString(*s)
-		*s = block.String()[start:]
+	own := func(ss ...*string) {
+		for _, s := range ss {
+			start := block.Len()
+			block.WriteString(*s)
+			*s = block.String()[start:]
+		}
 	}
 	shared := map[string]string{}
-	share := func(s *string) {
-		v, ok := shared[*s]
-		if !ok {
-			v = strings.Clone(*s)
-			shared[v] = v
+	share := func(ss ...*string) {
+		for _, s := range ss {
+			v, ok := shared[*s]
+			if !ok {
+				v = strings.Clone(*s)
+				shared[v] = v
+			}
+			*s = v
 		}
-		*s = v
 	}
 	for _, d := range f.Devices {
-		own(&d.EID)
-		own(&d.IMEI)
-		own(&d.MDN)
-		own(&d.IPAddress)
-		share(&d.Account)
-		share(&d.State)
-		share(&d.ServicePlan)
-		share(&d.Scenario)
+		own(&d.EID, &d.IMEI, &d.MDN, &d.IPAddress)
+		share(&d.Account, &d.State, &d.ServicePlan, &d.Scenario)
 		for i := range d.Profiles {
 			p := &d.Profiles[i]
 			own(&p.ICCID)
-			share(&p.Type)
-			share(&p.Status)
+			share(&p.Type, &p.Status)
 		}
 	}
 	for i := range f.Clients {
-		c := &f.Clients[i]
-		share(&c.AppKey)
-		share(&c.AppSecret)
+		share(&f.Clients[i].AppKey, &f.Clients[i].AppSecret)
 	}
 	for i := range f.Users {
 		u := &f.Users[i]
-		share(&u.Username)
-		share(&u.Password)
+		share(&u.Username, &u.Password)
 		for j := range u.Accounts {
 			share(&u.Accounts[j])
 		}
 	}
 	for i := range f.Accounts {
-		a := &f.Accounts[i]
-		share(&a.Name)
-		share(&a.SMSROID)
-		share(&a.Scenario)
+		share(&f.Accounts[i].Name, &f.Accounts[i].SMSROID, &f.Accounts[i].Scenario)
 	}
 }
 
