@@ -25,28 +25,35 @@ func (c *countingSender) Send(context.Context, simulator.Listener, []byte) (int,
 	return 200, nil
 }
 
+// fixtureFile writes the demo fixtures with n generated devices to a file
+// and returns its path.
+func fixtureFile(tb testing.TB, n int) string {
+	tb.Helper()
+	v, err := simulator.NewValidator()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	demo, err := v.LoadFixtures("demo", simulator.DemoFixtures)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	data, err := json.Marshal(demo.WithGeneratedDevices(account, n))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	path := filepath.Join(tb.TempDir(), "fixtures.json")
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		tb.Fatal(err)
+	}
+	return path
+}
+
 // benchServer runs a simulator with n generated devices, everything on:
 // strict auth, schemas, journals, logs at the default level (to a discarded
 // writer), callbacks delivered by sender.
 func benchServer(b testing.TB, n int, sender simulator.Sender) (*simulator.Server, http.Header) {
 	b.Helper()
-	v, err := simulator.NewValidator()
-	if err != nil {
-		b.Fatal(err)
-	}
-	demo, err := v.LoadFixtures("demo", simulator.DemoFixtures)
-	if err != nil {
-		b.Fatal(err)
-	}
-	data, err := json.Marshal(demo.WithGeneratedDevices(account, n))
-	if err != nil {
-		b.Fatal(err)
-	}
-	path := filepath.Join(b.TempDir(), "fixtures.json")
-	if err := os.WriteFile(path, data, 0o644); err != nil {
-		b.Fatal(err)
-	}
-	srv, err := simulator.New(simulator.Options{Fixtures: path, Sender: sender, CallbackURL: "http://listener.invalid/cb",
+	srv, err := simulator.New(simulator.Options{Fixtures: fixtureFile(b, n), Sender: sender, CallbackURL: "http://listener.invalid/cb",
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		b.Fatal(err)
@@ -169,22 +176,7 @@ func BenchmarkCallbackDelivery(b *testing.B) {
 // BenchmarkStart100kDevices is a simulator starting on a fixture file of
 // 100,000 devices.
 func BenchmarkStart100kDevices(b *testing.B) {
-	v, err := simulator.NewValidator()
-	if err != nil {
-		b.Fatal(err)
-	}
-	demo, err := v.LoadFixtures("demo", simulator.DemoFixtures)
-	if err != nil {
-		b.Fatal(err)
-	}
-	data, err := json.Marshal(demo.WithGeneratedDevices(account, 100_000))
-	if err != nil {
-		b.Fatal(err)
-	}
-	path := filepath.Join(b.TempDir(), "fixtures.json")
-	if err := os.WriteFile(path, data, 0o644); err != nil {
-		b.Fatal(err)
-	}
+	path := fixtureFile(b, 100_000)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for range b.N {
