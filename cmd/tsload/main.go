@@ -239,13 +239,14 @@ func startBaseline() (*proc, error) {
 
 // ackListener counts acknowledged callbacks.
 type ackListener struct {
-	acks atomic.Int64
+	url string
+
 	mu   sync.Mutex
+	acks int64
 	last time.Time
-	url  string
-	want atomic.Int64
-	done chan struct{}
-	once sync.Once
+	// reached is closed when acks reaches target.
+	target  int64
+	reached chan struct{}
 }
 
 func newAckListener() (*ackListener, error) {
@@ -253,34 +254,46 @@ func newAckListener() (*ackListener, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &ackListener{url: "http://" + ln.Addr().String() + "/callbacks", done: make(chan struct{})}
-	l.want.Store(-1)
+	l := &ackListener{url: "http://" + ln.Addr().String() + "/callbacks"}
 	go serveAcks(ln, l.ack)
 	return l, nil
 }
 
 func (l *ackListener) ack() {
-	n := l.acks.Add(1)
 	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.acks++
 	l.last = time.Now()
-	l.mu.Unlock()
-	if n == l.want.Load() {
-		l.once.Do(func() { close(l.done) })
+	if l.reached != nil && l.acks >= l.target {
+		close(l.reached)
+		l.reached = nil
 	}
 }
 
-// expect resets the count and arms done for n acknowledgements.
-func (l *ackListener) expect(n int64) {
-	l.acks.Store(0)
-	l.done = make(chan struct{})
-	l.once = sync.Once{}
-	l.want.Store(n)
-}
-
-func (l *ackListener) lastAck() time.Time {
+// count returns the acknowledgements so far and when the last one came.
+func (l *ackListener) count() (int64, time.Time) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.last
+	return l.acks, l.last
+}
+
+// await waits until n acknowledgements in all have come, for at most d,
+// and reports whether they did.
+func (l *ackListener) await(n int64, d time.Duration) bool {
+	l.mu.Lock()
+	if l.acks >= n {
+		l.mu.Unlock()
+		return true
+	}
+	reached := make(chan struct{})
+	l.target, l.reached = n, reached
+	l.mu.Unlock()
+	select {
+	case <-reached:
+		return true
+	case <-time.After(d):
+		return false
+	}
 }
 
 // session logs in to tssim and registers the listener.
@@ -466,7 +479,6 @@ func measure(bin string, d time.Duration, conns int) error {
 	scheduled.Set("X-Tssim-Scenario", "delayed-success")
 	load(tss.addr, deletePath, scheduled, conns, d/5, next, bodies)
 	load(base.addr, deletePath, scheduled, conns, d/5, next, bodies)
-	l.expect(-1)
 	t32 := load(tss.addr, deletePath, scheduled, conns, d, next, bodies)
 	b32 := load(base.addr, deletePath, scheduled, conns, d, next, bodies)
 	t1 := load(tss.addr, deletePath, scheduled, 1, d, next, bodies)
@@ -492,19 +504,17 @@ func measure(bin string, d time.Duration, conns int) error {
 		return err
 	}
 	next, bodies = sequence(e2eDevices - 10_000)
-	before := l.acks.Load()
+	before, _ := l.count()
 	cpuBefore := tss.cpuSeconds()
 	start := time.Now()
 	e2e := load(tss.addr, deletePath, header, conns, d, next, bodies)
-	drainUntil := time.Now().Add(30 * time.Second)
-	for l.acks.Load()-before < int64(e2e.requests) && time.Now().Before(drainUntil) {
-		time.Sleep(time.Millisecond)
-	}
-	completed := l.acks.Load() - before
-	e2eRate := float64(completed) / l.lastAck().Sub(start).Seconds()
+	l.await(before+int64(e2e.requests), 30*time.Second)
+	acks, last := l.count()
+	completed := acks - before
+	e2eRate := float64(completed) / last.Sub(start).Seconds()
 	e2eCPU := (tss.cpuSeconds() - cpuBefore) / float64(completed) * 1e6
 
-	l.expect(10000)
+	before, _ = l.count()
 	req, _ := http.NewRequest("POST", "http://"+tss.addr+deletePath, bytes.NewReader(deleteBody(e2eDevices-10_000, 10_000)))
 	req.Header = header
 	t0 := time.Now()
@@ -518,13 +528,10 @@ func measure(bin string, d time.Duration, conns int) error {
 	if resp.StatusCode != 200 {
 		return fmt.Errorf("10,000-device request: %d", resp.StatusCode)
 	}
-	var toAcks time.Duration
-	select {
-	case <-l.done:
-		toAcks = time.Since(t0)
-	case <-time.After(60 * time.Second):
-		return errors.New("10,000-device request: callbacks not all acknowledged within 60s")
+	if !l.await(before+10_000, time.Minute) {
+		return errors.New("10,000-device request: callbacks not all acknowledged within a minute")
 	}
+	toAcks := time.Since(t0)
 	tss.stop()
 
 	// A 100,000-device fixture on its own.

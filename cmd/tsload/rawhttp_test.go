@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // The load generator's client speaks to net/http's server, keep-alive.
@@ -78,5 +79,26 @@ func TestParseCPUSeconds(t *testing.T) {
 	}
 	if got := parseCPUSeconds("garbage"); got != -1 {
 		t.Errorf("parseCPUSeconds of garbage = %v, want -1", got)
+	}
+}
+
+// await returns once the acknowledgements asked for have come, whether
+// before or after it is called.
+func TestAckListenerAwait(t *testing.T) {
+	l := &ackListener{}
+	l.ack()
+	if !l.await(1, time.Minute) {
+		t.Fatal("one acknowledgement had come")
+	}
+	go func() {
+		for range 3 {
+			l.ack()
+		}
+	}()
+	if !l.await(4, time.Minute) {
+		t.Fatal("four acknowledgements had come")
+	}
+	if n, last := l.count(); n != 4 || last.IsZero() {
+		t.Errorf("count = %d, %v; want 4 and the time of the last", n, last)
 	}
 }
