@@ -16,11 +16,7 @@ func printJSON(a *app, v any) {
 
 func tokenCmd(*flag.FlagSet) func(context.Context, *app) int {
 	return func(ctx context.Context, a *app) int {
-		c, err := a.conn.client()
-		if err != nil {
-			return a.fail(exitUsage, "%v", err)
-		}
-		t, err := c.FetchToken(ctx)
+		t, err := a.api.FetchToken(ctx)
 		if err != nil {
 			return a.trouble("token", err)
 		}
@@ -31,11 +27,7 @@ func tokenCmd(*flag.FlagSet) func(context.Context, *app) int {
 
 func loginCmd(*flag.FlagSet) func(context.Context, *app) int {
 	return func(ctx context.Context, a *app) int {
-		c, err := a.conn.client()
-		if err != nil {
-			return a.fail(exitUsage, "%v", err)
-		}
-		s, err := c.Login(ctx)
+		s, err := a.api.Login(ctx)
 		if err != nil {
 			return a.trouble("login", err)
 		}
@@ -56,12 +48,8 @@ func registerCmd(fs *flag.FlagSet) func(context.Context, *app) int {
 		if *url == "" {
 			return a.fail(exitUsage, "callbacks register needs the listener's URL: tsclient callbacks register http://host:port/callbacks")
 		}
-		c, err := a.conn.client()
-		if err != nil {
-			return a.fail(exitUsage, "%v", err)
-		}
 		reg := client.CallbackRegistration{Name: *name, URL: *url, Username: *user, Password: *pass}
-		if err := c.RegisterCallback(ctx, a.conn.account, reg); err != nil {
+		if err := a.api.RegisterCallback(ctx, a.conn.account, reg); err != nil {
 			return a.trouble("callbacks register", err)
 		}
 		fmt.Fprintf(a.stdout, "registered %s of account %s: %s\n", *name, a.conn.account, *url)
@@ -71,11 +59,7 @@ func registerCmd(fs *flag.FlagSet) func(context.Context, *app) int {
 
 func listCmd(*flag.FlagSet) func(context.Context, *app) int {
 	return func(ctx context.Context, a *app) int {
-		c, err := a.conn.client()
-		if err != nil {
-			return a.fail(exitUsage, "%v", err)
-		}
-		ls, err := c.Callbacks(ctx, a.conn.account)
+		ls, err := a.api.Callbacks(ctx, a.conn.account)
 		if err != nil {
 			return a.trouble("callbacks list", err)
 		}
@@ -87,11 +71,7 @@ func listCmd(*flag.FlagSet) func(context.Context, *app) int {
 func deregisterCmd(fs *flag.FlagSet) func(context.Context, *app) int {
 	name := fs.String("name", client.ServiceDeviceProfile, "service name")
 	return func(ctx context.Context, a *app) int {
-		c, err := a.conn.client()
-		if err != nil {
-			return a.fail(exitUsage, "%v", err)
-		}
-		if err := c.DeregisterCallback(ctx, a.conn.account, *name); err != nil {
+		if err := a.api.DeregisterCallback(ctx, a.conn.account, *name); err != nil {
 			return a.trouble("callbacks deregister", err)
 		}
 		fmt.Fprintf(a.stdout, "deregistered %s of account %s\n", *name, a.conn.account)

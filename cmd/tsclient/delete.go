@@ -41,11 +41,7 @@ func deleteCmd(fs *flag.FlagSet) func(context.Context, *app) int {
 			header.Set("X-Tssim-Scenario", *scenario)
 		}
 		if !*wait {
-			c, err := a.conn.client()
-			if err != nil {
-				return a.fail(exitUsage, "%v", err)
-			}
-			id, err := c.ProfileActionWith(ctx, client.ActionDelete, req, header)
+			id, err := a.api.ProfileActionWith(ctx, client.ActionDelete, req, header)
 			if err != nil {
 				return a.trouble("delete", err)
 			}

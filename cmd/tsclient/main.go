@@ -89,11 +89,16 @@ func (c *conn) client(opts ...client.Option) (*client.Client, error) {
 type command struct {
 	name  string
 	setup func(fs *flag.FlagSet) func(ctx context.Context, a *app) int
+	// ownClient: the command makes its client itself, when it needs one
+	// (listen only to register, adapter from each request).
+	ownClient bool
 }
 
 // app is what a running command writes to.
 type app struct {
-	conn   conn
+	conn conn
+	// api is the client of the connection flags.
+	api    *client.Client
 	stdin  io.Reader
 	stdout io.Writer
 	stderr io.Writer
@@ -148,6 +153,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 			return exitUsage
 		}
 		a.args = fs.Args()
+		if !cmd.ownClient {
+			var err error
+			if a.api, err = a.conn.client(); err != nil {
+				return a.fail(exitUsage, "%v", err)
+			}
+		}
 		return do(ctx, a)
 	}
 	fmt.Fprintf(stderr, "tsclient: unknown command %q (see tsclient --help)\n", strings.Join(args[:1], " "))
@@ -156,13 +167,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 
 func commands() []command {
 	return []command{
-		{"token", tokenCmd},
-		{"login", loginCmd},
-		{"callbacks register", registerCmd},
-		{"callbacks list", listCmd},
-		{"callbacks deregister", deregisterCmd},
-		{"delete", deleteCmd},
-		{"listen", listenCmd},
-		{"adapter", adapterCmd},
+		{name: "token", setup: tokenCmd},
+		{name: "login", setup: loginCmd},
+		{name: "callbacks register", setup: registerCmd},
+		{name: "callbacks list", setup: listCmd},
+		{name: "callbacks deregister", setup: deregisterCmd},
+		{name: "delete", setup: deleteCmd},
+		{name: "listen", setup: listenCmd, ownClient: true},
+		{name: "adapter", setup: adapterCmd, ownClient: true},
 	}
 }
