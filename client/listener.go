@@ -1,13 +1,19 @@
 package client
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"strings"
 	"sync"
+
+	"github.com/santhosh-tekuri/jsonschema/v5"
+
+	"github.com/tssim/tssim/schemas"
 )
 
 // Result is what one callback said about one device.
@@ -28,12 +34,13 @@ type Result struct {
 }
 
 // Listener is an http.Handler for DeviceProfileResponse callbacks. It
-// validates and acknowledges each one, drops duplicates (the same requestId,
-// device, status and callbackCount again, or any final result after the
-// first one for that device), treats warnings as not final, and lets the
-// application wait for the final result of every device of a request or
-// read every result as it comes.
+// checks and acknowledges each one, drops duplicates (the same requestId,
+// device, status and SM-SR status again, whatever its callbackCount, or
+// anything after the device's final result), treats warnings as not final,
+// and lets the application wait for the final result of every device of a
+// request or read every result as it comes.
 type Listener struct {
+	schema   *jsonschema.Schema
 	mu       sync.Mutex
 	seen     map[dedupKey]bool
 	final    map[string]map[string]Result
@@ -43,19 +50,44 @@ type Listener struct {
 	changed  chan struct{}
 }
 
+// dedupKey is what makes two callbacks the same result: a retry
+// (callbackCount 2, 3...) of one the listener took is a duplicate.
 type dedupKey struct {
-	requestID, eid, status string
-	count                  int
+	requestID, eid, status, euiccStatus, code string
 }
 
+// ListenerOption configures a Listener.
+type ListenerOption func(*Listener)
+
+// ValidateCallbacks makes the listener check every callback against
+// schemas/callback.json, the shape ThingSpace (and tssim) sends, and answer
+// 400 naming the first problem to one that breaks it.
+func ValidateCallbacks() ListenerOption {
+	return func(l *Listener) { l.schema = callbackSchema() }
+}
+
+// callbackSchema compiles the embedded callback schema once; it is part of
+// this program, so failing to compile it is a bug in the build.
+var callbackSchema = sync.OnceValue(func() *jsonschema.Schema {
+	s, err := schemas.Compile("callback.json")
+	if err != nil {
+		panic(err)
+	}
+	return s
+})
+
 // NewListener returns an empty listener.
-func NewListener() *Listener {
-	return &Listener{
+func NewListener(opts ...ListenerOption) *Listener {
+	l := &Listener{
 		seen:     map[dedupKey]bool{},
 		final:    map[string]map[string]Result{},
 		expected: map[string][]string{},
 		changed:  make(chan struct{}),
 	}
+	for _, o := range opts {
+		o(l)
+	}
+	return l
 }
 
 // maxCallbackBytes bounds a callback body.
@@ -74,6 +106,12 @@ func (l *Listener) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "reading the callback: "+err.Error(), http.StatusRequestEntityTooLarge)
 		return
 	}
+	if l.schema != nil {
+		if err := validate(l.schema, body); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+	}
 	res, err := ParseCallback(body)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
@@ -88,6 +126,13 @@ func ParseCallback(body []byte) (Result, error) {
 	var m DeviceProfileResponse
 	if err := json.Unmarshal(body, &m); err != nil {
 		return Result{}, fmt.Errorf("callback: not a DeviceProfileResponse: %w", err)
+	}
+	if f := m.FaultResponse; f != nil {
+		if m.RequestID == "" || m.ID("eid") == "" {
+			return Result{}, fmt.Errorf("callback: a faultResponse needs a requestId and an identifier of kind eid")
+		}
+		return Result{RequestID: m.RequestID, EID: m.ID("eid"), Status: m.Status, Code: f.FaultCode,
+			Description: f.FaultString, CallbackCount: m.CallbackCount, Final: true, Message: m}, nil
 	}
 	p := m.DeviceResponse.DeviceProfileResponse
 	res := Result{
@@ -115,7 +160,7 @@ func ParseCallback(body []byte) (Result, error) {
 func (l *Listener) Add(res Result) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	key := dedupKey{res.RequestID, res.EID, res.Status, res.CallbackCount}
+	key := dedupKey{res.RequestID, res.EID, res.Status, res.EUICCStatus, res.Code}
 	_, settled := l.final[res.RequestID][res.EID]
 	if l.seen[key] || settled {
 		l.dropped++
@@ -220,4 +265,25 @@ func (l *Listener) Stream(ctx context.Context) <-chan Result {
 		}
 	}()
 	return ch
+}
+
+// validate checks a JSON body against a schema, naming the first problem.
+func validate(s *jsonschema.Schema, body []byte) error {
+	d := json.NewDecoder(bytes.NewReader(body))
+	d.UseNumber()
+	var doc any
+	if err := d.Decode(&doc); err != nil {
+		return fmt.Errorf("callback: not JSON: %w", err)
+	}
+	if err := s.Validate(doc); err != nil {
+		var ve *jsonschema.ValidationError
+		if errors.As(err, &ve) {
+			for len(ve.Causes) > 0 {
+				ve = ve.Causes[0]
+			}
+			return fmt.Errorf("callback: %s: %s", ve.InstanceLocation, ve.Message)
+		}
+		return fmt.Errorf("callback: %w", err)
+	}
+	return nil
 }

@@ -39,6 +39,7 @@ func TestListenerDropsDuplicatesAndStaleResults(t *testing.T) {
 	}{
 		{callback("r1", "e1", "Warning", "EXECUTED_WITHWARNING", 1), true},
 		{callback("r1", "e1", "Warning", "EXECUTED_WITHWARNING", 1), false}, // the same again
+		{callback("r1", "e1", "Warning", "EXECUTED_WITHWARNING", 2), false}, // a retry of a warning it took
 		{callback("r1", "e1", "Success", "EXECUTED_SUCCESS", 1), true},
 		{callback("r1", "e1", "Success", "EXECUTED_SUCCESS", 2), false},     // a retry of a final result
 		{callback("r1", "e1", "Warning", "EXECUTED_WITHWARNING", 2), false}, // stale, after the final one
@@ -53,8 +54,8 @@ func TestListenerDropsDuplicatesAndStaleResults(t *testing.T) {
 			t.Errorf("step %d: taken %v, want %v", i, taken, s.taken)
 		}
 	}
-	if l.Dropped() != 3 {
-		t.Errorf("dropped %d, want 3", l.Dropped())
+	if l.Dropped() != 4 {
+		t.Errorf("dropped %d, want 4", l.Dropped())
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
@@ -153,5 +154,32 @@ func TestNewRefusesBadBaseURL(t *testing.T) {
 		if _, err := New(u); err == nil {
 			t.Errorf("New(%q) accepted", u)
 		}
+	}
+}
+
+func TestListenerTakesAFaultResponseAsAFinalFailure(t *testing.T) {
+	l := NewListener(ValidateCallbacks())
+	body := `{"username":"","password":"","requestId":"r1","deviceIds":[{"kind":"eid","id":"e1"}],
+		"faultResponse":{"faultcode":"soap:Server","faultstring":"SM-SR unavailable"},
+		"status":"Failed","callbackCount":1,"maxCallbackThreshold":4}`
+	if code := post(t, l, body); code != http.StatusOK {
+		t.Fatalf("status %d", code)
+	}
+	got := l.Results()
+	if len(got) != 1 || !got[0].Final || got[0].Succeeded || got[0].Code != "soap:Server" {
+		t.Errorf("results %+v", got)
+	}
+}
+
+func TestValidatingListenerNamesWhatIsWrong(t *testing.T) {
+	l := NewListener(ValidateCallbacks())
+	rec := httptest.NewRecorder()
+	body := strings.Replace(callback("r1", "e1", "Success", "EXECUTED_SUCCESS", 1), `"callbackCount":1`, `"callbackCount":"1"`, 1)
+	l.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/callbacks", strings.NewReader(body)))
+	if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), "/callbackCount") {
+		t.Errorf("answer %d %q, want 400 naming /callbackCount", rec.Code, rec.Body)
+	}
+	if code := post(t, l, callback("r1", "e1", "Success", "EXECUTED_SUCCESS", 1)); code != http.StatusOK {
+		t.Errorf("a valid callback: status %d", code)
 	}
 }

@@ -80,9 +80,21 @@ type DeviceProfileResponse struct {
 		UsageResponse         []any         `json:"usageResponse"`
 		DeviceProfileResponse ProfileResult `json:"deviceProfileResponse"`
 	} `json:"deviceResponse"`
-	Status               string `json:"status"`
-	CallbackCount        int    `json:"callbackCount"`
-	MaxCallbackThreshold int    `json:"maxCallbackThreshold"`
+	// FaultResponse stands in place of DeviceResponse when the request
+	// failed inside ThingSpace: a final failure.
+	FaultResponse        *FaultResponse `json:"faultResponse,omitempty"`
+	Status               string         `json:"status"`
+	CallbackCount        int            `json:"callbackCount"`
+	MaxCallbackThreshold int            `json:"maxCallbackThreshold"`
+}
+
+// FaultResponse is ThingSpace's SOAP-style fault, sent in a callback in
+// place of the device's result.
+type FaultResponse struct {
+	FaultCode   string `json:"faultcode"`
+	FaultString string `json:"faultstring"`
+	FaultActor  string `json:"faultactor,omitempty"`
+	Detail      any    `json:"detail,omitempty"`
 }
 
 // ProfileResult is the device as the SM-SR reported it.

@@ -1,8 +1,10 @@
 package simulator_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
@@ -52,7 +54,15 @@ func newEnv(t *testing.T, opts ...func(*simulator.Options)) *env {
 	}
 	hs := httptest.NewServer(srv.Handler())
 	e := &env{t: t, ctx: context.Background(), srv: srv, url: hs.URL, listener: client.NewListener()}
+	wire := compileWireSchemas(t)
 	ls := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			t.Errorf("reading a callback: %v", err)
+			return
+		}
+		check(t, wire.callback, "callback", body)
+		r.Body = io.NopCloser(bytes.NewReader(body))
 		if f := e.answer.Load(); f != nil && (*f)(w, r) {
 			return
 		}
@@ -69,11 +79,11 @@ func newEnv(t *testing.T, opts ...func(*simulator.Options)) *env {
 		}
 	})
 	e.api, err = client.New(hs.URL, client.WithCredentials("demo-key", "demo-secret"), client.WithUser("demo", "demo"),
-		client.WithListener(e.listener))
+		client.WithListener(e.listener), client.WithHTTPClient(&http.Client{Transport: checkingTransport{t, wire.errorBody}}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.admin = client.NewAdmin(hs.URL, nil, o.AdminToken)
+	e.admin = client.NewAdmin(hs.URL, &http.Client{Transport: checkingTransport{t, wire.errorBody}}, o.AdminToken)
 	return e
 }
 

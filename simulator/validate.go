@@ -38,8 +38,10 @@ type Validator struct {
 
 // NewValidator compiles every schema in schemas.FS.
 func NewValidator() (*Validator, error) {
-	c := jsonschema.NewCompiler()
-	c.Draft = jsonschema.Draft2020
+	c, err := schemas.Compiler()
+	if err != nil {
+		return nil, err
+	}
 	v := &Validator{compiled: map[string]*jsonschema.Schema{}, raw: map[string]any{}}
 	names, err := fs.Glob(schemas.FS, "*.json")
 	if err != nil {
@@ -55,9 +57,6 @@ func NewValidator() (*Validator, error) {
 			return nil, fmt.Errorf("schema %s: %w", name, err)
 		}
 		v.raw[name] = doc
-		if err := c.AddResource(name, bytes.NewReader(b)); err != nil {
-			return nil, fmt.Errorf("schema %s: %w", name, err)
-		}
 	}
 	for _, name := range names {
 		s, err := c.Compile(name)
