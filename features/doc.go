@@ -1,5 +1,10 @@
-// Package features holds tssim's contract: Gherkin feature files and the
-// godog steps that run them, against an in-process simulator or a running
-// one (TSSIM_URL), with the Go reference client or any client speaking the
-// adapter protocol (TSSIM_ADAPTER). See README.md and ADAPTER.md here.
+// Package features is tssim's contract: Gherkin feature files and the godog
+// steps that run them against a client, with Run as the one entry point
+// shared by `tssim contract` and `go test ./features`.
+//
+// The client under test is the Go reference client in process, or any
+// client behind the adapter protocol (ADAPTER.md here): a command speaking
+// JSON lines on stdin and stdout, or a server taking the same JSON over
+// HTTP. The simulator is one in process on a manual clock, or a running
+// tssim started with --clock manual.
 package features

@@ -5,22 +5,22 @@ Feature: Requests ThingSpace refuses at once
   Background:
     Given the simulator is reset
 
-  @client
+  @client @refusals
   Scenario: An unknown device
     When the client deletes profile "89148000000840784259" from device "666456789123456789123456789999"
     Then the request is refused with status 400 and error "UnifiedWebService.REQUEST_FAILED.DeviceNotFound"
 
-  @client
+  @client @refusals
   Scenario: An unknown account
     When the client deletes profile "89148000000840784259" from device "666456789123456789123456784008" of account "9999999999-00001"
     Then the request is refused with status 400 and error "UnifiedWebService.REQUEST_FAILED.AccountNotFound"
 
-  @client
+  @client @refusals
   Scenario: A suspended device
     When the client deletes profile "89148000000840784267" from device "666456789123456789123456784015"
     Then the request is refused with status 400 and error "UnifiedWebService.INPUT_INVALID.DeviceState.Invalid"
 
-  @http
+  @http @simulator
   Scenario Outline: A malformed body names the offending field
     When a logged-in caller posts a delete whose body is <body>
     Then the answer is 400 with error "<code>" naming "<field>"

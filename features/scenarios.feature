@@ -9,6 +9,7 @@ Feature: The SM-SR's answers reach the client as callbacks
     Given the simulator is reset
     And the client's listener is registered for account "1223334444-00001"
 
+  @results
   Scenario Outline: Each built-in scenario's callbacks, as the client sees them
     Given device "666456789123456789123456784008" runs the "<scenario>" scenario
     When the client deletes profile "89148000000840784259" from device "666456789123456789123456784008"
@@ -27,6 +28,7 @@ Feature: The SM-SR's answers reach the client as callbacks
       | unreachable-then-failure | only a warning       | 30    | Failed  | EXPIRED          | 2     | 89148000000840784259 |
       | delayed-success          | nothing              | 2     | Success | EXECUTED_SUCCESS | 1     | 11245055053268336886 |
 
+  @warnings
   Scenario: A warning is not the end
     Given device "666456789123456789123456784008" runs the "warning-then-success" scenario
     When the client deletes profile "89148000000840784259" from device "666456789123456789123456784008"
@@ -35,6 +37,7 @@ Feature: The SM-SR's answers reach the client as callbacks
     And device "666456789123456789123456784008" is waiting for the SM-SR
     And device "666456789123456789123456784008" has profile "89148000000840784259" enabled
 
+  @stale
   Scenario: A stale warning after the final result changes nothing
     Given device "666456789123456789123456784008" runs the "success-before-warning" scenario
     When the client deletes profile "89148000000840784259" from device "666456789123456789123456784008"
@@ -43,6 +46,7 @@ Feature: The SM-SR's answers reach the client as callbacks
     And the simulator sent 2 callbacks for device "666456789123456789123456784008"
     And the client received 1 callbacks for device "666456789123456789123456784008"
 
+  @duplicates
   Scenario: A duplicated callback is taken once
     Given device "666456789123456789123456784008" runs the "duplicate-success" scenario
     When the client deletes profile "89148000000840784259" from device "666456789123456789123456784008"
@@ -50,6 +54,7 @@ Feature: The SM-SR's answers reach the client as callbacks
     And the simulator sent 2 callbacks for device "666456789123456789123456784008"
     And the client received 1 callbacks for device "666456789123456789123456784008"
 
+  @retries
   Scenario: A listener that fails twice, then acknowledges
     Given the client's listener answers 500 to the first 2 callbacks
     When the client deletes profile "89148000000840784259" from device "666456789123456789123456784008"
@@ -59,6 +64,7 @@ Feature: The SM-SR's answers reach the client as callbacks
     And the client's final result for device "666456789123456789123456784008" came with callbackCount 3
     And the client received 1 callbacks for device "666456789123456789123456784008"
 
+  @retries
   Scenario: A listener that never acknowledges gets the callback 4 times, 5 minutes apart
     Given the client's listener answers 503 to the first 10 callbacks
     When the client deletes profile "89148000000840784259" from device "666456789123456789123456784008"

@@ -1,134 +1,186 @@
 package features
 
 import (
+	"bufio"
+	"bytes"
 	"context"
+	"encoding/xml"
 	"flag"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
-	"time"
-
-	"github.com/cucumber/godog"
-
-	"github.com/tssim/tssim/client"
-	"github.com/tssim/tssim/simulator"
 )
 
 var tags = flag.String("godog.tags", "", "run only the scenarios with these tags (godog syntax, such as @client)")
 
-// TestFeatures runs the contract against the Go client in process. The
-// environment chooses what is tested:
-//
-//	TSSIM_URL            a running tssim (started with --clock manual) instead of one in process
-//	TSSIM_ADMIN_TOKEN    its --admin-token, if any
-//	TSSIM_ADAPTER        a command speaking the adapter protocol (ADAPTER.md) instead of the
-//	                     Go client in process; only @client scenarios apply then
-//	TSSIM_CALLBACK_LISTEN where the suite's callback proxy listens (default 127.0.0.1:0)
-//	TSSIM_CALLBACK_HOST  the host name the simulator reaches that proxy at
+// TestFeatures runs the contract as `tssim contract` does, configured by
+// the same environment variables as its flags: TSSIM_URL (a running tssim
+// on a manual clock), TSSIM_ADMIN_TOKEN, TSSIM_ADAPTER or
+// TSSIM_ADAPTER_URL (a client behind the adapter protocol instead of the Go
+// client in process), TSSIM_CLIENT_URL, TSSIM_CALLBACK_LISTEN and
+// TSSIM_CALLBACK_HOST.
 func TestFeatures(t *testing.T) {
-	runSuite(t, os.Getenv("TSSIM_ADAPTER"))
+	run(t, Config{
+		URL: os.Getenv("TSSIM_URL"), AdminToken: os.Getenv("TSSIM_ADMIN_TOKEN"),
+		Adapter: os.Getenv("TSSIM_ADAPTER"), AdapterURL: os.Getenv("TSSIM_ADAPTER_URL"),
+		ClientURL:      os.Getenv("TSSIM_CLIENT_URL"),
+		CallbackListen: os.Getenv("TSSIM_CALLBACK_LISTEN"), CallbackHost: os.Getenv("TSSIM_CALLBACK_HOST"),
+	})
 }
 
-// TestAdapters runs the @client scenarios through the adapter protocol,
-// against the reference client's command (tsclient adapter) and against the
-// Python standard-library client in adapters/python: the protocol is proven
-// with a client in another language.
+// run runs the contract in this test, failing it unless every scenario
+// passed.
+func run(t *testing.T, c Config) {
+	t.Helper()
+	c.Tags = *tags
+	c.T, c.Stdout, c.Stderr = t, os.Stdout, os.Stderr
+	if code := Run(context.Background(), c); code != Passed {
+		t.Fatalf("the contract suite exited %d", code)
+	}
+}
+
+// TestAdapters runs the @client scenarios through the adapter protocol, with
+// three clients: the reference client's command (tsclient adapter) and a
+// Python standard-library client on stdin and stdout, and a Node.js
+// standard-library client over HTTP.
 func TestAdapters(t *testing.T) {
-	if os.Getenv("TSSIM_ADAPTER") != "" {
-		t.Skip("TSSIM_ADAPTER is set: TestFeatures runs that adapter")
+	if os.Getenv("TSSIM_ADAPTER") != "" || os.Getenv("TSSIM_ADAPTER_URL") != "" {
+		t.Skip("an adapter is set: TestFeatures runs it")
 	}
 	bin := filepath.Join(t.TempDir(), "tsclient")
-	build := exec.Command("go", "build", "-o", bin, "../cmd/tsclient")
-	if out, err := build.CombinedOutput(); err != nil {
+	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/tsclient").CombinedOutput(); err != nil {
 		t.Fatalf("building tsclient: %v\n%s", err, out)
 	}
-	python, err := exec.LookPath("python3")
-	if err != nil {
-		t.Fatal("python3 is needed for the Python adapter: ", err)
-	}
-	for name, cmd := range map[string]string{
-		"tsclient": bin + " adapter",
-		"python":   python + " adapters/python/tsclient_adapter.py",
-	} {
-		t.Run(name, func(t *testing.T) { runSuite(t, cmd) })
-	}
+	t.Run("tsclient", func(t *testing.T) { run(t, Config{Adapter: bin + " adapter"}) })
+	t.Run("python", func(t *testing.T) {
+		run(t, Config{Adapter: need(t, "python3") + " adapters/python/tsclient_adapter.py"})
+	})
+	t.Run("node", func(t *testing.T) { run(t, Config{AdapterURL: startNode(t)}) })
 }
 
-// runSuite runs the feature files with godog, strict and in random order,
-// through adapter (or the Go client in process when "").
-func runSuite(t *testing.T, adapter string) {
-	cfg := &suiteConfig{
-		baseURL:        os.Getenv("TSSIM_URL"),
-		adminToken:     os.Getenv("TSSIM_ADMIN_TOKEN"),
-		adapter:        adapter,
-		callbackListen: os.Getenv("TSSIM_CALLBACK_LISTEN"),
-		callbackHost:   os.Getenv("TSSIM_CALLBACK_HOST"),
+// need returns the path of a program the test cannot do without.
+func need(t *testing.T, program string) string {
+	t.Helper()
+	p, err := exec.LookPath(program)
+	if err != nil {
+		t.Fatalf("%s is needed: %v", program, err)
 	}
-	if cfg.callbackListen == "" {
-		cfg.callbackListen = "127.0.0.1:0"
-	}
-	if cfg.baseURL == "" {
-		srv, err := simulator.New(simulator.Options{Clock: "manual", CallbackTimeout: 5 * time.Second})
-		if err != nil {
-			t.Fatal(err)
-		}
-		hs := httptest.NewServer(srv.Handler())
-		defer func() {
-			hs.Close()
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			_ = srv.Close(ctx)
-		}()
-		cfg.baseURL = hs.URL
-	} else if err := checkManualClock(cfg); err != nil {
+	return p
+}
+
+// startNode starts the Node.js adapter and returns its URL.
+func startNode(t *testing.T) string {
+	t.Helper()
+	cmd := exec.Command(need(t, "node"), "adapters/node/adapter.mjs")
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
 		t.Fatal(err)
 	}
-	tagExpr := *tags
-	if cfg.adapter != "" && tagExpr == "" {
-		tagExpr = "@client"
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
 	}
-	suite := godog.TestSuite{
-		Name: "tssim contract",
-		ScenarioInitializer: func(sc *godog.ScenarioContext) {
-			w := newWorld(cfg)
-			sc.Before(func(ctx context.Context, _ *godog.Scenario) (context.Context, error) {
-				p, err := newFaultProxy(cfg.callbackListen, cfg.callbackHost)
-				w.proxy = p
-				return ctx, err
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
+	line, err := bufio.NewReader(out).ReadString('\n')
+	url, ok := strings.CutPrefix(strings.TrimSpace(line), "adapter listening on ")
+	if err != nil || !ok {
+		t.Fatalf("the node adapter said %q (%v)", line, err)
+	}
+	return url
+}
+
+// TestBrokenClientsFail runs deliberately broken clients: each run fails,
+// and its summary names the scenario, the step and the capability.
+func TestBrokenClientsFail(t *testing.T) {
+	python := need(t, "python3")
+	for _, tc := range []struct {
+		mode, tags, scenario, capability string
+	}{
+		{"succeeded-false", "@results && ~@burst", "Deleting the enabled local profile hands over to the bootstrap profile", capabilities["@results"]},
+		{"no-ack", "@acknowledges", "Every callback taken is acknowledged with a 2xx", capabilities["@acknowledges"]},
+	} {
+		t.Run(tc.mode, func(t *testing.T) {
+			junit := filepath.Join(t.TempDir(), "junit.xml")
+			var out, stderr bytes.Buffer
+			code := Run(context.Background(), Config{
+				Adapter: python + " testdata/broken_adapter.py " + tc.mode, Tags: tc.tags,
+				Formats: []string{"progress", "junit:" + junit}, Stdout: &out, Stderr: &stderr,
 			})
-			sc.After(func(ctx context.Context, _ *godog.Scenario, err error) (context.Context, error) {
-				if cerr := w.close(); cerr != nil && err == nil {
-					return ctx, cerr
+			if code != Failed {
+				t.Fatalf("exit %d, want %d\n%s%s", code, Failed, out.String(), stderr.String())
+			}
+			for _, want := range []string{"FAIL  " + tc.scenario, "step:", "capability: " + tc.capability, "failed\n"} {
+				if !strings.Contains(out.String(), want) {
+					t.Errorf("the summary does not say %q:\n%s", want, out.String())
 				}
-				return ctx, nil
-			})
-			w.steps(sc)
-		},
-		Options: &godog.Options{
-			Format:    "progress",
-			Paths:     []string{"."},
-			Strict:    true,
-			NoColors:  true,
-			Randomize: -1,
-			Tags:      tagExpr,
-			TestingT:  t,
-		},
-	}
-	if suite.Run() != 0 {
-		t.Fatal("the contract suite failed")
+			}
+			checkJUnit(t, junit, tc.scenario)
+		})
 	}
 }
 
-// checkManualClock makes sure a running simulator's clock can be advanced.
-func checkManualClock(cfg *suiteConfig) error {
-	a := client.NewAdmin(cfg.baseURL, nil, cfg.adminToken)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := a.Health(ctx); err != nil {
-		return err
+// checkJUnit reads a JUnit report: one test case per scenario run, and
+// the failed scenario among the failures.
+func checkJUnit(t *testing.T, path, failed string) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
 	}
-	_, err := a.Advance(ctx, 0)
-	return err
+	var report struct {
+		Tests  int `xml:"tests,attr"`
+		Suites []struct {
+			Cases []struct {
+				Name    string    `xml:"name,attr"`
+				Failure *struct{} `xml:"failure"`
+			} `xml:"testcase"`
+		} `xml:"testsuite"`
+	}
+	if err := xml.Unmarshal(b, &report); err != nil {
+		t.Fatalf("the JUnit report is not XML: %v\n%s", err, b)
+	}
+	cases, found := 0, false
+	for _, s := range report.Suites {
+		for _, c := range s.Cases {
+			cases++
+			found = found || (c.Name == failed && c.Failure != nil)
+		}
+	}
+	if cases == 0 || cases != report.Tests {
+		t.Errorf("the JUnit report has %d test cases and says tests=%d", cases, report.Tests)
+	}
+	if !found {
+		t.Errorf("the JUnit report has no failure for %q:\n%s", failed, b)
+	}
+}
+
+func TestAnAdapterThatDoesNotAnswerHelloIsBadSetup(t *testing.T) {
+	var stderr bytes.Buffer
+	code := Run(context.Background(), Config{Adapter: "echo 'Traceback: no module named thingspace' >&2; exit 3", Stderr: &stderr})
+	if code != BadSetup || !strings.Contains(stderr.String(), "does not answer hello") || !strings.Contains(stderr.String(), "no module named thingspace") {
+		t.Errorf("exit %d, stderr %q; want %d with the adapter's standard error", code, stderr.String(), BadSetup)
+	}
+}
+
+func TestEveryScenarioNamesItsCapability(t *testing.T) {
+	scs, err := Scenarios()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range scs {
+		n := 0
+		for _, tag := range s.Tags {
+			if _, ok := capabilities[tag]; ok {
+				n++
+			}
+		}
+		if n != 1 {
+			t.Errorf("%s:%d %q has %d capability tags, want 1: %v", s.File, s.Line, s.Name, n, s.Tags)
+		}
+	}
 }

@@ -3,6 +3,7 @@
 //	tssim [flags]               serve ThingSpace's paths and /_sim/
 //	tssim healthcheck [--addr]  exit 0 when a running tssim answers /_sim/health
 //	tssim fixtures              print the built-in demo fixtures
+//	tssim contract [flags]      run the contract suite against a client
 //
 // Every flag has an environment variable: --time-scale is TSSIM_TIME_SCALE.
 package main
@@ -40,6 +41,7 @@ Usage:
   tssim healthcheck [--addr A]  ask a running tssim for /_sim/health; exit 0 if healthy
   tssim fixtures [--devices N]  print the built-in demo fixtures (a template for --fixtures),
                                 with N generated devices added
+  tssim contract [flags]        run the contract suite against your client (tssim contract --help)
 
 Every flag can also be set by its environment variable, named after it:
 --time-scale is TSSIM_TIME_SCALE. A flag given on the command line wins.
@@ -117,6 +119,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return healthcheck(ctx, args[1:], getenv, stdout, stderr)
 		case "fixtures":
 			return printFixtures(args[1:], stdout, stderr)
+		case "contract":
+			return contract(ctx, args[1:], getenv, stdout, stderr)
 		}
 	}
 	fs, c := newFlags(stderr)

@@ -107,22 +107,24 @@ class Listener:
         self.expected = {}   # requestId -> [eid]
 
     def take(self, msg):
-        ids = msg.get("deviceIds", []) + msg["deviceResponse"]["deviceProfileResponse"].get("deviceIdentifierCollection", [])
+        p = (msg.get("deviceResponse") or {}).get("deviceProfileResponse") or {}
+        ids = (msg.get("deviceIds") or []) + (p.get("deviceIdentifierCollection") or [])
         eid = next((i["id"] for i in ids if i.get("kind") == "eid"), "")
-        p = msg["deviceResponse"]["deviceProfileResponse"]
-        status = msg["status"]
-        final = not (status.lower() == "warning" or p.get("euiccStatus") == "EXECUTED_WITHWARNING")
+        status, fault = msg["status"], msg.get("faultResponse")
+        if not msg.get("requestId") or not eid or not status:
+            raise ValueError("requestId, status and an eid are required")
+        warning = not fault and (status.lower() == "warning" or p.get("euiccStatus") == "EXECUTED_WITHWARNING")
         r = {"eid": eid, "status": status, "euiccStatus": p.get("euiccStatus", ""),
-             "code": p.get("euiccStatusCode", ""), "callbackCount": msg["callbackCount"], "final": final,
-             "succeeded": final and (status.lower() == "success" or p.get("euiccStatus") == "EXECUTED_SUCCESS")}
-        if not msg.get("requestId") or not eid:
-            raise ValueError("requestId and an eid are required")
-        key = (msg["requestId"], eid, status, msg["callbackCount"])
+             "code": fault["faultcode"] if fault else p.get("euiccStatusCode", ""),
+             "callbackCount": msg["callbackCount"], "final": not warning,
+             "succeeded": not warning and not fault and (status.lower() == "success" or p.get("euiccStatus") == "EXECUTED_SUCCESS")}
+        # A retry (callbackCount 2, 3...) of a result already taken is a duplicate.
+        key = (msg["requestId"], eid, status, r["euiccStatus"], r["code"])
         with self.cond:
             if key in self.seen or eid in self.final.get(msg["requestId"], {}):
                 return
             self.seen.add(key)
-            if final:
+            if r["final"]:
                 self.final.setdefault(msg["requestId"], {})[eid] = r
             self.received.append((msg["requestId"], r))
             self.cond.notify_all()
@@ -146,7 +148,7 @@ def serve(listener, address):
             try:
                 n = int(self.headers.get("Content-Length", "0"))
                 listener.take(json.loads(self.rfile.read(n)))
-            except (ValueError, KeyError, TypeError) as e:
+            except (ValueError, KeyError, TypeError, AttributeError) as e:
                 self.send_response(400)
                 self.end_headers()
                 self.wfile.write(str(e).encode())
@@ -157,8 +159,13 @@ def serve(listener, address):
         def log_message(self, *args):
             pass
 
+    class Server(ThreadingHTTPServer):
+        # ThreadingHTTPServer queues 5 connections: a burst of callbacks
+        # would find the rest refused.
+        request_queue_size = 1024
+
     host, _, port = address.rpartition(":")
-    server = ThreadingHTTPServer((host, int(port)), Handler)
+    server = Server((host, int(port)), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -29,6 +30,14 @@ func (w *world) steps(sc *godog.ScenarioContext) {
 	// The client under test.
 	sc.Step(`^the client's listener is registered for account "([^"]*)"$`, w.registerListener)
 	sc.Step(`^the client's listener answers (\d+) to the first (\d+) callbacks$`, w.listenerFails)
+	sc.Step(`^the acknowledgement of the first (\d+ )?callbacks? (?:is|are) lost on the way back$`, w.acksLost)
+	sc.Step(`^the simulator holds its answers to the client until a callback of the request was delivered$`, w.holdAnswers)
+	sc.Step(`^(\d+) more devices of account "([^"]*)", each with an enabled local profile$`, w.addDevices)
+	sc.Step(`^the client deletes the enabled profile of each of those devices in one request$`, w.deleteAdded)
+	sc.Step(`^the client's final result for each of those devices is "([^"]*)"$`, w.finalForAdded)
+	sc.Step(`^the client's listener acknowledged every callback with a 2xx$`, w.ackedAll)
+	sc.Step(`^a callback whose body is not JSON reaches the client's listener$`, w.postGarbage)
+	sc.Step(`^the client's listener answers it with a 4xx$`, w.answered4xx)
 	sc.Step(`^the client uses app secret "([^"]*)"$`, w.useSecret)
 	sc.Step(`^the client deletes profile "([^"]*)" from device "([^"]*)"(?: again)?$`, w.deleteOne)
 	sc.Step(`^the client deletes profile "([^"]*)" from device "([^"]*)" of account "([^"]*)"$`, w.deleteOf)
@@ -153,12 +162,100 @@ func (w *world) registerListener(account string) error {
 	if err != nil {
 		return err
 	}
-	return drv.register(account, w.proxy.url)
+	return drv.register(account, w.proxy.callbackURL)
 }
 
 func (w *world) listenerFails(status, n int) error {
-	w.proxy.failAs.Store(int32(status))
-	w.proxy.failN.Store(int32(n))
+	w.proxy.failFirst(n, status)
+	return nil
+}
+
+func (w *world) acksLost(count string) error {
+	n := 1
+	if count != "" {
+		var err error
+		if n, err = strconv.Atoi(strings.TrimSpace(count)); err != nil {
+			return err
+		}
+	}
+	w.proxy.loseFirst(n)
+	return nil
+}
+
+func (w *world) holdAnswers() error {
+	if w.started {
+		return errors.New("the client already started: hold the answers before its first call")
+	}
+	w.heldAnswers = true
+	return nil
+}
+
+func (w *world) addDevices(n int, account string) error {
+	ctx := context.Background()
+	for i := range n {
+		d := client.SimDevice{
+			EID: fmt.Sprintf("89049033%024d", i), Account: account, State: "Active",
+			IMEI: fmt.Sprintf("35%013d", i), MDN: fmt.Sprintf("6%09d", i), IPAddress: "10.0.0.1", ServicePlan: "RP4235311",
+			Profiles: []client.SimProfile{
+				{ICCID: fmt.Sprintf("8901%016d", i), Type: "bootstrap", Status: "disabled"},
+				{ICCID: fmt.Sprintf("8914%016d", i), Type: "local", Status: "enabled"},
+			},
+		}
+		if err := w.admin.PutDevice(ctx, d); err != nil {
+			return err
+		}
+		w.added = append(w.added, device{EID: d.EID, ICCID: d.Profiles[1].ICCID})
+	}
+	return nil
+}
+
+func (w *world) deleteAdded() error { return w.deleteDevices(demoAccount, w.added) }
+
+func (w *world) finalForAdded(status string) error {
+	res, err := w.results("")
+	if err != nil {
+		return err
+	}
+	if len(res.Final) != len(w.added) {
+		return fmt.Errorf("the client has final results for %d of the %d devices", len(res.Final), len(w.added))
+	}
+	for _, r := range res.Final {
+		if r.Status != status {
+			return fmt.Errorf("the final result for %s is %+v, want %s", r.EID, r, status)
+		}
+	}
+	return nil
+}
+
+func (w *world) ackedAll() error {
+	if err := w.settle(); err != nil {
+		return err
+	}
+	answers := w.proxy.listenerAnswers()
+	if len(answers) == 0 {
+		return errors.New("the client's listener was given no callback")
+	}
+	for i, status := range answers {
+		if status/100 != 2 {
+			return fmt.Errorf("the client's listener answered callback %d of %d with %d", i+1, len(answers), status)
+		}
+	}
+	return nil
+}
+
+func (w *world) postGarbage() error {
+	if _, err := w.client(); err != nil {
+		return err
+	}
+	var err error
+	w.status, err = w.proxy.postToListener([]byte(`{"requestId": not JSON`))
+	return err
+}
+
+func (w *world) answered4xx() error {
+	if w.status/100 != 4 {
+		return fmt.Errorf("the client's listener answered %d to a body that is not JSON: a 2xx drops it silently, a 5xx makes ThingSpace send it again and again", w.status)
+	}
 	return nil
 }
 
@@ -327,7 +424,7 @@ func (w *world) finalTable(t *godog.Table) error {
 // raw HTTP steps
 
 func (w *world) callerLogsIn() error {
-	c, err := client.New(w.cfg.baseURL, client.WithCredentials("demo-key", "demo-secret"), client.WithUser("demo", "demo"))
+	c, err := client.New(w.cfg.simURL, client.WithCredentials("demo-key", "demo-secret"), client.WithUser("demo", "demo"))
 	if err != nil {
 		return err
 	}
@@ -340,7 +437,7 @@ func (w *world) callerLogsIn() error {
 }
 
 func (w *world) send(method, path string, header http.Header, body string) error {
-	req, err := http.NewRequest(method, w.cfg.baseURL+path, strings.NewReader(body))
+	req, err := http.NewRequest(method, w.cfg.simURL+path, strings.NewReader(body))
 	if err != nil {
 		return err
 	}
@@ -396,7 +493,18 @@ func (w *world) postMalformed(what string) error {
 	return w.send(http.MethodPost, "/api/m2m/v1/devices/profile/actions/delete", w.authHeader(), body)
 }
 
+// wireError checks a raw answer's body against schemas/error.json.
+func (w *world) wireError() error {
+	if err := w.cfg.schemas.check("error.json", []byte(w.body)); err != nil {
+		return fmt.Errorf("tssim answered %d with a body that breaks schemas/error.json: %v: %s", w.status, err, w.body)
+	}
+	return nil
+}
+
 func (w *world) answerFault(status int, fault string) error {
+	if err := w.wireError(); err != nil {
+		return err
+	}
 	if w.status != status || !strings.Contains(w.body, `"code":"`+fault+`"`) {
 		return fmt.Errorf("answer %d %s, want %d with fault %s", w.status, w.body, status, fault)
 	}
@@ -404,6 +512,9 @@ func (w *world) answerFault(status int, fault string) error {
 }
 
 func (w *world) answerError(status int, code, naming string) error {
+	if err := w.wireError(); err != nil {
+		return err
+	}
 	if w.status != status || !strings.Contains(w.body, `"errorCode":"`+code+`"`) || !strings.Contains(w.body, naming) {
 		return fmt.Errorf("answer %d %s, want %d with %s naming %q", w.status, w.body, status, code, naming)
 	}

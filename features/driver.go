@@ -2,6 +2,7 @@ package features
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,11 +10,9 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
 	"os/exec"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/tssim/tssim/client"
@@ -79,7 +78,7 @@ type goDriver struct {
 }
 
 func (d *goDriver) hello(c creds) (string, error) {
-	d.listener = client.NewListener()
+	d.listener = client.NewListener(client.ValidateCallbacks())
 	var err error
 	d.c, err = client.New(c.BaseURL, client.WithCredentials(c.AppKey, c.AppSecret), client.WithUser(c.Username, c.Password), client.WithListener(d.listener))
 	if err != nil {
@@ -143,44 +142,49 @@ func (d *goDriver) close() error {
 	return d.srv.Close()
 }
 
-// adapterDriver runs a command speaking the adapter protocol (ADAPTER.md).
+// adapterDriver drives a client through the adapter protocol (ADAPTER.md),
+// over a transport: a command's stdin and stdout, or HTTP.
 type adapterDriver struct {
-	command string
-	cmd     *exec.Cmd
-	in      io.WriteCloser
-	out     *bufio.Scanner
-	mu      sync.Mutex
+	transport transport
 }
 
-// adapterAnswer is one line an adapter answers.
+// transport carries one adapter request and brings back its answer.
+type transport interface {
+	// start makes the adapter ready for requests.
+	start() error
+	roundTrip(req []byte) ([]byte, error)
+	// close ends the adapter's part after bye.
+	close() error
+	// String names the adapter in errors.
+	String() string
+}
+
+// adapterAnswer is one answer of an adapter.
 type adapterAnswer struct {
 	OK          bool      `json:"ok"`
 	Error       *apiError `json:"error"`
+	Name        string    `json:"name"`
 	ListenerURL string    `json:"listenerUrl"`
 	RequestID   string    `json:"requestId"`
 	results
 }
 
 func (d *adapterDriver) call(req map[string]any) (adapterAnswer, error) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
 	b, err := json.Marshal(req)
 	if err != nil {
 		return adapterAnswer{}, err
 	}
-	if _, err := d.in.Write(append(b, '\n')); err != nil {
-		return adapterAnswer{}, fmt.Errorf("adapter %q: writing %s: %w", d.command, req["op"], err)
-	}
-	if !d.out.Scan() {
-		return adapterAnswer{}, fmt.Errorf("adapter %q: no answer to %s (%v)", d.command, req["op"], d.out.Err())
+	out, err := d.transport.roundTrip(b)
+	if err != nil {
+		return adapterAnswer{}, fmt.Errorf("adapter %s: %s: %w", d.transport, req["op"], err)
 	}
 	var a adapterAnswer
-	if err := json.Unmarshal(d.out.Bytes(), &a); err != nil {
-		return adapterAnswer{}, fmt.Errorf("adapter %q: answer to %s is not JSON: %q", d.command, req["op"], d.out.Text())
+	if err := json.Unmarshal(out, &a); err != nil {
+		return adapterAnswer{}, fmt.Errorf("adapter %s: the answer to %s is not a JSON object: %q", d.transport, req["op"], trim(out))
 	}
 	if !a.OK {
 		if a.Error == nil {
-			return a, fmt.Errorf("adapter %q: %s failed without an error", d.command, req["op"])
+			return a, fmt.Errorf("adapter %s: %s failed without an error", d.transport, req["op"])
 		}
 		return a, a.Error
 	}
@@ -188,28 +192,13 @@ func (d *adapterDriver) call(req map[string]any) (adapterAnswer, error) {
 }
 
 func (d *adapterDriver) hello(c creds) (string, error) {
-	if _, err := exec.LookPath("sh"); err == nil {
-		d.cmd = exec.Command("sh", "-c", d.command)
-	} else {
-		// No shell (a scratch image): the command is words apart.
-		words := strings.Fields(d.command)
-		d.cmd = exec.Command(words[0], words[1:]...)
-	}
-	d.cmd.Stderr = os.Stderr
-	var err error
-	if d.in, err = d.cmd.StdinPipe(); err != nil {
-		return "", err
-	}
-	stdout, err := d.cmd.StdoutPipe()
-	if err != nil {
-		return "", err
-	}
-	d.out = bufio.NewScanner(stdout)
-	d.out.Buffer(make([]byte, 1<<20), 16<<20)
-	if err := d.cmd.Start(); err != nil {
-		return "", fmt.Errorf("adapter %q: %w", d.command, err)
+	if err := d.transport.start(); err != nil {
+		return "", fmt.Errorf("adapter %s: %w", d.transport, err)
 	}
 	a, err := d.call(map[string]any{"op": "hello", "baseUrl": c.BaseURL, "appKey": c.AppKey, "appSecret": c.AppSecret, "username": c.Username, "password": c.Password})
+	if err == nil && a.ListenerURL == "" {
+		err = fmt.Errorf("adapter %s: hello answered no listenerUrl", d.transport)
+	}
 	return a.ListenerURL, err
 }
 
@@ -230,18 +219,120 @@ func (d *adapterDriver) results(requestID string, wait time.Duration) (results, 
 }
 
 func (d *adapterDriver) close() error {
-	if d.cmd == nil || d.cmd.Process == nil {
+	_, err := d.call(map[string]any{"op": "bye"})
+	if cerr := d.transport.close(); cerr != nil {
+		return cerr
+	}
+	return err
+}
+
+// trim shortens what an adapter said for an error message.
+func trim(b []byte) string {
+	const most = 300
+	if len(b) > most {
+		return string(b[:most]) + "..."
+	}
+	return string(b)
+}
+
+// commandTransport runs the adapter as a command, one JSON line each way.
+type commandTransport struct {
+	command string
+	// dir is where the command runs; stderr gets what it writes there.
+	dir    string
+	stderr io.Writer
+	cmd    *exec.Cmd
+	in     io.WriteCloser
+	out    *bufio.Scanner
+}
+
+func (t *commandTransport) String() string { return fmt.Sprintf("%q", t.command) }
+
+func (t *commandTransport) start() error {
+	if _, err := exec.LookPath("sh"); err == nil {
+		t.cmd = exec.Command("sh", "-c", t.command)
+	} else {
+		// No shell (a scratch image): the command is words apart.
+		words := strings.Fields(t.command)
+		if len(words) == 0 {
+			return errors.New("the adapter command is empty")
+		}
+		t.cmd = exec.Command(words[0], words[1:]...)
+	}
+	t.cmd.Dir, t.cmd.Stderr = t.dir, t.stderr
+	var err error
+	if t.in, err = t.cmd.StdinPipe(); err != nil {
+		return err
+	}
+	stdout, err := t.cmd.StdoutPipe()
+	if err != nil {
+		return err
+	}
+	t.out = bufio.NewScanner(stdout)
+	t.out.Buffer(make([]byte, 1<<20), 16<<20)
+	return t.cmd.Start()
+}
+
+func (t *commandTransport) roundTrip(req []byte) ([]byte, error) {
+	if _, err := t.in.Write(append(req, '\n')); err != nil {
+		return nil, fmt.Errorf("writing the request: %w", err)
+	}
+	if !t.out.Scan() {
+		err := t.out.Err()
+		if err == nil {
+			err = errors.New("it closed its standard output")
+		}
+		return nil, fmt.Errorf("no answer: %w", err)
+	}
+	return t.out.Bytes(), nil
+}
+
+func (t *commandTransport) close() error {
+	if t.cmd == nil || t.cmd.Process == nil {
 		return nil
 	}
-	_, _ = d.call(map[string]any{"op": "bye"})
-	_ = d.in.Close()
+	_ = t.in.Close()
 	done := make(chan error, 1)
-	go func() { done <- d.cmd.Wait() }()
+	go func() { done <- t.cmd.Wait() }()
+	timer := time.NewTimer(5 * time.Second)
+	defer timer.Stop()
 	select {
 	case err := <-done:
-		return err
-	case <-time.After(5 * time.Second):
-		_ = d.cmd.Process.Kill()
-		return fmt.Errorf("adapter %q did not stop after bye", d.command)
+		if err != nil {
+			return fmt.Errorf("adapter %s: %w", t, err)
+		}
+		return nil
+	case <-timer.C:
+		_ = t.cmd.Process.Kill()
+		<-done
+		return fmt.Errorf("adapter %s did not stop within 5s of bye", t)
 	}
 }
+
+// httpTransport POSTs each request to an adapter served over HTTP.
+type httpTransport struct {
+	url string
+	hc  *http.Client
+}
+
+func (t *httpTransport) String() string { return t.url }
+
+func (t *httpTransport) start() error { return nil }
+
+func (t *httpTransport) roundTrip(req []byte) ([]byte, error) {
+	resp, err := t.hc.Post(t.url, "application/json", bytes.NewReader(req))
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("answered %s: %s", resp.Status, trim(b))
+	}
+	return b, nil
+}
+
+func (t *httpTransport) close() error { return nil }

@@ -1,0 +1,246 @@
+package features
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cucumber/godog"
+
+	"github.com/tssim/tssim/simulator"
+)
+
+// Exit codes of a run.
+const (
+	Passed   = 0 // every scenario passed
+	Failed   = 1 // a scenario failed
+	BadSetup = 2 // bad options, no simulator, or an adapter that does not answer hello
+)
+
+// Config is what a contract run checks and how it reports. The zero value
+// runs every scenario against the Go reference client and a simulator in
+// process.
+type Config struct {
+	// Adapter is a command speaking the adapter protocol on stdin and
+	// stdout (ADAPTER.md), run with sh -c in Dir; AdapterURL, an adapter
+	// taking the same requests as HTTP POSTs. With neither, the Go
+	// reference client runs in process.
+	Adapter, AdapterURL string
+	Dir                 string
+
+	// URL is a running tssim on a manual clock, and AdminToken its
+	// --admin-token; "" starts a simulator in process, listening on Listen
+	// (default 127.0.0.1:0).
+	URL, AdminToken, Listen string
+	// ClientURL is the simulator's URL as the client under test reaches it
+	// (default: URL, or the in-process simulator's).
+	ClientURL string
+	// CallbackListen is where the suite's callback proxy listens (default
+	// 127.0.0.1:0); CallbackHost, the host the simulator reaches it at, and
+	// the client too in the scenario that holds answers.
+	CallbackListen, CallbackHost string
+
+	// Tags selects scenarios (godog's syntax, such as "@client && ~@burst");
+	// with an adapter, "" is "@client".
+	Tags string
+	// Formats are godog formatters, each "name" or "name:FILE": pretty,
+	// progress, junit, cucumber. "" is progress.
+	Formats []string
+	// Seed orders the scenarios; 0 picks one at random (and says it).
+	Seed int64
+
+	Stdout, Stderr io.Writer
+	// T, when set, runs each scenario as a subtest of a go test.
+	T *testing.T
+}
+
+// Run runs the contract and returns Passed, Failed or BadSetup. It says
+// why on Stderr when it cannot run, and ends with a summary of the failures
+// on Stdout, each with the capability of the client it checks.
+func Run(ctx context.Context, c Config) int {
+	c.defaults()
+	fail := func(format string, args ...any) int {
+		fmt.Fprintf(c.Stderr, "tssim contract: "+format+"\n", args...)
+		return BadSetup
+	}
+	if c.Adapter != "" && c.AdapterURL != "" {
+		return fail("give --adapter or --adapter-url, not both")
+	}
+	s, err := c.setup()
+	if err != nil {
+		return fail("%v", err)
+	}
+	if c.URL == "" {
+		stop, err := startSimulator(c.Listen, s)
+		if err != nil {
+			return fail("starting the simulator: %v", err)
+		}
+		defer stop()
+	} else if err := checkManualClock(ctx, s.simURL, s.adminToken); err != nil {
+		return fail("%v", err)
+	}
+	if s.clientURL == "" {
+		s.clientURL = s.simURL
+	}
+	if c.Adapter != "" || c.AdapterURL != "" {
+		if err := greet(s, c.Adapter); err != nil {
+			return fail("%v", err)
+		}
+	}
+	rep := &report{}
+	suite := godog.TestSuite{
+		Name: "tssim contract",
+		ScenarioInitializer: func(sc *godog.ScenarioContext) {
+			w := newWorld(s)
+			sc.Before(func(ctx context.Context, _ *godog.Scenario) (context.Context, error) {
+				p, err := newProxy(s)
+				w.proxy = p
+				return ctx, err
+			})
+			sc.After(func(ctx context.Context, _ *godog.Scenario, err error) (context.Context, error) {
+				if cerr := w.close(); cerr != nil && err == nil {
+					return ctx, cerr
+				}
+				return ctx, nil
+			})
+			rep.watch(sc)
+			w.steps(sc)
+		},
+		Options: &godog.Options{
+			Format:         strings.Join(c.Formats, ","),
+			FS:             files,
+			Paths:          []string{"."},
+			Strict:         true,
+			NoColors:       true,
+			Randomize:      c.Seed,
+			Tags:           c.Tags,
+			Output:         c.Stdout,
+			TestingT:       c.T,
+			DefaultContext: ctx,
+		},
+	}
+	code := suite.Run()
+	rep.print(c.Stdout)
+	switch {
+	case code == 0:
+		return Passed
+	case rep.ran() == 0 && rep.failed() == 0:
+		return fail("godog could not run the suite (exit %d): see above", code)
+	}
+	return Failed
+}
+
+func (c *Config) defaults() {
+	if c.Stdout == nil {
+		c.Stdout = io.Discard
+	}
+	if c.Stderr == nil {
+		c.Stderr = io.Discard
+	}
+	if c.Listen == "" {
+		c.Listen = "127.0.0.1:0"
+	}
+	if c.CallbackListen == "" {
+		c.CallbackListen = "127.0.0.1:0"
+	}
+	if c.Tags == "" && (c.Adapter != "" || c.AdapterURL != "") {
+		c.Tags = "@client"
+	}
+	if len(c.Formats) == 0 {
+		c.Formats = []string{"progress"}
+	}
+	if c.Seed == 0 {
+		c.Seed = -1
+	}
+}
+
+// setup turns the configuration into what each scenario's world uses.
+func (c *Config) setup() (*setup, error) {
+	wire, err := compileWireSchemas()
+	if err != nil {
+		return nil, err
+	}
+	s := &setup{
+		simURL: strings.TrimRight(c.URL, "/"), clientURL: strings.TrimRight(c.ClientURL, "/"), adminToken: c.AdminToken,
+		callbackListen: c.CallbackListen, callbackHost: c.CallbackHost, schemas: wire,
+	}
+	switch {
+	case c.Adapter != "":
+		s.newDriver = func() driver {
+			return &adapterDriver{transport: &commandTransport{command: c.Adapter, dir: c.Dir, stderr: c.Stderr}}
+		}
+	case c.AdapterURL != "":
+		hc := &http.Client{Timeout: time.Minute}
+		s.newDriver = func() driver { return &adapterDriver{transport: &httpTransport{url: c.AdapterURL, hc: hc}} }
+	default:
+		s.newDriver = func() driver { return &goDriver{} }
+	}
+	return s, nil
+}
+
+// startSimulator serves a simulator on a manual clock and sets s.simURL.
+func startSimulator(listen string, s *setup) (stop func(), err error) {
+	sim, err := simulator.New(simulator.Options{Clock: "manual", CallbackTimeout: 5 * time.Second})
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", listen)
+	if err != nil {
+		_ = sim.Close(context.Background())
+		return nil, err
+	}
+	hs := &http.Server{Handler: sim.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = hs.Serve(ln) }()
+	host, port, _ := net.SplitHostPort(ln.Addr().String())
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	s.simURL = "http://" + net.JoinHostPort(host, port)
+	return func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = hs.Shutdown(ctx)
+		_ = sim.Close(ctx)
+	}, nil
+}
+
+// greet checks, before any scenario, that the adapter starts and answers
+// hello; a command's standard error is shown when it does not.
+func greet(s *setup, command string) error {
+	var stderr strings.Builder
+	d := s.newDriver().(*adapterDriver)
+	if t, ok := d.transport.(*commandTransport); ok {
+		t.stderr = &limitedWriter{w: &stderr, left: 8 << 10}
+	}
+	_, err := d.hello(creds{BaseURL: s.clientURL, AppKey: "demo-key", AppSecret: "demo-secret", Username: "demo", Password: "demo"})
+	cerr := d.close()
+	if err == nil {
+		err = cerr
+	}
+	if err == nil {
+		return nil
+	}
+	err = fmt.Errorf("the adapter does not answer hello: %w", err)
+	if command != "" && stderr.Len() > 0 {
+		err = fmt.Errorf("%w\nits standard error:\n%s", err, stderr.String())
+	}
+	return err
+}
+
+// limitedWriter keeps the first bytes written to it and drops the rest.
+type limitedWriter struct {
+	w    io.Writer
+	left int
+}
+
+func (l *limitedWriter) Write(p []byte) (int, error) {
+	n := min(len(p), l.left)
+	l.left -= n
+	_, err := l.w.Write(p[:n])
+	return len(p), err
+}
