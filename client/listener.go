@@ -1,10 +1,8 @@
 package client
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -107,8 +105,8 @@ func (l *Listener) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if l.schema != nil {
-		if err := validate(l.schema, body); err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
+		if err := schemas.Check(l.schema, body); err != nil {
+			http.Error(w, "callback: "+err.Error(), http.StatusBadRequest)
 			return
 		}
 	}
@@ -265,25 +263,4 @@ func (l *Listener) Stream(ctx context.Context) <-chan Result {
 		}
 	}()
 	return ch
-}
-
-// validate checks a JSON body against a schema, naming the first problem.
-func validate(s *jsonschema.Schema, body []byte) error {
-	d := json.NewDecoder(bytes.NewReader(body))
-	d.UseNumber()
-	var doc any
-	if err := d.Decode(&doc); err != nil {
-		return fmt.Errorf("callback: not JSON: %w", err)
-	}
-	if err := s.Validate(doc); err != nil {
-		var ve *jsonschema.ValidationError
-		if errors.As(err, &ve) {
-			for len(ve.Causes) > 0 {
-				ve = ve.Causes[0]
-			}
-			return fmt.Errorf("callback: %s: %s", ve.InstanceLocation, ve.Message)
-		}
-		return fmt.Errorf("callback: %w", err)
-	}
-	return nil
 }

@@ -10,6 +10,8 @@ package schemas
 import (
 	"bytes"
 	"embed"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io/fs"
 
@@ -54,4 +56,24 @@ func Compile(ref string) (*jsonschema.Schema, error) {
 		return nil, fmt.Errorf("schema %s: %w", ref, err)
 	}
 	return s, nil
+}
+
+// Check decodes a JSON body (numbers kept exact) and validates it against
+// s. Its error names the first problem's place as a JSON pointer.
+func Check(s *jsonschema.Schema, body []byte) error {
+	d := json.NewDecoder(bytes.NewReader(body))
+	d.UseNumber()
+	var doc any
+	if err := d.Decode(&doc); err != nil {
+		return fmt.Errorf("not JSON: %w", err)
+	}
+	err := s.Validate(doc)
+	var ve *jsonschema.ValidationError
+	if errors.As(err, &ve) {
+		for len(ve.Causes) > 0 {
+			ve = ve.Causes[0]
+		}
+		return fmt.Errorf("%s: %s", ve.InstanceLocation, ve.Message)
+	}
+	return err
 }
