@@ -42,9 +42,9 @@ func run(t *testing.T, c Config) {
 }
 
 // TestAdapters runs the @client scenarios through the adapter protocol, with
-// three clients: the reference client's command (tsclient adapter) and a
-// Python standard-library client on stdin and stdout, and a Node.js
-// standard-library client over HTTP.
+// three clients: the reference client (tsclient adapter) on stdin and
+// stdout and over HTTP, a Python standard-library client on stdin and
+// stdout, and a Node.js standard-library client over HTTP.
 func TestAdapters(t *testing.T) {
 	if os.Getenv("TSSIM_ADAPTER") != "" || os.Getenv("TSSIM_ADAPTER_URL") != "" {
 		t.Skip("an adapter is set: TestFeatures runs it")
@@ -54,10 +54,15 @@ func TestAdapters(t *testing.T) {
 		t.Fatalf("building tsclient: %v\n%s", err, out)
 	}
 	t.Run("tsclient", func(t *testing.T) { run(t, Config{Adapter: bin + " adapter"}) })
+	t.Run("tsclient-http", func(t *testing.T) {
+		run(t, Config{AdapterURL: serveAdapter(t, exec.Command(bin, "adapter", "--http", "127.0.0.1:0"))})
+	})
 	t.Run("python", func(t *testing.T) {
 		run(t, Config{Adapter: need(t, "python3") + " adapters/python/tsclient_adapter.py"})
 	})
-	t.Run("node", func(t *testing.T) { run(t, Config{AdapterURL: startNode(t)}) })
+	t.Run("node", func(t *testing.T) {
+		run(t, Config{AdapterURL: serveAdapter(t, exec.Command(need(t, "node"), "adapters/node/adapter.mjs"))})
+	})
 }
 
 // need returns the path of a program the test cannot do without.
@@ -70,10 +75,10 @@ func need(t *testing.T, program string) string {
 	return p
 }
 
-// startNode starts the Node.js adapter and returns its URL.
-func startNode(t *testing.T) string {
+// serveAdapter starts an adapter served over HTTP and returns its URL,
+// which it prints first.
+func serveAdapter(t *testing.T, cmd *exec.Cmd) string {
 	t.Helper()
-	cmd := exec.Command(need(t, "node"), "adapters/node/adapter.mjs")
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -89,7 +94,7 @@ func startNode(t *testing.T) string {
 	line, err := bufio.NewReader(out).ReadString('\n')
 	url, ok := strings.CutPrefix(strings.TrimSpace(line), "adapter listening on ")
 	if err != nil || !ok {
-		t.Fatalf("the node adapter said %q (%v)", line, err)
+		t.Fatalf("%s said %q (%v)", cmd, line, err)
 	}
 	return url
 }

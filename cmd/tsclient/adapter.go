@@ -7,7 +7,11 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
+	"net"
+	"net/http"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/tssim/tssim/client"
@@ -24,8 +28,6 @@ type adapterRequest struct {
 	AppSecret string `json:"appSecret"`
 	Username  string `json:"username"`
 	Password  string `json:"password"`
-	Listen    string `json:"listen"`
-	PublicURL string `json:"publicUrl"`
 	Account   string `json:"account"`
 	URL       string `json:"url"`
 	SMSROID   string `json:"smsrOid"`
@@ -64,43 +66,94 @@ type adapterAnswer struct {
 	Received    []adapterResult `json:"received,omitempty"`
 }
 
-func adapterCmd(*flag.FlagSet) func(context.Context, *app) int {
+func adapterCmd(fs *flag.FlagSet) func(context.Context, *app) int {
+	httpAddr := fs.String("http", "", "serve the protocol over HTTP on this address (one POST per request) instead of stdin/stdout")
+	listenerAddr := fs.String("listener-addr", "127.0.0.1:0", "where the client's callback listener listens")
+	listenerHost := fs.String("listener-host", "", "the host name the contract suite reaches the callback listener at (default: its listen address)")
 	return func(ctx context.Context, a *app) int {
-		ad := &adapter{listener: client.NewListener()}
-		defer ad.close()
+		ad := &adapter{listenerAddr: *listenerAddr, listenerHost: *listenerHost}
+		defer ad.bye()
+		if *httpAddr != "" {
+			return ad.serveHTTP(ctx, a, *httpAddr)
+		}
 		in := bufio.NewScanner(a.stdin)
 		in.Buffer(make([]byte, 1<<20), 16<<20)
 		enc := json.NewEncoder(a.stdout)
 		for in.Scan() {
-			var req adapterRequest
-			var ans adapterAnswer
-			if err := json.Unmarshal(in.Bytes(), &req); err != nil {
-				ans = failure(fmt.Errorf("not a JSON request: %w", err))
-			} else if req.Op == "bye" {
-				_ = enc.Encode(adapterAnswer{OK: true})
-				return exitOK
-			} else {
-				ans = ad.handle(ctx, req)
-			}
+			ans, op := ad.answer(ctx, in.Bytes())
 			if err := enc.Encode(ans); err != nil {
 				return a.fail(exitTrouble, "adapter: %v", err)
+			}
+			if op == "bye" {
+				return exitOK
 			}
 		}
 		return exitOK
 	}
 }
 
-type adapter struct {
-	c        *client.Client
-	listener *client.Listener
-	url      string
-	stop     func()
+// serveHTTP answers the protocol's requests as HTTP POSTs until ctx ends.
+func (ad *adapter) serveHTTP(ctx context.Context, a *app, addr string) int {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return a.fail(exitTrouble, "adapter: %v", err)
+	}
+	var mu sync.Mutex
+	srv := &http.Server{ReadHeaderTimeout: 10 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost {
+			http.Error(w, "the adapter protocol is POSTed", http.StatusMethodNotAllowed)
+			return
+		}
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 16<<20))
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusRequestEntityTooLarge)
+			return
+		}
+		mu.Lock()
+		ans, _ := ad.answer(r.Context(), body)
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(ans)
+	})}
+	go func() {
+		<-ctx.Done()
+		_ = srv.Close()
+	}()
+	fmt.Fprintf(a.stdout, "adapter listening on http://%s/\n", ln.Addr())
+	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		return a.fail(exitTrouble, "adapter: %v", err)
+	}
+	return exitOK
 }
 
-func (ad *adapter) close() {
+// adapter is the reference client behind the protocol: hello makes a new
+// client and listener, bye stops the listener.
+type adapter struct {
+	listenerAddr, listenerHost string
+	c                          *client.Client
+	listener                   *client.Listener
+	url                        string
+	stop                       func()
+}
+
+// answer decodes one request and answers it; it returns the request's op.
+func (ad *adapter) answer(ctx context.Context, line []byte) (adapterAnswer, string) {
+	var req adapterRequest
+	if err := json.Unmarshal(line, &req); err != nil {
+		return failure(fmt.Errorf("not a JSON request: %w", err)), ""
+	}
+	if req.Op == "bye" {
+		ad.bye()
+		return adapterAnswer{OK: true}, req.Op
+	}
+	return ad.handle(ctx, req), req.Op
+}
+
+func (ad *adapter) bye() {
 	if ad.stop != nil {
 		ad.stop()
 	}
+	ad.c, ad.listener, ad.stop = nil, nil, nil
 }
 
 func failure(err error) adapterAnswer {
@@ -146,21 +199,13 @@ func (ad *adapter) handle(ctx context.Context, req adapterRequest) adapterAnswer
 }
 
 func (ad *adapter) hello(req adapterRequest) adapterAnswer {
-	if ad.stop != nil {
-		ad.stop()
-	}
-	listen := req.Listen
-	if listen == "" {
-		listen = "127.0.0.1:0"
-	}
-	stop, url, err := serveListener(ad.listener, listen)
+	ad.bye()
+	ad.listener = client.NewListener()
+	stop, url, err := serveListener(ad.listener, ad.listenerAddr, ad.listenerHost)
 	if err != nil {
 		return failure(err)
 	}
 	ad.stop, ad.url = stop, url
-	if req.PublicURL != "" {
-		ad.url = req.PublicURL
-	}
 	ad.c, err = client.New(req.BaseURL, client.WithCredentials(req.AppKey, req.AppSecret), client.WithUser(req.Username, req.Password), client.WithListener(ad.listener))
 	if err != nil {
 		return failure(err)

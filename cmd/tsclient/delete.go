@@ -56,7 +56,7 @@ func deleteCmd(fs *flag.FlagSet) func(context.Context, *app) int {
 // each callback of it and a final line per device.
 func deleteAndWait(ctx context.Context, a *app, req client.ProfileRequest, header http.Header, listen, public string, timeout time.Duration) int {
 	l := client.NewListener()
-	stop, url, err := serveListener(l, listen)
+	stop, url, err := serveListener(l, listen, "")
 	if err != nil {
 		return a.fail(exitTrouble, "listener: %v", err)
 	}
@@ -120,15 +120,20 @@ func describe(r client.Result) string {
 		r.EID, r.Status, r.EUICCStatus, r.Code, r.CallbackCount, r.Final, r.RequestID, r.Description)
 }
 
-// serveListener serves l at addr; it returns how to stop it and its URL.
-func serveListener(l http.Handler, addr string) (stop func(), url string, err error) {
+// serveListener serves l at addr; it returns how to stop it and its URL,
+// with host in it when host is not "".
+func serveListener(l http.Handler, addr, host string) (stop func(), url string, err error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, "", err
 	}
 	srv := &http.Server{Handler: l, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
-	return func() { _ = srv.Close() }, "http://" + ln.Addr().String() + "/callbacks", nil
+	at, port, _ := net.SplitHostPort(ln.Addr().String())
+	if host != "" {
+		at = host
+	}
+	return func() { _ = srv.Close() }, "http://" + net.JoinHostPort(at, port) + "/callbacks", nil
 }
 
 func listenCmd(fs *flag.FlagSet) func(context.Context, *app) int {
@@ -142,7 +147,7 @@ func listenCmd(fs *flag.FlagSet) func(context.Context, *app) int {
 			w.Header().Set("Content-Type", "application/json")
 			_, _ = w.Write([]byte(`{"status":"ok"}` + "\n"))
 		})
-		stop, url, err := serveListener(mux, *addr)
+		stop, url, err := serveListener(mux, *addr, "")
 		if err != nil {
 			return a.fail(exitTrouble, "listener: %v", err)
 		}

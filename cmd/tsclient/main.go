@@ -42,7 +42,7 @@ Usage:
   tsclient callbacks deregister [--name SERVICE]   remove a listener
   tsclient delete --eid EID --iccid ICCID [--wait] delete a local profile (repeat --eid/--iccid for more devices)
   tsclient listen [--addr HOST:PORT]               serve a callback listener, print each callback
-  tsclient adapter                                 speak the contract suite's adapter protocol on stdin/stdout
+  tsclient adapter [--http ADDR]                   speak the contract suite's adapter protocol on stdin/stdout (or HTTP)
 
 Connection flags, on every command, with their environment variables:
   --url         THINGSPACE_URL         base URL (default http://127.0.0.1:8080, a local tssim)

@@ -3,10 +3,13 @@
 // only), with an adapter that speaks the contract suite's protocol over
 // HTTP (features/ADAPTER.md): one POST per request, JSON in, JSON out.
 //
-//   node adapter.mjs [--listen 127.0.0.1:0]
+//   node adapter.mjs [--listen 127.0.0.1:0] [--listener-addr 127.0.0.1:0] [--listener-host HOST]
 //
-// It prints "adapter listening on http://HOST:PORT" once it serves; run
-// `tssim contract --adapter-url http://HOST:PORT` against it.
+// --listen is where the adapter serves the suite; --listener-addr, where
+// the client's callback listener listens, and --listener-host the host name
+// the suite reaches that listener at (when it runs in another container).
+// It prints "adapter listening on http://HOST:PORT/" once it serves; run
+// `tssim contract --adapter-url http://HOST:PORT/` against it.
 import http from "node:http";
 import { parseArgs } from "node:util";
 
@@ -190,13 +193,19 @@ function urlOf(server, path) {
 // Adapter answers the suite's requests; hello starts a fresh client and
 // listener, bye stops them.
 class Adapter {
+  constructor(listenerAddr, listenerHost) {
+    Object.assign(this, { listenerAddr, listenerHost });
+  }
+
   async handle(req) {
     switch (req.op) {
       case "hello": {
         await this.bye();
         this.listener = new Listener();
-        this.server = await this.listener.serve(req.listen || "127.0.0.1:0");
-        this.url = req.publicUrl || urlOf(this.server, "/callbacks");
+        this.server = await this.listener.serve(this.listenerAddr);
+        this.url = this.listenerHost
+          ? `http://${this.listenerHost}:${this.server.address().port}/callbacks`
+          : urlOf(this.server, "/callbacks");
         this.client = new Client(req);
         return { ok: true, name: "node stdlib adapter", listenerUrl: this.url };
       }
@@ -233,8 +242,14 @@ class Adapter {
 }
 
 async function main() {
-  const { values } = parseArgs({ options: { listen: { type: "string", default: "127.0.0.1:0" } } });
-  const adapter = new Adapter();
+  const { values } = parseArgs({
+    options: {
+      listen: { type: "string", default: "127.0.0.1:0" },
+      "listener-addr": { type: "string", default: "127.0.0.1:0" },
+      "listener-host": { type: "string", default: "" },
+    },
+  });
+  const adapter = new Adapter(values["listener-addr"], values["listener-host"]);
   const server = http.createServer((req, res) => {
     const chunks = [];
     req.on("data", (c) => chunks.push(c));

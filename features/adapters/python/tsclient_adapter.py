@@ -180,9 +180,9 @@ def main():
                 print(json.dumps({"ok": True}), flush=True)
                 break
             if op == "hello":
-                server = serve(listener, req.get("listen") or "127.0.0.1:0")
+                server = serve(listener, "127.0.0.1:0")
                 host, port = server.server_address[:2]
-                url = req.get("publicUrl") or f"http://{host}:{port}/callbacks"
+                url = f"http://{host}:{port}/callbacks"
                 client = Client(req["baseUrl"], req["appKey"], req["appSecret"], req["username"], req["password"])
                 ans = {"ok": True, "name": "python stdlib adapter", "listenerUrl": url}
             elif client is None:
