@@ -1,5 +1,6 @@
-# tssim's image: the simulator (entrypoint) and tsclient, static, on scratch,
-# running as a non-root user.
+# tssim's image: the simulator (entrypoint, with `tssim contract`, the
+# contract suite) and tsclient, static, on scratch, running as a non-root
+# user.
 #
 #   docker build -t tssim .                      the normal multi-stage build (default)
 #   make docker-bin                              the same image from binaries built on this
@@ -7,9 +8,8 @@
 #                                                pull the Go base image
 #
 # The stages before the default one must build with the classic builder too,
-# which builds every stage: "host" and "suite" copy dist/bin/ and
-# dist/suite/, which hold only ignored placeholders until make docker-bin
-# fills them.
+# which builds every stage: "host" copies dist/bin/, which holds only an
+# ignored placeholder until make docker-bin fills it.
 
 FROM scratch AS runtime
 ENV TSSIM_ADDR=0.0.0.0:8080
@@ -22,14 +22,6 @@ ENTRYPOINT ["/usr/local/bin/tssim"]
 # Binaries built on the host by `make docker-bin`.
 FROM runtime AS host
 COPY dist/bin/ /usr/local/bin/
-
-# The contract suite, compiled on the host, to run on the compose network.
-FROM runtime AS suite
-COPY dist/bin/ dist/suite/ /usr/local/bin/
-COPY features/*.feature /features/
-WORKDIR /features
-HEALTHCHECK NONE
-ENTRYPOINT ["/usr/local/bin/features.test", "-test.run", "TestFeatures", "-test.v"]
 
 FROM golang:1.26 AS build
 WORKDIR /src

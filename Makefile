@@ -32,11 +32,9 @@ lint: ## gofmt and go vet
 docker: ## build the image tssim:local with the normal multi-stage build
 	docker build -t tssim:local .
 
-docker-bin: ## build tssim:local and tssim-suite:local from binaries built on this host
+docker-bin: ## build tssim:local from binaries built on this host
 	CGO_ENABLED=0 GOOS=linux $(GO) build -trimpath -ldflags="-s -w" -o dist/bin/ ./cmd/tssim ./cmd/tsclient
-	CGO_ENABLED=0 GOOS=linux $(GO) test -c -o dist/suite/features.test ./features
 	DOCKER_BUILDKIT=0 docker build -q --target host -t tssim:local .
-	DOCKER_BUILDKIT=0 docker build -q --target suite -t tssim-suite:local .
 
-compose-test: ## run the contract suite against docker compose (installs and starts docker if needed)
+compose-test: ## run tssim contract container to container with docker compose (installs and starts docker if needed)
 	scripts/compose-test.sh

@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
-# Brings the compose stack up from binaries built on this host, runs the
-# contract suite against it on the compose network (callbacks go container to
-# container), and tears everything down, also on failure. Installs Debian's
-# docker.io and docker-compose when missing and starts dockerd when none runs
-# (stopping only the one it started). Needs root for those two steps.
+# Brings the compose stack up from binaries built on this host and runs
+# `tssim contract` from the tssim image against a client in another
+# container (tsclient adapter --http), so that requests and callbacks go
+# container to container; then checks the JUnit report it wrote, and the
+# one-line `docker run` of the README. Tears everything down, also on
+# failure. Installs Debian's docker.io and docker-compose when missing and
+# starts dockerd when none runs (stopping only the one it started). Needs
+# root for those two steps.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 started_dockerd=""
 project="tssim-compose-test-$$"
+reports="$PWD/reports"
 log() { printf '== %s\n' "$*"; }
 
 if ! command -v dockerd >/dev/null || ! { command -v docker-compose >/dev/null || docker compose version >/dev/null 2>&1; }; then
@@ -26,6 +30,7 @@ cleanup() {
   local code=$?
   log "tearing down"
   compose --profile test down -v --remove-orphans >/dev/null 2>&1 || true
+  docker rm -f "$project-adapter" >/dev/null 2>&1 || true
   if [ -n "$started_dockerd" ]; then
     kill "$started_dockerd" 2>/dev/null || true
     wait "$started_dockerd" 2>/dev/null || true
@@ -42,16 +47,28 @@ if ! docker info >/dev/null 2>&1; then
   docker info >/dev/null 2>&1 || { tail -20 /tmp/tssim-dockerd.log; echo "dockerd did not start"; exit 1; }
 fi
 
+# check_junit FILE: one test case per scenario run, none failed.
+check_junit() {
+  local tests failures cases
+  tests=$(grep -o '<testsuites[^>]*tests="[0-9]*"' "$1" | grep -o 'tests="[0-9]*"' | tr -dc 0-9)
+  failures=$(grep -o '<testsuites[^>]*failures="[0-9]*"' "$1" | grep -o 'failures="[0-9]*"' | tr -dc 0-9)
+  cases=$(grep -c '<testcase ' "$1")
+  echo "$1: $cases test cases, tests=$tests, failures=$failures"
+  [ "$cases" -gt 0 ] && [ "$cases" = "$tests" ] && [ "$failures" = 0 ] || { cat "$1"; echo "bad JUnit report $1"; exit 1; }
+}
+
 start=$(date +%s)
-log "building the images from host binaries"
+log "building the image from host binaries"
 make --no-print-directory docker-bin
 
-export TSSIM_CLOCK=manual TSSIM_PORT="${TSSIM_PORT:-18080}"
-log "starting tssim and the listener"
-compose up -d --no-build tssim listener
-for _ in $(seq 60); do
-  [ "$(docker inspect -f '{{.State.Health.Status}}' "$(compose ps -q listener)" 2>/dev/null)" = healthy ] && break
-  sleep 1
+export TSSIM_CLOCK=manual TSSIM_PORT="${TSSIM_PORT:-18080}" TSSIM_UID="$(id -u)"
+log "starting tssim, the listener and the client under test"
+compose --profile test up -d --no-build tssim listener client
+for service in listener client; do
+  for _ in $(seq 60); do
+    [ "$(docker inspect -f '{{.State.Health.Status}}' "$(compose ps -q $service)" 2>/dev/null)" = healthy ] && break
+    sleep 1
+  done
 done
 curl -fsS "http://127.0.0.1:$TSSIM_PORT/_sim/health" >/dev/null || { compose logs; echo "tssim is not reachable on 127.0.0.1:$TSSIM_PORT"; exit 1; }
 
@@ -61,9 +78,18 @@ compose exec -T listener /usr/local/bin/tsclient delete --url http://tssim:8080 
 for _ in $(seq 20); do compose logs listener | grep -q 'status=Success' && break; sleep 0.5; done
 compose logs listener | grep 'callback ' || { echo "the listener got no callback"; exit 1; }
 
-log "contract suite with the Go client, on the compose network"
-compose --profile test run --rm suite
-log "contract suite with tsclient through the adapter protocol"
-TSSIM_SUITE_ADAPTER="/usr/local/bin/tsclient adapter" compose --profile test run --rm suite
+log "tssim contract in its container, against the client in another one (--adapter-url)"
+rm -rf "$reports" && mkdir -p "$reports"
+compose --profile test run --rm contract
+check_junit "$reports/junit.xml"
+
+log "the README's docker run, against an adapter on the host network"
+rm -rf "$reports" && mkdir -p "$reports"
+docker run -d --rm --name "$project-adapter" --network host --entrypoint /usr/local/bin/tsclient tssim:local \
+  adapter --http 127.0.0.1:19000 >/dev/null
+for _ in $(seq 20); do curl -fsS http://127.0.0.1:19000/health >/dev/null 2>&1 && break; sleep 0.5; done
+docker run --rm --network host --user "$(id -u)" -v "$reports:/reports" tssim:local \
+  contract --adapter-url http://127.0.0.1:19000/ --format junit:/reports/junit.xml
+check_junit "$reports/junit.xml"
 
 log "compose test passed in $(( $(date +%s) - start ))s; image $(docker image inspect -f '{{.Size}}' tssim:local | awk '{printf "%.1f MB", $1/1e6}')"

@@ -100,6 +100,11 @@ func (ad *adapter) serveHTTP(ctx context.Context, a *app, addr string) int {
 	}
 	var mu sync.Mutex
 	srv := &http.Server{ReadHeaderTimeout: 10 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet && r.URL.Path == "/health" {
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = io.WriteString(w, `{"status":"ok"}`+"\n")
+			return
+		}
 		if r.Method != http.MethodPost {
 			http.Error(w, "the adapter protocol is POSTed", http.StatusMethodNotAllowed)
 			return
