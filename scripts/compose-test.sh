@@ -30,7 +30,7 @@ cleanup() {
   local code=$?
   log "tearing down"
   compose --profile test down -v --remove-orphans >/dev/null 2>&1 || true
-  docker rm -f "$project-adapter" >/dev/null 2>&1 || true
+  docker rm -f "$project-adapter" "$project-sim" "$project-bin" >/dev/null 2>&1 || true
   if [ -n "$started_dockerd" ]; then
     kill "$started_dockerd" 2>/dev/null || true
     wait "$started_dockerd" 2>/dev/null || true
@@ -88,8 +88,17 @@ rm -rf "$reports" && mkdir -p "$reports"
 docker run -d --rm --name "$project-adapter" --network host --entrypoint /usr/local/bin/tsclient tssim:local \
   adapter --http 127.0.0.1:19000 >/dev/null
 for _ in $(seq 20); do curl -fsS http://127.0.0.1:19000/health >/dev/null 2>&1 && break; sleep 0.5; done
-docker run --rm --network host --user "$(id -u)" -v "$reports:/reports" tssim:local \
-  contract --adapter-url http://127.0.0.1:19000/ --format junit:/reports/junit.xml
+(cd "$reports" && docker run --rm --network host --user "$(id -u)" -v "$PWD:/out" tssim:local contract \
+  --adapter-url http://127.0.0.1:19000/ --format progress --format junit:/out/junit.xml)
+check_junit "$reports/junit.xml"
+
+log "the tssim binary copied out of the image, against a running tssim container, with the Python adapter"
+rm -rf "$reports" && mkdir -p "$reports"
+docker run -d --rm --name "$project-sim" --network host -e TSSIM_CLOCK=manual -e TSSIM_ADDR=127.0.0.1:18082 tssim:local >/dev/null
+docker create --name "$project-bin" tssim:local >/dev/null && docker cp "$project-bin:/usr/local/bin/tssim" "$reports/tssim" && docker rm "$project-bin" >/dev/null
+for _ in $(seq 20); do "$reports/tssim" healthcheck --addr 127.0.0.1:18082 >/dev/null 2>&1 && break; sleep 0.5; done
+(cd features && "$reports/tssim" contract --url http://127.0.0.1:18082 --adapter "python3 adapters/python/tsclient_adapter.py" \
+  --format progress --format "junit:$reports/junit.xml")
 check_junit "$reports/junit.xml"
 
 log "compose test passed in $(( $(date +%s) - start ))s; image $(docker image inspect -f '{{.Size}}' tssim:local | awk '{printf "%.1f MB", $1/1e6}')"
