@@ -6,7 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tssim/tssim/simulator"
+	"github.com/tssim/tssim/internal/domain"
+	"github.com/tssim/tssim/internal/tserr"
 )
 
 // authed returns the headers of a logged-in demo user.
@@ -35,7 +36,7 @@ func TestProfileActionRequestErrors(t *testing.T) {
 	e := newEnv(t)
 	h := e.authed()
 	seed := dev(seedEID, seedICCID)
-	many := strings.TrimSuffix(strings.Repeat(seed+",", simulator.MaxDevices+1), ",")
+	many := strings.TrimSuffix(strings.Repeat(seed+",", domain.MaxDevices+1), ",")
 	tests := []struct {
 		name   string
 		body   string
@@ -45,37 +46,37 @@ func TestProfileActionRequestErrors(t *testing.T) {
 		// msg must appear in errorMessage: the offending field.
 		msg string
 	}{
-		{"empty body", "", "", 400, simulator.CodeRequestUndefined, "empty"},
-		{"blank body", "  \n", "", 400, simulator.CodeRequestUndefined, "empty"},
-		{"not JSON", "devices=1", "", 400, simulator.CodeUnexpected, "not valid JSON"},
-		{"truncated JSON", `{"devices":[`, "", 400, simulator.CodeUnexpected, "not valid JSON"},
-		{"two documents", `{} {}`, "", 400, simulator.CodeUnexpected, "after the JSON value"},
-		{"wrong content type", actionBody(account, smsrOID, seed), "text/plain", 415, simulator.CodeUnsupportedMediaType, "Content-Type"},
-		{"array body", `[]`, "", 400, simulator.CodeUnexpected, "/: "},
-		{"no accountName", `{"devices":[` + seed + `],"smsrOid":"1.3.6"}`, "", 400, simulator.CodeAccountNotDefined, "/accountName"},
-		{"empty accountName", actionBody("", smsrOID, seed), "", 400, simulator.CodeAccountNotDefined, "/accountName"},
-		{"numeric accountName", `{"devices":[` + seed + `],"accountName":1223334444,"smsrOid":"1.3.6"}`, "", 400, simulator.CodeAccountNotDefined, "/accountName"},
-		{"no devices", `{"accountName":"1223334444-00001","smsrOid":"1.3.6"}`, "", 400, simulator.CodeUnexpected, "/devices: is required"},
-		{"zero devices", actionBody(account, smsrOID), "", 400, simulator.CodeUnexpected, "/devices"},
-		{"no smsrOid", `{"devices":[` + seed + `],"accountName":"1223334444-00001"}`, "", 400, simulator.CodeUnexpected, "/smsrOid: is required"},
-		{"Global IoT body", `{"devices":[` + seed + `],"accountName":"1223334444-00001","servicePlan":"RP1"}`, "", 400, simulator.CodeUnexpected, "Global IoT"},
-		{"bad smsrOid", actionBody(account, "oid", seed), "", 400, simulator.CodeUnexpected, "/smsrOid"},
-		{"unknown kind", actionBody(account, smsrOID, `{"deviceIds":[{"kind":"eid","id":"`+seedEID+`"},{"kind":"imsi","id":"1"}]}`), "", 400, simulator.CodeDeviceKindInvalid, "/devices/0/deviceIds/1/kind"},
-		{"short EID", actionBody(account, smsrOID, dev("123", seedICCID)), "", 400, simulator.CodeDeviceIDInvalid, "/devices/0/deviceIds/0/id"},
-		{"letters in ICCID", actionBody(account, smsrOID, dev(seedEID, "8914800000084078425X")), "", 400, simulator.CodeDeviceIDInvalid, "/devices/0/deviceIds/1/id"},
-		{"no ICCID", actionBody(account, smsrOID, `{"deviceIds":[{"kind":"eid","id":"`+seedEID+`"}]}`), "", 400, simulator.CodeUnexpected, "/devices/0/deviceIds"},
-		{"two EIDs", actionBody(account, smsrOID, `{"deviceIds":[{"kind":"eid","id":"`+seedEID+`"},{"kind":"eid","id":"`+seedEID+`"},{"kind":"iccid","id":"`+seedICCID+`"}]}`), "", 400, simulator.CodeUnexpected, `exactly one identifier of kind \"eid\"`},
-		{"null id", actionBody(account, smsrOID, `{"deviceIds":[{"kind":"eid","id":null},{"kind":"iccid","id":"`+seedICCID+`"}]}`), "", 400, simulator.CodeDeviceIDInvalid, "/devices/0/deviceIds/0/id"},
-		{"apostrophe", actionBody("12'3", smsrOID, seed), "", 400, simulator.CodeInvalidCharacter, "/accountName"},
-		{"angle bracket", actionBody(account, smsrOID, dev("<script>", seedICCID)), "", 400, simulator.CodeInvalidCharacter, "/devices/0/deviceIds/0/id"},
-		{"backslash", `{"devices":[` + seed + `],"accountName":"a\\b","smsrOid":"1.3"}`, "", 400, simulator.CodeInvalidCharacter, "/accountName"},
-		{"10,001 devices", actionBody(account, smsrOID, many), "", 400, simulator.CodeMaxRequests, "/devices: more than 10,000 devices"},
-		{"unknown account", actionBody("9999999999-00001", smsrOID, seed), "", 400, simulator.CodeAccountNotFound, "9999999999-00001"},
-		{"account of another user", actionBody(otherAccount, smsrOID, dev("89049032000001000000000000006001", "89148000000840786001")), "", 400, simulator.CodeAccountName, otherAccount},
-		{"unknown device", actionBody(account, smsrOID, dev("666456789123456789123456789999", seedICCID)), "", 400, simulator.CodeDeviceNotFound, "/devices/0"},
-		{"device of another account", actionBody(account, smsrOID, seed, dev("89049032000001000000000000005001", "89148000000840785001")), "", 400, simulator.CodeDeviceNotFound, "/devices/1"},
-		{"suspended device", actionBody(account, smsrOID, dev("666456789123456789123456784015", "89148000000840784267")), "", 400, simulator.CodeDeviceStateInvalid, "Suspend"},
-		{"deactivated device", actionBody(account, smsrOID, dev("666456789123456789123456784016", "89148000000840784268")), "", 400, simulator.CodeDeviceStateInvalid, "Deactive"},
+		{"empty body", "", "", 400, tserr.CodeRequestUndefined, "empty"},
+		{"blank body", "  \n", "", 400, tserr.CodeRequestUndefined, "empty"},
+		{"not JSON", "devices=1", "", 400, tserr.CodeUnexpected, "not valid JSON"},
+		{"truncated JSON", `{"devices":[`, "", 400, tserr.CodeUnexpected, "not valid JSON"},
+		{"two documents", `{} {}`, "", 400, tserr.CodeUnexpected, "after the JSON value"},
+		{"wrong content type", actionBody(account, smsrOID, seed), "text/plain", 415, tserr.CodeUnsupportedMediaType, "Content-Type"},
+		{"array body", `[]`, "", 400, tserr.CodeUnexpected, "/: "},
+		{"no accountName", `{"devices":[` + seed + `],"smsrOid":"1.3.6"}`, "", 400, tserr.CodeAccountNotDefined, "/accountName"},
+		{"empty accountName", actionBody("", smsrOID, seed), "", 400, tserr.CodeAccountNotDefined, "/accountName"},
+		{"numeric accountName", `{"devices":[` + seed + `],"accountName":1223334444,"smsrOid":"1.3.6"}`, "", 400, tserr.CodeAccountNotDefined, "/accountName"},
+		{"no devices", `{"accountName":"1223334444-00001","smsrOid":"1.3.6"}`, "", 400, tserr.CodeUnexpected, "/devices: is required"},
+		{"zero devices", actionBody(account, smsrOID), "", 400, tserr.CodeUnexpected, "/devices"},
+		{"no smsrOid", `{"devices":[` + seed + `],"accountName":"1223334444-00001"}`, "", 400, tserr.CodeUnexpected, "/smsrOid: is required"},
+		{"Global IoT body", `{"devices":[` + seed + `],"accountName":"1223334444-00001","servicePlan":"RP1"}`, "", 400, tserr.CodeUnexpected, "Global IoT"},
+		{"bad smsrOid", actionBody(account, "oid", seed), "", 400, tserr.CodeUnexpected, "/smsrOid"},
+		{"unknown kind", actionBody(account, smsrOID, `{"deviceIds":[{"kind":"eid","id":"`+seedEID+`"},{"kind":"imsi","id":"1"}]}`), "", 400, tserr.CodeDeviceKindInvalid, "/devices/0/deviceIds/1/kind"},
+		{"short EID", actionBody(account, smsrOID, dev("123", seedICCID)), "", 400, tserr.CodeDeviceIDInvalid, "/devices/0/deviceIds/0/id"},
+		{"letters in ICCID", actionBody(account, smsrOID, dev(seedEID, "8914800000084078425X")), "", 400, tserr.CodeDeviceIDInvalid, "/devices/0/deviceIds/1/id"},
+		{"no ICCID", actionBody(account, smsrOID, `{"deviceIds":[{"kind":"eid","id":"`+seedEID+`"}]}`), "", 400, tserr.CodeUnexpected, "/devices/0/deviceIds"},
+		{"two EIDs", actionBody(account, smsrOID, `{"deviceIds":[{"kind":"eid","id":"`+seedEID+`"},{"kind":"eid","id":"`+seedEID+`"},{"kind":"iccid","id":"`+seedICCID+`"}]}`), "", 400, tserr.CodeUnexpected, `exactly one identifier of kind \"eid\"`},
+		{"null id", actionBody(account, smsrOID, `{"deviceIds":[{"kind":"eid","id":null},{"kind":"iccid","id":"`+seedICCID+`"}]}`), "", 400, tserr.CodeDeviceIDInvalid, "/devices/0/deviceIds/0/id"},
+		{"apostrophe", actionBody("12'3", smsrOID, seed), "", 400, tserr.CodeInvalidCharacter, "/accountName"},
+		{"angle bracket", actionBody(account, smsrOID, dev("<script>", seedICCID)), "", 400, tserr.CodeInvalidCharacter, "/devices/0/deviceIds/0/id"},
+		{"backslash", `{"devices":[` + seed + `],"accountName":"a\\b","smsrOid":"1.3"}`, "", 400, tserr.CodeInvalidCharacter, "/accountName"},
+		{"10,001 devices", actionBody(account, smsrOID, many), "", 400, tserr.CodeMaxRequests, "/devices: more than 10,000 devices"},
+		{"unknown account", actionBody("9999999999-00001", smsrOID, seed), "", 400, tserr.CodeAccountNotFound, "9999999999-00001"},
+		{"account of another user", actionBody(otherAccount, smsrOID, dev("89049032000001000000000000006001", "89148000000840786001")), "", 400, tserr.CodeAccountName, otherAccount},
+		{"unknown device", actionBody(account, smsrOID, dev("666456789123456789123456789999", seedICCID)), "", 400, tserr.CodeDeviceNotFound, "/devices/0"},
+		{"device of another account", actionBody(account, smsrOID, seed, dev("89049032000001000000000000005001", "89148000000840785001")), "", 400, tserr.CodeDeviceNotFound, "/devices/1"},
+		{"suspended device", actionBody(account, smsrOID, dev("666456789123456789123456784015", "89148000000840784267")), "", 400, tserr.CodeDeviceStateInvalid, "Suspend"},
+		{"deactivated device", actionBody(account, smsrOID, dev("666456789123456789123456784016", "89148000000840784268")), "", 400, tserr.CodeDeviceStateInvalid, "Deactive"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -100,7 +101,7 @@ func TestTooLargeBody(t *testing.T) {
 	e := newEnv(t)
 	big := `{"devices":[],"accountName":"` + strings.Repeat("1", 10<<20) + `","smsrOid":"1.3"}`
 	st, body := e.raw("POST", "/api/m2m/v1/devices/profile/actions/delete", e.authed(), big)
-	if st != 413 || !strings.Contains(body, simulator.CodeRequestTooLarge) {
+	if st != 413 || !strings.Contains(body, tserr.CodeRequestTooLarge) {
 		t.Errorf("10 MB body: %d %.200s", st, body)
 	}
 }

@@ -4,6 +4,10 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/tssim/tssim/internal/domain"
+	"github.com/tssim/tssim/internal/tserr"
+	"github.com/tssim/tssim/internal/wire"
 )
 
 // apiRoutes are ThingSpace's own paths, served as in production. The
@@ -11,12 +15,12 @@ import (
 // are most of the traffic.
 func (s *Server) apiRoutes() []route {
 	return []route{
-		{http.MethodPost, "/api/m2m/v1/devices/profile/actions/{action:" + strings.Join(Actions, "|") + "}", accessSession, "profile-action.json", s.profileAction},
+		{http.MethodPost, "/api/m2m/v1/devices/profile/actions/{action:" + strings.Join(domain.Actions, "|") + "}", accessSession, "profile-action.json", withBody(s, "profile-action.json", s.profileAction)},
 		{http.MethodPost, "/api/ts/v1/oauth2/token", accessOpen, "", s.token},
 		{http.MethodPost, "/api/ts/v1/oauth2/revoke", accessOpen, "", s.revoke},
-		{http.MethodPost, "/api/m2m/v1/session/login", accessBearer, "login.json", s.login},
+		{http.MethodPost, "/api/m2m/v1/session/login", accessBearer, "login.json", withBody(s, "login.json", s.login)},
 		{http.MethodPost, "/api/m2m/v1/session/logout", accessSession, "", s.logout},
-		{http.MethodPost, "/api/m2m/v1/callbacks/{accountName}", accessSession, "callback-registration.json", s.registerCallback},
+		{http.MethodPost, "/api/m2m/v1/callbacks/{accountName}", accessSession, "callback-registration.json", withBody(s, "callback-registration.json", s.registerCallback)},
 		{http.MethodGet, "/api/m2m/v1/callbacks/{accountName}", accessSession, "", s.listCallbacks},
 		{http.MethodDelete, "/api/m2m/v1/callbacks/{accountName}/name/{serviceName}", accessSession, "", s.deregisterCallback},
 	}
@@ -27,7 +31,7 @@ func (s *Server) apiRoutes() []route {
 func oauthForm(c *call) (form url.Values, key, secret string, err error) {
 	form, perr := url.ParseQuery(string(c.body))
 	if perr != nil {
-		return nil, "", "", &Error{Status: 400, Kind: KindOAuth, Code: "invalid_request", Message: "the body is not a valid form: " + perr.Error()}
+		return nil, "", "", &tserr.Error{Status: 400, Kind: tserr.KindOAuth, Code: "invalid_request", Message: "the body is not a valid form: " + perr.Error()}
 	}
 	for k, v := range c.r.URL.Query() {
 		if _, ok := form[k]; !ok {
@@ -36,7 +40,7 @@ func oauthForm(c *call) (form url.Values, key, secret string, err error) {
 	}
 	key, secret, ok := c.r.BasicAuth()
 	if !ok || key == "" {
-		return nil, "", "", &Error{Status: 401, Kind: KindOAuth, Code: "invalid_client", Message: "Client authentication failed: send 'Authorization: Basic base64(appKey:appSecret)'"}
+		return nil, "", "", &tserr.Error{Status: 401, Kind: tserr.KindOAuth, Code: "invalid_client", Message: "Client authentication failed: send 'Authorization: Basic base64(appKey:appSecret)'"}
 	}
 	return form, key, secret, nil
 }
@@ -56,9 +60,9 @@ func (s *Server) token(c *call) (any, error) {
 	switch gt := form.Get("grant_type"); gt {
 	case "client_credentials":
 	case "":
-		return nil, &Error{Status: 400, Kind: KindOAuth, Code: "invalid_request", Message: "Missing grant_type parameter value"}
+		return nil, &tserr.Error{Status: 400, Kind: tserr.KindOAuth, Code: "invalid_request", Message: "Missing grant_type parameter value"}
 	default:
-		return nil, &Error{Status: 400, Kind: KindOAuth, Code: "unsupported_grant_type", Message: "Unsupported grant_type " + gt + ": only client_credentials is served"}
+		return nil, &tserr.Error{Status: 400, Kind: tserr.KindOAuth, Code: "unsupported_grant_type", Message: "Unsupported grant_type " + gt + ": only client_credentials is served"}
 	}
 	tok, exp, err := s.sim.IssueToken(key, secret)
 	if err != nil {
@@ -73,7 +77,7 @@ func (s *Server) revoke(c *call) (any, error) {
 		return nil, err
 	}
 	if form.Get("token") == "" {
-		return nil, &Error{Status: 400, Kind: KindOAuth, Code: "invalid_request", Message: "Missing token parameter value"}
+		return nil, &tserr.Error{Status: 400, Kind: tserr.KindOAuth, Code: "invalid_request", Message: "Missing token parameter value"}
 	}
 	return empty{}, s.sim.RevokeToken(key, secret, form.Get("token"))
 }
@@ -82,11 +86,9 @@ type sessionResponse struct {
 	SessionToken string `json:"sessionToken"`
 }
 
-func (s *Server) login(c *call) (any, error) {
-	var in struct{ Username, Password string }
-	if err := c.bind(&in); err != nil {
-		return nil, err
-	}
+type loginRequest struct{ Username, Password string }
+
+func (s *Server) login(_ *call, in *loginRequest) (any, error) {
 	tok, err := s.sim.Login(in.Username, in.Password)
 	if err != nil {
 		return nil, err
@@ -105,50 +107,40 @@ type callbackRef struct {
 	ServiceName string `json:"serviceName"`
 }
 
-func (s *Server) registerCallback(c *call) (any, error) {
-	var in struct{ Name, URL, Username, Password string }
-	if err := c.bind(&in); err != nil {
+type registrationRequest struct{ Name, URL, Username, Password string }
+
+func (s *Server) registerCallback(c *call, in *registrationRequest) (any, error) {
+	r := domain.Registration{AccountName: c.vars["accountName"], ServiceName: in.Name, URL: in.URL, Username: in.Username, Password: in.Password}
+	if err := s.sim.Register(c.principal, r); err != nil {
 		return nil, err
 	}
-	l := Listener{AccountName: c.vars["accountName"], ServiceName: in.Name, URL: in.URL, Username: in.Username, Password: in.Password}
-	if err := s.sim.RegisterListener(c.principal, l); err != nil {
-		return nil, err
-	}
-	return callbackRef{l.AccountName, l.ServiceName}, nil
+	return callbackRef{r.AccountName, r.ServiceName}, nil
 }
 
 func (s *Server) listCallbacks(c *call) (any, error) {
-	return s.sim.Listeners(c.principal, c.vars["accountName"])
+	return s.sim.Registrations(c.principal, c.vars["accountName"])
 }
 
 func (s *Server) deregisterCallback(c *call) (any, error) {
 	ref := callbackRef{c.vars["accountName"], c.vars["serviceName"]}
-	return ref, s.sim.DeregisterListener(c.principal, ref.AccountName, ref.ServiceName)
+	return ref, s.sim.Deregister(c.principal, ref.AccountName, ref.ServiceName)
 }
 
 type requestIDResponse struct {
 	RequestID string `json:"requestId"`
 }
 
-func (r requestIDResponse) appendJSON(b []byte) []byte {
-	return append(appendField(b, `{"requestId":`, r.RequestID), '}')
-}
-
-func (s *Server) profileAction(c *call) (any, error) {
-	req, ok := c.decoded.(*ActionRequest)
-	if !ok {
-		req = &ActionRequest{}
-		if err := c.bind(req); err != nil {
-			return nil, err
-		}
-	}
-	c.record.Scenario = c.r.Header.Get(ScenarioHeader)
-	b := &Batch{}
-	c.after = func() { s.dispatcher.Release(b) }
-	id, err := s.sim.StartAction(c.principal, c.vars["action"], req, c.record.Scenario, func(cb Callback) { s.dispatcher.Hold(b, cb) })
+// profileAction starts an action on every device of the request; the
+// callbacks due at once go out once the answer is written (serve).
+func (s *Server) profileAction(c *call, req *wire.ActionRequest) (any, error) {
+	c.record.Scenario = c.r.Header.Get(domain.ScenarioHeader)
+	s.world.RLock()
+	defer s.world.RUnlock()
+	id, due, err := s.sim.StartAction(c.principal, c.vars["action"], req, c.record.Scenario)
 	if err != nil {
 		return nil, err
 	}
+	c.callbacks = s.dispatcher.Hold(due)
 	c.record.RequestID = id
 	return requestIDResponse{id}, nil
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/tssim/tssim/client"
+	"github.com/tssim/tssim/internal/tserr"
 	"github.com/tssim/tssim/simulator"
 )
 
@@ -182,12 +183,12 @@ func TestFiveFailedLoginsLockTheUser(t *testing.T) {
 	bad, _ := client.New(e.url, client.WithCredentials("demo-key", "demo-secret"), client.WithUser("demo", "wrong"))
 	for i := 1; i <= 5; i++ {
 		_, err := bad.Login(e.ctx)
-		if st, c := code(t, err); st != 400 || c != simulator.CodePasswordInvalid {
+		if st, c := code(t, err); st != 400 || c != tserr.CodePasswordInvalid {
 			t.Fatalf("login %d: %d %s", i, st, c)
 		}
 	}
 	_, err := e.api.Login(e.ctx)
-	if _, c := code(t, err); c != simulator.CodeUserLocked {
+	if _, c := code(t, err); c != tserr.CodeUserLocked {
 		t.Fatalf("right password after 5 failures: %s, want locked", c)
 	}
 	if err := e.admin.Reset(e.ctx); err != nil {

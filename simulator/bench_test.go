@@ -14,13 +14,17 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tssim/tssim/fixtures"
+	"github.com/tssim/tssim/internal/delivery"
+	"github.com/tssim/tssim/internal/gen"
+	"github.com/tssim/tssim/internal/validate"
 	"github.com/tssim/tssim/simulator"
 )
 
 // countingSender acknowledges every callback without a network.
 type countingSender struct{ n atomic.Int64 }
 
-func (c *countingSender) Send(context.Context, simulator.Listener, []byte) (int, error) {
+func (c *countingSender) Send(context.Context, delivery.Target, []byte) (int, error) {
 	c.n.Add(1)
 	return 200, nil
 }
@@ -29,15 +33,15 @@ func (c *countingSender) Send(context.Context, simulator.Listener, []byte) (int,
 // and returns its path.
 func fixtureFile(tb testing.TB, n int) string {
 	tb.Helper()
-	v, err := simulator.NewValidator()
+	v, err := validate.NewValidator()
 	if err != nil {
 		tb.Fatal(err)
 	}
-	demo, err := v.LoadFixtures("demo", simulator.DemoFixtures)
+	demo, err := v.LoadFixtures("demo", fixtures.Demo)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	data, err := json.Marshal(demo.WithGeneratedDevices(account, n))
+	data, err := json.Marshal(gen.WithDevices(demo, account, n))
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -51,7 +55,7 @@ func fixtureFile(tb testing.TB, n int) string {
 // benchServer runs a simulator with n generated devices, everything on:
 // strict auth, schemas, journals, logs at the default level (to a discarded
 // writer), callbacks delivered by sender.
-func benchServer(b testing.TB, n int, sender simulator.Sender) (*simulator.Server, http.Header) {
+func benchServer(b testing.TB, n int, sender delivery.Sender) (*simulator.Server, http.Header) {
 	b.Helper()
 	srv, err := simulator.New(simulator.Options{Fixtures: fixtureFile(b, n), Sender: sender, CallbackURL: "http://listener.invalid/cb",
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
@@ -89,7 +93,7 @@ func benchServer(b testing.TB, n int, sender simulator.Sender) (*simulator.Serve
 }
 
 func deleteBody(from, n int) string {
-	return string(simulator.GeneratedActionBody(account, smsrOID, from, n))
+	return string(gen.ActionBody(account, smsrOID, from, n))
 }
 
 // BenchmarkDeleteRequest is one delete of one device through the whole HTTP
@@ -151,7 +155,7 @@ func BenchmarkCallbackDelivery(b *testing.B) {
 		}
 	}))
 	defer listener.Close()
-	srv, header := benchServer(b, b.N, simulator.NewHTTPSender(64))
+	srv, header := benchServer(b, b.N, delivery.NewHTTPSender(64))
 	h := srv.Handler()
 	reg := httptest.NewRequest("POST", "/api/m2m/v1/callbacks/"+account, strings.NewReader(`{"name":"DeviceProfileService","url":"`+listener.URL+`"}`))
 	reg.Header = header

@@ -4,6 +4,10 @@ import (
 	"context"
 	"strconv"
 	"time"
+
+	"github.com/tssim/tssim/internal/delivery"
+	"github.com/tssim/tssim/internal/domain"
+	"github.com/tssim/tssim/internal/tserr"
 )
 
 // controlRoutes are the simulator's own API, under /_sim/.
@@ -13,14 +17,14 @@ func (s *Server) controlRoutes() []route {
 		{"POST", "/_sim/reset", accessAdmin, "", s.reset},
 		{"GET", "/_sim/devices", accessAdmin, "", s.listDevices},
 		{"GET", "/_sim/devices/{eid}", accessAdmin, "", s.getDevice},
-		{"PUT", "/_sim/devices/{eid}", accessAdmin, "device.json", s.putDevice},
-		{"PUT", "/_sim/devices/{eid}/scenario", accessAdmin, "control.json#scenario", s.putDeviceScenario},
-		{"PUT", "/_sim/accounts/{account}/scenario", accessAdmin, "control.json#scenario", s.putAccountScenario},
+		{"PUT", "/_sim/devices/{eid}", accessAdmin, "device.json", withBody(s, "device.json", s.putDevice)},
+		{"PUT", "/_sim/devices/{eid}/scenario", accessAdmin, "control.json#scenario", withBody(s, "control.json#scenario", s.putDeviceScenario)},
+		{"PUT", "/_sim/accounts/{account}/scenario", accessAdmin, "control.json#scenario", withBody(s, "control.json#scenario", s.putAccountScenario)},
 		{"GET", "/_sim/scenarios", accessAdmin, "", s.listScenarios},
 		{"GET", "/_sim/requests", accessAdmin, "", s.listRequests},
 		{"GET", "/_sim/callbacks", accessAdmin, "", s.listCallbackRecords},
 		{"GET", "/_sim/clock", accessAdmin, "", s.getClock},
-		{"POST", "/_sim/clock/advance", accessAdmin, "control.json#advance", s.advanceClock},
+		{"POST", "/_sim/clock/advance", accessAdmin, "control.json#advance", withBody(s, "control.json#advance", s.advanceClock)},
 	}
 }
 
@@ -35,15 +39,11 @@ func (s *Server) listDevices(*call) (any, error) { return s.sim.Devices(), nil }
 
 func (s *Server) getDevice(c *call) (any, error) { return s.sim.Device(c.vars["eid"]) }
 
-func (s *Server) putDevice(c *call) (any, error) {
-	var d Device
-	if err := c.bind(&d); err != nil {
-		return nil, err
-	}
+func (s *Server) putDevice(c *call, d *domain.Device) (any, error) {
 	if d.EID != c.vars["eid"] {
-		return nil, badRequest(CodeDeviceIDInvalid, "/eid: %s does not match the path's EID %s", d.EID, c.vars["eid"])
+		return nil, tserr.BadRequest(tserr.CodeDeviceIDInvalid, "/eid: %s does not match the path's EID %s", d.EID, c.vars["eid"])
 	}
-	if err := s.sim.PutDevice(&d); err != nil {
+	if err := s.sim.PutDevice(d); err != nil {
 		return nil, err
 	}
 	return s.sim.Device(d.EID)
@@ -53,41 +53,33 @@ type scenarioAssignment struct {
 	Scenario string `json:"scenario"`
 }
 
-func (s *Server) putDeviceScenario(c *call) (any, error) {
-	var in scenarioAssignment
-	if err := c.bind(&in); err != nil {
-		return nil, err
-	}
+func (s *Server) putDeviceScenario(c *call, in *scenarioAssignment) (any, error) {
 	if err := s.sim.AssignScenario(c.vars["eid"], in.Scenario); err != nil {
 		return nil, err
 	}
 	return s.sim.Device(c.vars["eid"])
 }
 
-func (s *Server) putAccountScenario(c *call) (any, error) {
-	var in scenarioAssignment
-	if err := c.bind(&in); err != nil {
-		return nil, err
-	}
+func (s *Server) putAccountScenario(c *call, in *scenarioAssignment) (any, error) {
 	return in, s.sim.AssignAccountScenario(c.vars["account"], in.Scenario)
 }
 
 func (s *Server) listScenarios(*call) (any, error) { return s.sim.Scenarios(), nil }
 
-func (s *Server) listRequests(*call) (any, error) { return s.journal.Requests(), nil }
+func (s *Server) listRequests(*call) (any, error) { return s.requests.all(), nil }
 
 // MaxWait bounds how long GET /_sim/callbacks?wait= holds an answer.
 const MaxWait = 2 * time.Minute
 
 func (s *Server) listCallbackRecords(c *call) (any, error) {
 	q := c.r.URL.Query()
-	f := CallbackFilter{RequestID: q.Get("requestId"), EID: q.Get("eid")}
+	f := delivery.Filter{RequestID: q.Get("requestId"), EID: q.Get("eid")}
 	if q.Get("wait") == "" {
-		return s.journal.Callbacks(f), nil
+		return s.callbacks.Records(f), nil
 	}
 	wait, err := time.ParseDuration(q.Get("wait"))
 	if err != nil || wait < 0 || wait > MaxWait {
-		return nil, badRequest(CodeUnexpected, "wait: %q is not a duration between 0s and %s", q.Get("wait"), MaxWait)
+		return nil, tserr.BadRequest(tserr.CodeUnexpected, "wait: %q is not a duration between 0s and %s", q.Get("wait"), MaxWait)
 	}
 	min, err := queryInt(q.Get("min"), "min")
 	if err != nil {
@@ -99,7 +91,7 @@ func (s *Server) listCallbackRecords(c *call) (any, error) {
 	}
 	ctx, cancel := context.WithTimeout(c.r.Context(), wait)
 	defer cancel()
-	return s.journal.WaitCallbacks(ctx, f, min, attempts), nil
+	return s.callbacks.Wait(ctx, f, min, attempts), nil
 }
 
 func queryInt(v, name string) (int, error) {
@@ -108,7 +100,7 @@ func queryInt(v, name string) (int, error) {
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil || n < 0 {
-		return 0, badRequest(CodeUnexpected, "%s: %q is not a whole number of 0 or more", name, v)
+		return 0, tserr.BadRequest(tserr.CodeUnexpected, "%s: %q is not a whole number of 0 or more", name, v)
 	}
 	return n, nil
 }
@@ -129,15 +121,13 @@ func (s *Server) clockView() clockView {
 
 func (s *Server) getClock(*call) (any, error) { return s.clockView(), nil }
 
-func (s *Server) advanceClock(c *call) (any, error) {
+type advance struct {
+	By domain.Duration `json:"by"`
+}
+
+func (s *Server) advanceClock(_ *call, in *advance) (any, error) {
 	if s.manual == nil {
-		return nil, apiError(409, CodeSimNotManualClock, "the clock is real: start tssim with --clock manual to advance it")
-	}
-	var in struct {
-		By Duration `json:"by"`
-	}
-	if err := c.bind(&in); err != nil {
-		return nil, err
+		return nil, tserr.New(409, tserr.CodeSimNotManualClock, "the clock is real: start tssim with --clock manual to advance it")
 	}
 	s.manual.Advance(time.Duration(in.By), s.settle)
 	return s.clockView(), nil

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/tssim/tssim/client"
+	"github.com/tssim/tssim/internal/clock"
+	"github.com/tssim/tssim/internal/tserr"
 	"github.com/tssim/tssim/simulator"
 )
 
@@ -37,12 +39,12 @@ func TestPutDeviceErrors(t *testing.T) {
 		code string
 		msg  string
 	}{
-		{"unknown account", client.SimDevice{EID: seedEID, Account: "nope", State: "Active", Profiles: profiles}, simulator.CodeAccountNotFound, "/account"},
-		{"two enabled profiles", client.SimDevice{EID: seedEID, Account: account, State: "Active", Profiles: append(profiles, client.SimProfile{ICCID: "2222222222222222222", Type: "local", Status: "enabled"})}, simulator.CodeUnexpected, "exactly one enabled"},
-		{"no bootstrap", client.SimDevice{EID: seedEID, Account: account, State: "Active", Profiles: []client.SimProfile{{ICCID: "2222222222222222222", Type: "local", Status: "enabled"}}}, simulator.CodeUnexpected, "exactly one bootstrap"},
-		{"same ICCID twice", client.SimDevice{EID: seedEID, Account: account, State: "Active", Profiles: append(profiles, profiles[0])}, simulator.CodeUnexpected, "/profiles"},
-		{"bad state", client.SimDevice{EID: seedEID, Account: account, State: "Sleeping", Profiles: profiles}, simulator.CodeUnexpected, "/state"},
-		{"unknown scenario", client.SimDevice{EID: seedEID, Account: account, State: "Active", Profiles: profiles, Scenario: "nope"}, simulator.CodeSimUnknownScenario, "/scenario"},
+		{"unknown account", client.SimDevice{EID: seedEID, Account: "nope", State: "Active", Profiles: profiles}, tserr.CodeAccountNotFound, "/account"},
+		{"two enabled profiles", client.SimDevice{EID: seedEID, Account: account, State: "Active", Profiles: append(profiles, client.SimProfile{ICCID: "2222222222222222222", Type: "local", Status: "enabled"})}, tserr.CodeUnexpected, "exactly one enabled"},
+		{"no bootstrap", client.SimDevice{EID: seedEID, Account: account, State: "Active", Profiles: []client.SimProfile{{ICCID: "2222222222222222222", Type: "local", Status: "enabled"}}}, tserr.CodeUnexpected, "exactly one bootstrap"},
+		{"same ICCID twice", client.SimDevice{EID: seedEID, Account: account, State: "Active", Profiles: append(profiles, profiles[0])}, tserr.CodeUnexpected, "/profiles"},
+		{"bad state", client.SimDevice{EID: seedEID, Account: account, State: "Sleeping", Profiles: profiles}, tserr.CodeUnexpected, "/state"},
+		{"unknown scenario", client.SimDevice{EID: seedEID, Account: account, State: "Active", Profiles: profiles, Scenario: "nope"}, tserr.CodeSimUnknownScenario, "/scenario"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -76,7 +78,7 @@ func TestResetRestoresFixturesAndDropsPendingSteps(t *testing.T) {
 	if cbs, _ := e.admin.Callbacks(e.ctx, client.CallbackQuery{}); len(cbs) != 0 {
 		t.Errorf("callbacks after reset: %+v", cbs)
 	}
-	if now, _ := e.admin.Now(e.ctx); !now.Equal(simulator.ManualEpoch.Add(time.Hour)) {
+	if now, _ := e.admin.Now(e.ctx); !now.Equal(clock.Epoch.Add(time.Hour)) {
 		t.Errorf("clock %v", now)
 	}
 	if st, body := e.raw("GET", "/api/m2m/v1/callbacks/"+account, h, ""); st != 401 {
@@ -104,7 +106,7 @@ func TestScenariosAreListedWithTheirSteps(t *testing.T) {
 func TestAdvanceNeedsTheManualClock(t *testing.T) {
 	e := newEnv(t, func(o *simulator.Options) { o.Clock = "real" })
 	_, err := e.admin.Advance(e.ctx, time.Minute)
-	if st, c := code(t, err); st != 409 || c != simulator.CodeSimNotManualClock {
+	if st, c := code(t, err); st != 409 || c != tserr.CodeSimNotManualClock {
 		t.Errorf("got %d %s", st, c)
 	}
 }

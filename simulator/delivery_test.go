@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tssim/tssim/client"
+	"github.com/tssim/tssim/internal/delivery"
 	"github.com/tssim/tssim/simulator"
 )
 
@@ -166,9 +167,9 @@ func (w *answerRecorder) Write(b []byte) (int, error) {
 }
 
 // senderFunc is a Sender made of a function.
-type senderFunc func(l simulator.Listener, body []byte) (int, error)
+type senderFunc func(l delivery.Target, body []byte) (int, error)
 
-func (f senderFunc) Send(_ context.Context, l simulator.Listener, body []byte) (int, error) {
+func (f senderFunc) Send(_ context.Context, l delivery.Target, body []byte) (int, error) {
 	return f(l, body)
 }
 
@@ -179,7 +180,7 @@ func TestCallbacksFollowTheAnswer(t *testing.T) {
 	w := &answerRecorder{ResponseRecorder: httptest.NewRecorder()}
 	var sent atomic.Int32
 	all := make(chan struct{})
-	srv, header := benchServer(t, devices, senderFunc(func(simulator.Listener, []byte) (int, error) {
+	srv, header := benchServer(t, devices, senderFunc(func(delivery.Target, []byte) (int, error) {
 		if !w.written.Load() {
 			t.Error("a callback was sent before the answer was written")
 		}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tssim/tssim/internal/delivery"
 	"github.com/tssim/tssim/simulator"
 )
 
@@ -58,7 +59,7 @@ func FuzzRequestBody(f *testing.F) {
 
 type nopSender struct{}
 
-func (nopSender) Send(context.Context, simulator.Listener, []byte) (int, error) { return 200, nil }
+func (nopSender) Send(context.Context, delivery.Target, []byte) (int, error) { return 200, nil }
 
 // loginHeaders returns the headers of a logged-in demo user.
 func loginHeaders(tb testing.TB, h http.Handler) http.Header {

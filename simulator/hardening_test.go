@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/tssim/tssim/client"
+	"github.com/tssim/tssim/internal/delivery"
 	"github.com/tssim/tssim/simulator"
 )
 
@@ -238,7 +239,7 @@ func TestFullQueueRetriesLater(t *testing.T) {
 // after the second as after the first, as much heap, and a journal kept to
 // its limit.
 func TestNoGrowthAfterBursts(t *testing.T) {
-	sender := simulator.NewHTTPSender(8)
+	sender := delivery.NewHTTPSender(8)
 	e := newEnv(t, func(o *simulator.Options) { o.JournalSize, o.Sender = 100, sender })
 	// quiet drops every idle connection and waits, for a bounded time,
 	// until the goroutines serving them are gone, so that no more than

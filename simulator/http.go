@@ -13,6 +13,10 @@ import (
 	"time"
 
 	"github.com/gorilla/mux"
+	"github.com/tssim/tssim/internal/delivery"
+	"github.com/tssim/tssim/internal/domain"
+	"github.com/tssim/tssim/internal/logline"
+	"github.com/tssim/tssim/internal/tserr"
 )
 
 // access says which credentials a route needs.
@@ -31,31 +35,34 @@ type route struct {
 	path   string
 	access access
 	// schema names the JSON Schema the body must satisfy; "" means the
-	// route takes no JSON body.
+	// route takes no JSON body. A route with a schema is made with
+	// withBody, which hands its handler the body decoded.
 	schema string
 	h      func(*call) (any, error)
 }
 
-// call is what a handler gets: the request, its validated body and who
-// makes it. Handlers fill record with what the journal should say.
+// withBody makes the handler of a route with a schema: the body, valid
+// against the route's schema, decoded into a T.
+func withBody[T any](s *Server, schema string, h func(*call, *T) (any, error)) func(*call) (any, error) {
+	return func(c *call) (any, error) {
+		var in T
+		if err := s.validator.Decode(schema, c.body, &in); err != nil {
+			return nil, err
+		}
+		return h(c, &in)
+	}
+}
+
+// call is what a handler gets: the request, its body and who makes it.
+// Handlers fill record with what the journal should say, and callbacks
+// with what delivery sends once the answer is out.
 type call struct {
 	r         *http.Request
 	vars      map[string]string
 	body      []byte
-	principal *Principal
+	principal *domain.Principal
 	record    *RequestRecord
-	// decoded is the body, when the schema's fast path decoded it already.
-	decoded any
-	// after runs once the answer is sent, whatever it was.
-	after func()
-}
-
-// bind decodes the (already validated) body into v.
-func (c *call) bind(v any) error {
-	if err := json.Unmarshal(c.body, v); err != nil {
-		return badRequest(CodeUnexpected, "body: %s", err)
-	}
-	return nil
+	callbacks delivery.Batch
 }
 
 // empty is a handler result written as a 200 with no body.
@@ -69,29 +76,27 @@ func (s *Server) router(routes []route) http.Handler {
 		m.Handle(rt.path, s.serve(rt)).Methods(rt.method)
 	}
 	m.NotFoundHandler = s.serve(route{h: func(c *call) (any, error) {
-		return nil, apiError(404, CodeNotFound, "%s %s: no such resource", c.r.Method, c.r.URL.Path)
+		return nil, tserr.New(404, tserr.CodeNotFound, "%s %s: no such resource", c.r.Method, c.r.URL.Path)
 	}})
 	m.MethodNotAllowedHandler = s.serve(route{h: func(c *call) (any, error) {
-		return nil, apiError(405, CodeMethodNotAllowed, "%s is not allowed on %s", c.r.Method, c.r.URL.Path)
+		return nil, tserr.New(405, tserr.CodeMethodNotAllowed, "%s is not allowed on %s", c.r.Method, c.r.URL.Path)
 	}})
 	return m
 }
 
-// serve adapts a route to HTTP: credentials, body limits, Content-Type,
-// JSON syntax, ThingSpace's character rules and the schema are checked
-// before the handler runs; its result or error is written here and only
-// here, then journalled and logged; what the handler left for after the
-// answer (a request's callbacks) runs last.
+// serve adapts a route to HTTP: credentials, body limits and Content-Type
+// are checked before the handler runs (and the body against its schema by
+// withBody); its result or error is written here and only here, then
+// journalled and logged; the callbacks the handler produced go to delivery
+// last, once the answer is out, as on ThingSpace.
 func (s *Server) serve(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := RequestRecord{Time: s.clock.Now(), Method: r.Method, Path: r.URL.Path}
 		c := &call{r: r, vars: mux.Vars(r), record: &rec}
-		defer func() {
-			if c.after != nil {
-				c.after()
-			}
-		}()
+		// Released whatever happens next: held callbacks count as attempts
+		// under way until then.
+		defer func() { s.dispatcher.Release(c.callbacks) }()
 		var v any
 		err := s.prepare(rt, c, w)
 		if err == nil {
@@ -102,11 +107,11 @@ func (s *Server) serve(rt route) http.Handler {
 		} else {
 			rec.Status = writeValue(w, v)
 		}
-		if f, ok := w.(http.Flusher); ok && c.after != nil {
+		if f, ok := w.(http.Flusher); ok && c.callbacks.Len() > 0 {
 			f.Flush()
 		}
-		s.journal.AddRequest(rec)
-		logAttrs(s.log, slog.LevelInfo, "request",
+		s.requests.add(rec)
+		logline.Write(s.log, slog.LevelInfo, "request",
 			slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Int("status", rec.Status),
 			slog.String("errorCode", rec.ErrorCode), slog.String("requestId", rec.RequestID),
 			slog.Float64("ms", float64(time.Since(start).Microseconds())/1000))
@@ -116,15 +121,15 @@ func (s *Server) serve(rt route) http.Handler {
 // prepare runs every check that comes before the handler.
 func (s *Server) prepare(rt route, c *call, w http.ResponseWriter) error {
 	r := c.r
-	for _, h := range []string{"Authorization", "Vz-M2m-Token", "Content-Type", ScenarioHeader} {
+	for _, h := range []string{"Authorization", "Vz-M2m-Token", "Content-Type", domain.ScenarioHeader} {
 		if len(r.Header.Values(h)) > 1 {
-			return badRequest(CodeUnexpected, "header %s is given %d times: send it once", h, len(r.Header.Values(h)))
+			return tserr.BadRequest(tserr.CodeUnexpected, "header %s is given %d times: send it once", h, len(r.Header.Values(h)))
 		}
 	}
 	switch rt.access {
 	case accessAdmin:
 		if s.opts.AdminToken != "" && bearerToken(r) != s.opts.AdminToken {
-			return apiError(401, CodeSimUnauthorized, "the control API needs 'Authorization: Bearer <admin token>'")
+			return tserr.New(401, tserr.CodeSimUnauthorized, "the control API needs 'Authorization: Bearer <admin token>'")
 		}
 	case accessBearer, accessSession:
 		if err := s.sim.CheckBearer(bearerToken(r)); err != nil {
@@ -145,30 +150,23 @@ func (s *Server) prepare(rt route, c *call, w http.ResponseWriter) error {
 	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
-			return apiError(413, CodeRequestTooLarge, "request body exceeds %d bytes", s.opts.MaxBodyBytes)
+			return tserr.New(413, tserr.CodeRequestTooLarge, "request body exceeds %d bytes", s.opts.MaxBodyBytes)
 		}
-		return badRequest(CodeUnexpected, "request body could not be read: %s", err)
+		return tserr.BadRequest(tserr.CodeUnexpected, "request body could not be read: %s", err)
 	}
 	c.body = body
 	if rt.schema == "" {
 		return nil
 	}
 	if len(strings.TrimSpace(string(body))) == 0 {
-		return badRequest(CodeRequestUndefined, "the request body is empty")
+		return tserr.BadRequest(tserr.CodeRequestUndefined, "the request body is empty")
 	}
 	if ct := r.Header.Get("Content-Type"); ct != "application/json" {
 		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
-			return apiError(415, CodeUnsupportedMediaType, "Content-Type must be application/json, not %q", ct)
+			return tserr.New(415, tserr.CodeUnsupportedMediaType, "Content-Type must be application/json, not %q", ct)
 		}
 	}
-	if fast := fastValid[rt.schema]; fast != nil {
-		v, err := fast(body)
-		if !errors.Is(err, errNotPlain) {
-			c.decoded = v
-			return err
-		}
-	}
-	return s.validator.Check(rt.schema, body)
+	return nil
 }
 
 func bearerToken(r *http.Request) string {
@@ -192,22 +190,22 @@ func writeValue(w http.ResponseWriter, v any) int {
 // writeError is the one place an error becomes a status and a body, in the
 // envelope its kind calls for. It returns the status and the code written.
 func writeError(w http.ResponseWriter, err error, rec *RequestRecord) (int, string) {
-	var e *Error
+	var e *tserr.Error
 	if !errors.As(err, &e) {
-		e = apiError(500, CodeUnexpected, "internal error: %s", err)
+		e = tserr.New(500, tserr.CodeUnexpected, "internal error: %s", err)
 	}
 	rec.Violations = e.Violations
 	switch e.Kind {
-	case KindFault:
+	case tserr.KindFault:
 		desc := e.Message
 		if len(e.Violations) > 0 {
 			desc = e.Violations[0].Message
 		}
-		if e.Code == FaultInvalidCredentials || e.Code == FaultMissingCredentials {
+		if e.Code == tserr.FaultInvalidCredentials || e.Code == tserr.FaultMissingCredentials {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="ThingSpace"`)
 		}
 		writeJSON(w, e.Status, map[string]any{"fault": map[string]string{"code": e.Code, "message": e.Message, "description": desc}})
-	case KindOAuth:
+	case tserr.KindOAuth:
 		if e.Status == http.StatusUnauthorized {
 			w.Header().Set("WWW-Authenticate", `Basic realm="ThingSpace"`)
 		}
@@ -218,23 +216,11 @@ func writeError(w http.ResponseWriter, err error, rec *RequestRecord) (int, stri
 	return e.Status, e.Code
 }
 
-// jsonAppender is a result that writes its JSON itself, as encoding/json
-// would.
-type jsonAppender interface {
-	appendJSON(b []byte) []byte
-}
-
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	var b []byte
-	var err error
-	if a, ok := v.(jsonAppender); ok {
-		b = a.appendJSON(make([]byte, 0, 64))
-	} else {
-		b, err = json.Marshal(v)
-	}
+	b, err := json.Marshal(v)
 	if err != nil {
 		status = http.StatusInternalServerError
-		b = fmt.Appendf(nil, `{"errorCode":%q,"errorMessage":%q}`, CodeUnexpected, err.Error())
+		b = fmt.Appendf(nil, `{"errorCode":%q,"errorMessage":%q}`, tserr.CodeUnexpected, err.Error())
 	}
 	b = append(b, '\n')
 	w.Header().Set("Content-Type", "application/json")

@@ -6,7 +6,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/tssim/tssim/client"
-	"github.com/tssim/tssim/simulator"
+	"github.com/tssim/tssim/internal/tserr"
 )
 
 func TestCallbackRegistration(t *testing.T) {
@@ -35,7 +35,7 @@ func TestCallbackRegistration(t *testing.T) {
 		t.Errorf("after deregistering: %+v", got)
 	}
 	err = e.api.DeregisterCallback(e.ctx, account, client.ServiceDeviceProfile)
-	if st, c := code(t, err); st != 400 || c != simulator.CodeCallbackNotFound {
+	if st, c := code(t, err); st != 400 || c != tserr.CodeCallbackNotFound {
 		t.Errorf("deregistering twice: %d %s", st, c)
 	}
 }
@@ -45,11 +45,11 @@ func TestCallbackRegistrationErrors(t *testing.T) {
 	tests := []struct {
 		name, account, url, code string
 	}{
-		{"unknown account", "9999999999-00001", "http://x/cb", simulator.CodeAccountNotFound},
-		{"account of another user", otherAccount, "http://x/cb", simulator.CodeAccountName},
-		{"not http", account, "ftp://x/cb", simulator.CodeUnexpected},
-		{"relative URL", account, "/cb", simulator.CodeUnexpected},
-		{"no URL", account, "", simulator.CodeUnexpected},
+		{"unknown account", "9999999999-00001", "http://x/cb", tserr.CodeAccountNotFound},
+		{"account of another user", otherAccount, "http://x/cb", tserr.CodeAccountName},
+		{"not http", account, "ftp://x/cb", tserr.CodeUnexpected},
+		{"relative URL", account, "/cb", tserr.CodeUnexpected},
+		{"no URL", account, "", tserr.CodeUnexpected},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/tssim/tssim/client"
+	"github.com/tssim/tssim/internal/clock"
 	"github.com/tssim/tssim/simulator"
 )
 
@@ -84,7 +85,7 @@ func TestRestartKeepsScenariosAndCallbacks(t *testing.T) {
 
 	b := start(t, state)
 	defer b.stop(t)
-	if now, _ := b.admin.Now(ctx); !now.Equal(simulator.ManualEpoch) {
+	if now, _ := b.admin.Now(ctx); !now.Equal(clock.Epoch) {
 		t.Errorf("the manual clock restarted at %v", now)
 	}
 	if d, _ := b.admin.Device(ctx, seedEID); d.Pending == nil || d.Pending.RequestID != id {

@@ -1,10 +1,13 @@
 // Package simulator is tssim's server: a stateful fake of ThingSpace's eUICC
-// profile API and of the SM-SR behind it.
+// profile API and of the SM-SR behind it, on ThingSpace's own paths and a
+// control API under /_sim/. New starts one; its Handler serves it, in a
+// program of its own (cmd/tssim) or in a test.
 //
-// The domain (Sim: devices, profiles, tokens, sessions, listeners, the SM-SR
-// rules and the scenario interpreter) knows nothing of HTTP; Server puts it
-// on ThingSpace's paths and a control API under /_sim/, and a Dispatcher
-// delivers the callbacks scenarios produce.
+// Inside, data flows one way: a request is validated into a typed value
+// (internal/validate), the domain (internal/domain) turns it into new state
+// and the callbacks to send, this package answers and then hands the
+// callbacks to delivery (internal/delivery), which records every attempt.
+// This package is the only one that knows all of them.
 package simulator
 
 import (
@@ -18,13 +21,14 @@ import (
 	"os"
 	"sync"
 	"time"
-)
 
-// DemoFixtures is the built-in world: the seed page's account, SM-SR and
-// device, and enough more devices and accounts to exercise every rule.
-//
-//go:embed demo-fixtures.json
-var DemoFixtures []byte
+	"github.com/tssim/tssim/fixtures"
+	"github.com/tssim/tssim/internal/clock"
+	"github.com/tssim/tssim/internal/delivery"
+	"github.com/tssim/tssim/internal/domain"
+	"github.com/tssim/tssim/internal/state"
+	"github.com/tssim/tssim/internal/validate"
+)
 
 // Options configure a Server. The zero value of each field means its
 // default, as documented on the flag of the same name of cmd/tssim.
@@ -52,7 +56,7 @@ type Options struct {
 	CallbackTimeout time.Duration
 	RetryInterval   time.Duration
 	// Sender replaces HTTP delivery of callbacks (tests).
-	Sender Sender
+	Sender delivery.Sender
 
 	MaxBodyBytes int64
 	JournalSize  int
@@ -86,7 +90,7 @@ func (o *Options) setDefaults() {
 		o.RetryInterval = 5 * time.Minute
 	}
 	if o.Sender == nil {
-		o.Sender = NewHTTPSender(o.Workers)
+		o.Sender = delivery.NewHTTPSender(o.Workers)
 	}
 	if o.MaxBodyBytes <= 0 {
 		o.MaxBodyBytes = 4 << 20
@@ -96,18 +100,25 @@ func (o *Options) setDefaults() {
 	}
 }
 
-// Server is a running simulator: the domain, its journals, the callback
-// dispatcher and the HTTP handler over them.
+// Server is a running simulator: the domain, its journals, callback
+// delivery and the HTTP handler over them.
 type Server struct {
 	opts       Options
 	log        *slog.Logger
-	clock      Clock
-	manual     *ManualClock
-	validator  *Validator
-	sim        *Sim
-	journal    *Journal
-	dispatcher *Dispatcher
+	clock      clock.Clock
+	manual     *clock.Manual
+	validator  *validate.Validator
+	sim        *domain.Sim
+	requests   *requestJournal
+	callbacks  *delivery.Log
+	dispatcher *delivery.Dispatcher
 	handler    http.Handler
+
+	// world is held for reading while a request changes the world and
+	// hands its callbacks to delivery, and for writing while the state is
+	// saved or reset: a saved state never holds an accepted action without
+	// its callbacks.
+	world sync.RWMutex
 
 	saveMu    sync.Mutex
 	saved     [2]uint64
@@ -115,16 +126,16 @@ type Server struct {
 	saverDone chan struct{}
 }
 
-// New loads fixtures and scenarios, and starts the callback workers. Close
-// stops them.
+// New loads fixtures and scenarios, and starts callback delivery. Close
+// stops it.
 func New(opts Options) (*Server, error) {
 	opts.setDefaults()
-	s := &Server{opts: opts, log: opts.Logger, journal: NewJournal(opts.JournalSize)}
+	s := &Server{opts: opts, log: opts.Logger, requests: newRequestJournal(opts.JournalSize), callbacks: delivery.NewLog(opts.JournalSize)}
 	switch opts.Clock {
 	case "real":
-		s.clock = NewRealClock(opts.TimeScale)
+		s.clock = clock.NewReal(opts.TimeScale)
 	case "manual":
-		s.manual = NewManualClock()
+		s.manual = clock.NewManual()
 		s.clock = s.manual
 	default:
 		return nil, fmt.Errorf("clock %q: must be real or manual", opts.Clock)
@@ -132,19 +143,19 @@ func New(opts Options) (*Server, error) {
 	if opts.Auth != "strict" && opts.Auth != "relaxed" {
 		return nil, fmt.Errorf("auth %q: must be strict or relaxed", opts.Auth)
 	}
-	v, err := NewValidator()
+	v, err := validate.NewValidator()
 	if err != nil {
 		return nil, err
 	}
 	s.validator = v
-	name, data := "built-in demo fixtures", DemoFixtures
+	name, data := "built-in demo fixtures", fixtures.Demo
 	if opts.Fixtures != "" {
 		name = opts.Fixtures
 		if data, err = os.ReadFile(opts.Fixtures); err != nil {
 			return nil, fmt.Errorf("fixtures: %w", err)
 		}
 	}
-	fixtures, err := v.LoadFixtures(name, data)
+	world, err := v.LoadFixtures(name, data)
 	if err != nil {
 		return nil, fmt.Errorf("fixtures %w", err)
 	}
@@ -152,29 +163,34 @@ func New(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.sim, err = NewSim(SimConfig{
-		Clock: s.clock, Relaxed: opts.Auth == "relaxed", Fixtures: fixtures, Scenarios: scenarios,
-		DefaultScenario: opts.DefaultScenario, FallbackURL: opts.CallbackURL,
-		Emit: func(c Callback) { s.dispatcher.Send(c) },
-	})
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
-	}
-	s.dispatcher = NewDispatcher(DispatcherConfig{
-		Clock: s.clock, Sender: opts.Sender, Journal: s.journal, Log: s.log,
-		Resolve: s.sim.ListenerFor, Stale: s.sim.Stale,
+	registry := domain.NewRegistry(opts.CallbackURL)
+	s.dispatcher = delivery.New(delivery.Config{
+		Clock: s.clock, Sender: opts.Sender, Log: s.callbacks, Logger: s.log,
+		Resolve: func(account string) (delivery.Target, bool) {
+			r, ok := registry.Destination(account)
+			return delivery.Target{URL: r.URL, Username: r.Username, Password: r.Password}, ok
+		},
 		Workers: opts.Workers, Queue: opts.QueueSize, Timeout: opts.CallbackTimeout, RetryInterval: opts.RetryInterval,
 	})
+	s.sim, err = domain.New(domain.Config{
+		Clock: s.clock, Relaxed: opts.Auth == "relaxed", Fixtures: world, Scenarios: scenarios,
+		DefaultScenario: opts.DefaultScenario, Registry: registry, Deliver: s.dispatcher.Send,
+	})
+	if err != nil {
+		_ = s.dispatcher.Close(context.Background())
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
 	s.handler = s.router(append(s.apiRoutes(), s.controlRoutes()...))
 	if opts.StateFile != "" {
 		if err := s.restore(); err != nil {
+			s.sim.Close()
 			_ = s.dispatcher.Close(context.Background())
 			return nil, err
 		}
 		s.stopSaver, s.saverDone = make(chan struct{}), make(chan struct{})
 		go s.saveEvery(time.Second)
 	}
-	s.log.Info("loaded", "fixtures", name, "devices", len(fixtures.Devices), "accounts", len(fixtures.Accounts),
+	s.log.Info("loaded", "fixtures", name, "devices", len(world.Devices), "accounts", len(world.Accounts),
 		"scenarios", len(scenarios), "clock", opts.Clock, "auth", opts.Auth)
 	return s, nil
 }
@@ -182,32 +198,31 @@ func New(opts Options) (*Server, error) {
 // Handler serves ThingSpace's paths and /_sim/.
 func (s *Server) Handler() http.Handler { return s.handler }
 
-// ManualClock returns the manual clock, or nil when the clock is real.
-func (s *Server) ManualClock() *ManualClock { return s.manual }
-
 // Reset puts the simulator back to its fixtures: devices, tokens, sessions,
-// listeners, journals and the manual clock. Scheduled steps and retries are
-// dropped.
+// registrations, journals and the manual clock. Scheduled steps and retries
+// are dropped.
 func (s *Server) Reset() {
+	s.world.Lock()
+	defer s.world.Unlock()
 	if s.manual != nil {
-		s.manual.Set(ManualEpoch)
+		s.manual.Set(clock.Epoch)
 	}
 	s.sim.Reset()
-	s.dispatcher.DropStale(s.sim.Generation())
-	s.journal.Reset()
+	s.dispatcher.Reset()
+	s.requests.reset()
 }
 
 // restore loads the state file, if there is one.
 func (s *Server) restore() error {
-	st, err := readState(s.opts.StateFile)
+	st, err := state.Read(s.opts.StateFile)
 	if err != nil || st == nil {
 		return err
 	}
 	if s.manual != nil {
 		s.manual.Set(st.Clock)
 	}
-	gen := s.sim.Restore(st)
-	s.dispatcher.Restore(st.Deliveries, gen)
+	s.sim.Restore(&st.Snapshot)
+	s.dispatcher.Restore(st.Deliveries)
 	s.log.Info("restored", "stateFile", s.opts.StateFile, "devices", len(st.Devices), "actions", len(st.Actions), "callbacks", len(st.Deliveries))
 	return nil
 }
@@ -219,12 +234,17 @@ func (s *Server) Save() error {
 	}
 	s.saveMu.Lock()
 	defer s.saveMu.Unlock()
+	s.world.Lock()
 	now := [2]uint64{s.sim.Changes(), s.dispatcher.Changes()}
 	if now == s.saved {
+		s.world.Unlock()
 		return nil
 	}
-	st := s.sim.Snapshot(func(st *State) { st.Deliveries = s.dispatcher.Pending() })
-	if err := writeState(s.opts.StateFile, st); err != nil {
+	// The world first: a step that ran before its snapshot gave its
+	// callbacks to delivery already.
+	st := &state.State{Clock: s.clock.Now(), Snapshot: *s.sim.Snapshot(), Deliveries: s.dispatcher.Pending()}
+	s.world.Unlock()
+	if err := state.Write(s.opts.StateFile, st); err != nil {
 		return fmt.Errorf("state file %s: %w", s.opts.StateFile, err)
 	}
 	s.saved = now
@@ -247,14 +267,16 @@ func (s *Server) saveEvery(d time.Duration) {
 	}
 }
 
-// Close stops callback delivery, waiting for attempts under way until ctx
-// ends, and saves the state file: callbacks not delivered by then are kept
-// in it. It closes the connections kept to listeners.
+// Close stops the domain's scheduled steps and callback delivery, waiting
+// for attempts under way until ctx ends, and saves the state file:
+// callbacks not delivered by then are kept in it. It closes the
+// connections kept to listeners.
 func (s *Server) Close(ctx context.Context) error {
 	if s.stopSaver != nil {
 		close(s.stopSaver)
 		<-s.saverDone
 	}
+	s.sim.Close()
 	err := s.dispatcher.Close(ctx)
 	if errors.Is(err, context.DeadlineExceeded) {
 		err = fmt.Errorf("callback workers still busy: %w", err)

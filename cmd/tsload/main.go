@@ -32,7 +32,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/tssim/tssim/simulator"
+	"github.com/tssim/tssim/internal/gen"
 )
 
 const (
@@ -354,7 +354,7 @@ func sequence(n int) (next func() int, bodies [][]byte) {
 }
 
 func deleteBody(from, n int) []byte {
-	return simulator.GeneratedActionBody(account, smsrOID, from, n)
+	return gen.ActionBody(account, smsrOID, from, n)
 }
 
 // runResult is one load run.

@@ -25,6 +25,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/tssim/tssim/fixtures"
+	"github.com/tssim/tssim/internal/gen"
+	"github.com/tssim/tssim/internal/validate"
 	"github.com/tssim/tssim/simulator"
 )
 
@@ -226,20 +229,20 @@ func printFixtures(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	if *n == 0 {
-		_, _ = stdout.Write(simulator.DemoFixtures)
+		_, _ = stdout.Write(fixtures.Demo)
 		return 0
 	}
-	v, err := simulator.NewValidator()
+	v, err := validate.NewValidator()
 	if err != nil {
 		fmt.Fprintf(stderr, "tssim fixtures: %v\n", err)
 		return 1
 	}
-	f, err := v.LoadFixtures("built-in demo fixtures", simulator.DemoFixtures)
+	f, err := v.LoadFixtures("built-in demo fixtures", fixtures.Demo)
 	if err != nil {
 		fmt.Fprintf(stderr, "tssim fixtures: %v\n", err)
 		return 1
 	}
-	if err := json.NewEncoder(stdout).Encode(f.WithGeneratedDevices(*account, *n)); err != nil {
+	if err := json.NewEncoder(stdout).Encode(gen.WithDevices(f, *account, *n)); err != nil {
 		fmt.Fprintf(stderr, "tssim fixtures: %v\n", err)
 		return 1
 	}

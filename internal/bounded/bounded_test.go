@@ -1,0 +1,36 @@
+package bounded
+
+import (
+	"slices"
+	"testing"
+)
+
+func TestListKeepsTheLastValues(t *testing.T) {
+	l := New[int](3)
+	for i := range 10 {
+		l.Append(i)
+		if n := len(l.All()); n != min(i+1, 3) {
+			t.Fatalf("after %d appends, %d values", i+1, n)
+		}
+	}
+	if got := l.All(); !slices.Equal(got, []int{7, 8, 9}) {
+		t.Errorf("got %v", got)
+	}
+	l.Reset()
+	if len(l.All()) != 0 {
+		t.Errorf("after Reset: %v", l.All())
+	}
+}
+
+// BenchmarkListFull is an append to a full list of 100,000 values: it must
+// not copy the list each time.
+func BenchmarkListFull(b *testing.B) {
+	l := New[int](100_000)
+	for i := range 100_000 {
+		l.Append(i)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		l.Append(0)
+	}
+}

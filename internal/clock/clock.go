@@ -1,0 +1,223 @@
+// Package clock is tssim's only source of time: a real clock, optionally
+// scaled, and a manual one that moves only when told, so that "a warning,
+// then success ten minutes later" runs in microseconds.
+package clock
+
+import (
+	"container/heap"
+	"sync"
+	"time"
+)
+
+// Clock is the simulator's only source of time: scenario steps, callback
+// retries and session expiry are all measured on it.
+type Clock interface {
+	Now() time.Time
+	// AfterFunc runs f in its own goroutine once d has passed on this clock.
+	AfterFunc(d time.Duration, f func()) Timer
+}
+
+// Timer is a scheduled call that can be cancelled.
+type Timer interface {
+	// Stop cancels the call; it reports whether the call had not run yet.
+	Stop() bool
+}
+
+// Real follows the wall clock, optionally faster or slower: with a
+// Scale of 0.01 a five-minute delay passes in three seconds.
+type Real struct {
+	start time.Time
+	scale float64
+}
+
+// NewReal returns a clock whose durations last scale times as long in
+// wall time. A scale of 0 or less is taken as 1.
+func NewReal(scale float64) *Real {
+	if scale <= 0 {
+		scale = 1
+	}
+	return &Real{start: time.Now(), scale: scale}
+}
+
+// Now returns the simulated time: the start time plus the scaled elapsed time.
+func (c *Real) Now() time.Time {
+	if c.scale == 1 {
+		return time.Now()
+	}
+	return c.start.Add(time.Duration(float64(time.Since(c.start)) / c.scale))
+}
+
+// AfterFunc schedules f after d simulated time.
+func (c *Real) AfterFunc(d time.Duration, f func()) Timer {
+	return time.AfterFunc(time.Duration(float64(d)*c.scale), f)
+}
+
+// Epoch is where a manual clock starts, so that runs are repeatable.
+var Epoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// Manual moves only when Advance is called. Calls due at once (d <= 0)
+// still run immediately, each in its own goroutine.
+type Manual struct {
+	mu     sync.Mutex
+	now    time.Time
+	timers timerHeap
+	seq    uint64
+}
+
+// NewManual returns a manual clock standing at Epoch.
+func NewManual() *Manual {
+	return &Manual{now: Epoch}
+}
+
+// Now returns the clock's current time.
+func (c *Manual) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+// AfterFunc schedules f for when the clock has been advanced by d.
+func (c *Manual) AfterFunc(d time.Duration, f func()) Timer {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.seq++
+	t := &manualTimer{clock: c, at: c.now.Add(d), seq: c.seq, f: f, index: -1}
+	if d <= 0 {
+		go f()
+		return t
+	}
+	heap.Push(&c.timers, t)
+	return t
+}
+
+// Advance moves the clock forward by d and runs, in order of their due time,
+// every call that falls due, one after the other; Advance returns once all of
+// them have run, so the caller sees their effects. When settle is not nil it
+// is called before the clock moves and after each call, to wait for the work
+// a call started elsewhere (such as a callback delivery) to finish: what that
+// work schedules then lands at the right time.
+func (c *Manual) Advance(d time.Duration, settle func()) time.Time {
+	if settle == nil {
+		settle = func() {}
+	}
+	settle()
+	c.mu.Lock()
+	target := c.now.Add(d)
+	for len(c.timers) > 0 && !c.timers[0].at.After(target) {
+		t := heap.Pop(&c.timers).(*manualTimer)
+		c.now = t.at
+		c.mu.Unlock()
+		t.f()
+		settle()
+		c.mu.Lock()
+	}
+	c.now = target
+	c.mu.Unlock()
+	return target
+}
+
+// Set puts the clock back at t and drops every scheduled call.
+func (c *Manual) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = t
+	for _, tm := range c.timers {
+		tm.index = -1
+	}
+	c.timers = nil
+}
+
+type manualTimer struct {
+	clock *Manual
+	at    time.Time
+	seq   uint64
+	f     func()
+	index int
+}
+
+func (t *manualTimer) Stop() bool {
+	c := t.clock
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if t.index < 0 {
+		return false
+	}
+	heap.Remove(&c.timers, t.index)
+	return true
+}
+
+type timerHeap []*manualTimer
+
+func (h timerHeap) Len() int { return len(h) }
+func (h timerHeap) Less(i, j int) bool {
+	if h[i].at.Equal(h[j].at) {
+		return h[i].seq < h[j].seq
+	}
+	return h[i].at.Before(h[j].at)
+}
+func (h timerHeap) Swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].index, h[j].index = i, j
+}
+func (h *timerHeap) Push(x any) {
+	t := x.(*manualTimer)
+	t.index = len(*h)
+	*h = append(*h, t)
+}
+func (h *timerHeap) Pop() any {
+	old := *h
+	t := old[len(old)-1]
+	old[len(old)-1] = nil
+	t.index = -1
+	*h = old[:len(old)-1]
+	return t
+}
+
+// Timers starts calls on a clock for one owner, and Stop cancels every one
+// of them not yet run and waits for those running: after Stop, none of the
+// owner's calls changes anything.
+type Timers struct {
+	clock Clock
+	// run is held for reading by each call while it runs, and for writing
+	// by Stop.
+	run     sync.RWMutex
+	stopped bool
+
+	mu   sync.Mutex
+	next uint64
+	live map[uint64]Timer
+}
+
+// NewTimers returns an owner's set of calls on c.
+func NewTimers(c Clock) *Timers { return &Timers{clock: c, live: map[uint64]Timer{}} }
+
+// AfterFunc runs f once d has passed on the clock, unless Stop came first.
+func (t *Timers) AfterFunc(d time.Duration, f func()) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.next++
+	id := t.next
+	t.live[id] = t.clock.AfterFunc(d, func() {
+		t.mu.Lock()
+		delete(t.live, id)
+		t.mu.Unlock()
+		t.run.RLock()
+		defer t.run.RUnlock()
+		if !t.stopped {
+			f()
+		}
+	})
+}
+
+// Stop cancels the calls not yet run and waits for those running.
+func (t *Timers) Stop() {
+	t.run.Lock()
+	t.stopped = true
+	t.run.Unlock()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for id, tm := range t.live {
+		tm.Stop()
+		delete(t.live, id)
+	}
+}

@@ -1,0 +1,83 @@
+package clock
+
+import (
+	"slices"
+	"sync"
+	"testing"
+	"time"
+)
+
+func TestManualClockRunsDueCallsInOrder(t *testing.T) {
+	c := NewManual()
+	var mu sync.Mutex
+	var got []string
+	record := func(s string) func() {
+		return func() { mu.Lock(); got = append(got, s); mu.Unlock() }
+	}
+	c.AfterFunc(10*time.Minute, record("10m"))
+	c.AfterFunc(time.Minute, record("1m"))
+	stopped := c.AfterFunc(5*time.Minute, record("5m"))
+	c.AfterFunc(time.Minute, record("1m-second"))
+	if !stopped.Stop() || stopped.Stop() {
+		t.Fatal("Stop should report true once")
+	}
+	c.Advance(59*time.Second, nil)
+	if len(got) != 0 {
+		t.Fatalf("ran early: %v", got)
+	}
+	c.Advance(time.Second, nil)
+	if want := []string{"1m", "1m-second"}; !slices.Equal(got, want) {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+	// A call scheduled by a call runs in the same Advance when due.
+	c.AfterFunc(time.Minute, func() { c.AfterFunc(time.Minute, record("chained")) })
+	c.Advance(time.Hour, nil)
+	if want := []string{"1m", "1m-second", "chained", "10m"}; !slices.Equal(got, want) {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+	if now := c.Now(); !now.Equal(Epoch.Add(time.Hour + time.Minute)) {
+		t.Errorf("now %v", now)
+	}
+}
+
+func TestManualClockSetDropsTimers(t *testing.T) {
+	c := NewManual()
+	ran := false
+	c.AfterFunc(time.Minute, func() { ran = true })
+	c.Set(Epoch)
+	c.Advance(time.Hour, nil)
+	if ran {
+		t.Error("a dropped timer ran")
+	}
+}
+
+func TestRealClockScale(t *testing.T) {
+	c := NewReal(0.001)
+	done := make(chan struct{})
+	start := time.Now()
+	c.AfterFunc(time.Minute, func() { close(done) })
+	<-done
+	if el := time.Since(start); el > 5*time.Second {
+		t.Errorf("a scaled minute took %s", el)
+	}
+}
+
+func TestTimersStopCancelsWhatHasNotRun(t *testing.T) {
+	c := NewManual()
+	ts := NewTimers(c)
+	ran := make(chan string, 2)
+	ts.AfterFunc(time.Minute, func() { ran <- "before" })
+	c.Advance(time.Minute, nil)
+	ts.AfterFunc(time.Minute, func() { ran <- "after" })
+	ts.Stop()
+	ts.AfterFunc(0, func() { ran <- "after stop" })
+	c.Advance(time.Hour, nil)
+	close(ran)
+	var got []string
+	for s := range ran {
+		got = append(got, s)
+	}
+	if !slices.Equal(got, []string{"before"}) {
+		t.Errorf("ran %v, want only the call due before Stop", got)
+	}
+}

@@ -1,0 +1,383 @@
+// Package delivery POSTs callbacks to listeners, the way ThingSpace does:
+// through a bounded queue and a fixed pool of workers, retrying on the
+// simulator's clock until a listener acknowledges with a 2xx or
+// wire.MaxCallbackThreshold attempts were made, and recording every attempt
+// in a Log. It knows nothing of the domain that produces the callbacks: a
+// resolver says where an account's callbacks go.
+package delivery
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/tssim/tssim/internal/clock"
+	"github.com/tssim/tssim/internal/logline"
+	"github.com/tssim/tssim/internal/wire"
+)
+
+// Target is where an account's callbacks go, and the credentials
+// ThingSpace echoes in each.
+type Target struct {
+	URL      string
+	Username string
+	Password string
+}
+
+// Sender delivers one callback body to a listener and returns the HTTP
+// status it answered. body is only valid until Send returns.
+type Sender interface {
+	Send(ctx context.Context, t Target, body []byte) (status int, err error)
+}
+
+// Config sets how callbacks are delivered.
+type Config struct {
+	Clock  clock.Clock
+	Sender Sender
+	// Log records every callback and attempt.
+	Log    *Log
+	Logger *slog.Logger
+	// Resolve says where an account's callbacks go.
+	Resolve func(account string) (Target, bool)
+	// Workers deliver in parallel; Queue callbacks wait for a worker.
+	Workers int
+	Queue   int
+	// Timeout bounds one attempt, in wall time.
+	Timeout time.Duration
+	// RetryInterval separates attempts, on the simulator's clock.
+	RetryInterval time.Duration
+}
+
+// Dispatcher delivers callbacks. A callback that finds the queue full
+// counts as a failed attempt and is retried like one, so none is lost and
+// none blocks its sender.
+type Dispatcher struct {
+	cfg    Config
+	timers *clock.Timers
+	queue  chan *job
+	done   chan struct{}
+	wg     sync.WaitGroup
+	once   sync.Once
+
+	mu       sync.Mutex
+	inflight int
+	idle     chan struct{}
+	nextID   uint64
+	changes  uint64
+	// epoch counts resets: a job of an older epoch is dropped.
+	epoch uint64
+	// pending holds the next attempt of every callback not yet settled:
+	// queued, under way or waiting for a retry.
+	pending map[uint64]*job
+}
+
+// job is one attempt at a callback: the count-th, due at due. It does not
+// change once made.
+type job struct {
+	id    uint64
+	epoch uint64
+	cb    wire.Callback
+	rec   *Record
+	count int
+	due   time.Time
+}
+
+// Pending is a callback still to be delivered: its next attempt
+// (CallbackCount) is due at Due.
+type Pending struct {
+	Account       string               `json:"account"`
+	EID           string               `json:"eid"`
+	Step          int                  `json:"step"`
+	Message       wire.CallbackMessage `json:"message"`
+	CallbackCount int                  `json:"callbackCount"`
+	Due           time.Time            `json:"due"`
+}
+
+// New starts the workers; Close stops them.
+func New(cfg Config) *Dispatcher {
+	d := &Dispatcher{cfg: cfg, timers: clock.NewTimers(cfg.Clock), queue: make(chan *job, cfg.Queue),
+		done: make(chan struct{}), idle: make(chan struct{}), pending: map[uint64]*job{}}
+	d.wg.Add(cfg.Workers)
+	for range cfg.Workers {
+		go d.work()
+	}
+	return d
+}
+
+// Send records a callback and queues its first attempt. It does not block:
+// the domain calls it for the steps its timers run.
+func (d *Dispatcher) Send(c wire.Callback) {
+	d.schedule(c, 1, d.cfg.Clock.Now())
+}
+
+// Batch is callbacks recorded by Hold, waiting for Release.
+type Batch struct{ jobs []*job }
+
+// Len is how many callbacks b holds.
+func (b Batch) Len() int { return len(b.jobs) }
+
+// Hold records callbacks, pending from now on (and saved with the state),
+// but queues their first attempts only at Release: a request's callbacks
+// go out after its answer. Idle counts held attempts as under way.
+func (d *Dispatcher) Hold(cbs []wire.Callback) Batch {
+	b := Batch{jobs: make([]*job, len(cbs))}
+	for i, c := range cbs {
+		b.jobs[i] = d.record(c, 1, d.cfg.Clock.Now())
+		d.begin()
+	}
+	return b
+}
+
+// Release queues the attempts b holds.
+func (d *Dispatcher) Release(b Batch) {
+	for _, j := range b.jobs {
+		d.push(j)
+	}
+}
+
+// schedule records a callback whose attempt count is due at due, and queues
+// it then.
+func (d *Dispatcher) schedule(c wire.Callback, count int, due time.Time) {
+	j := d.record(c, count, due)
+	if wait := due.Sub(d.cfg.Clock.Now()); wait > 0 {
+		d.timers.AfterFunc(wait, func() { d.enqueue(j) })
+		return
+	}
+	d.enqueue(j)
+}
+
+// record logs a callback and adds it to the pending ones.
+func (d *Dispatcher) record(c wire.Callback, count int, due time.Time) *job {
+	rec := d.cfg.Log.add(c, d.cfg.Clock.Now())
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.nextID++
+	j := &job{id: d.nextID, epoch: d.epoch, cb: c, rec: rec, count: count, due: due}
+	d.pending[j.id] = j
+	d.changes++
+	return j
+}
+
+// stale reports whether a reset left j behind.
+func (d *Dispatcher) stale(j *job) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return j.epoch != d.epoch
+}
+
+func (d *Dispatcher) forget(j *job) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	delete(d.pending, j.id)
+	d.changes++
+}
+
+// Reset forgets every callback not yet delivered, and empties the log;
+// attempts already scheduled find their callbacks gone and do nothing.
+func (d *Dispatcher) Reset() {
+	d.mu.Lock()
+	d.epoch++
+	clear(d.pending)
+	d.changes++
+	d.mu.Unlock()
+	d.cfg.Log.reset()
+}
+
+// Changes counts changes of the pending callbacks, for whoever saves them.
+func (d *Dispatcher) Changes() uint64 {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.changes
+}
+
+// Pending returns the callbacks still to be delivered, soonest first.
+func (d *Dispatcher) Pending() []Pending {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	out := make([]Pending, 0, len(d.pending))
+	for _, j := range d.pending {
+		out = append(out, Pending{Account: j.cb.Account, EID: j.cb.EID, Step: j.cb.Step, Message: j.cb.Message,
+			CallbackCount: j.count, Due: j.due})
+	}
+	slices.SortFunc(out, func(a, b Pending) int { return a.Due.Compare(b.Due) })
+	return out
+}
+
+// Restore schedules callbacks saved by Pending.
+func (d *Dispatcher) Restore(ps []Pending) {
+	for _, p := range ps {
+		d.schedule(wire.Callback{Account: p.Account, EID: p.EID, Step: p.Step, Message: p.Message}, p.CallbackCount, p.Due)
+	}
+}
+
+func (d *Dispatcher) enqueue(j *job) {
+	d.begin()
+	d.push(j)
+}
+
+// push queues an attempt counted by begin.
+func (d *Dispatcher) push(j *job) {
+	select {
+	case <-d.done:
+		d.end()
+		return
+	default:
+	}
+	select {
+	case d.queue <- j:
+	default:
+		d.end()
+		d.settle(j, Attempt{CallbackCount: j.count, Time: d.cfg.Clock.Now(), Error: "callback queue full"}, d.message(j))
+	}
+}
+
+// begin counts a queued attempt; end counts it done.
+func (d *Dispatcher) begin() {
+	d.mu.Lock()
+	d.inflight++
+	d.mu.Unlock()
+}
+
+func (d *Dispatcher) end() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.inflight--
+	if d.inflight == 0 {
+		close(d.idle)
+		d.idle = make(chan struct{})
+	}
+}
+
+// Idle waits until no attempt is queued or under way, or ctx ends.
+func (d *Dispatcher) Idle(ctx context.Context) error {
+	for {
+		d.mu.Lock()
+		n, idle := d.inflight, d.idle
+		d.mu.Unlock()
+		if n == 0 {
+			return nil
+		}
+		select {
+		case <-idle:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// Close stops the retries waiting on the clock, then the workers once
+// their current attempts end, or when ctx does. Callbacks still queued or
+// waiting for a retry stay pending: they are not sent.
+func (d *Dispatcher) Close(ctx context.Context) error {
+	d.timers.Stop()
+	d.once.Do(func() { close(d.done) })
+	idle := make(chan struct{})
+	go func() { d.wg.Wait(); close(idle) }()
+	select {
+	case <-idle:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (d *Dispatcher) work() {
+	defer d.wg.Done()
+	var body bytes.Buffer // reused from one callback to the next
+	enc := json.NewEncoder(&body)
+	for {
+		select {
+		case <-d.done:
+			return
+		case j := <-d.queue:
+			d.attempt(j, &body, enc)
+			d.end()
+		}
+	}
+}
+
+// message is the callback as attempt j sends it.
+func (d *Dispatcher) message(j *job) wire.CallbackMessage {
+	msg := j.cb.Message
+	msg.CallbackCount = j.count
+	return msg
+}
+
+// attempt makes one delivery, encoding the body into buf, and decides what
+// follows.
+func (d *Dispatcher) attempt(j *job, buf *bytes.Buffer, enc *json.Encoder) {
+	if d.stale(j) {
+		return
+	}
+	msg := d.message(j)
+	a := Attempt{CallbackCount: j.count, Time: d.cfg.Clock.Now()}
+	t, ok := d.cfg.Resolve(j.cb.Account)
+	if !ok {
+		a.Error = "no DeviceProfileService listener registered for account " + j.cb.Account
+		d.settle(j, a, msg)
+		return
+	}
+	msg.Username, msg.Password = t.Username, t.Password
+	a.URL = t.URL
+	buf.Reset()
+	if err := enc.Encode(&msg); err != nil {
+		a.Error = "encoding the callback: " + err.Error()
+		d.settle(j, a, msg)
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), d.cfg.Timeout)
+	start := time.Now()
+	var err error
+	a.StatusCode, err = d.cfg.Sender.Send(ctx, t, buf.Bytes())
+	cancel()
+	a.LatencyMS = float64(time.Since(start).Microseconds()) / 1000
+	if errors.Is(err, context.DeadlineExceeded) {
+		err = fmt.Errorf("no answer within %s", d.cfg.Timeout)
+	}
+	if err != nil {
+		a.Error = err.Error()
+	} else if a.StatusCode < 200 || a.StatusCode > 299 {
+		a.Error = fmt.Sprintf("listener answered %d", a.StatusCode)
+	}
+	d.settle(j, a, msg)
+}
+
+// settle records an attempt and schedules the retry when it failed. The
+// retry is scheduled before the attempt is recorded, so whoever waits for
+// the record can advance the clock to it at once.
+func (d *Dispatcher) settle(j *job, a Attempt, msg wire.CallbackMessage) {
+	state := StateDelivered
+	if a.Error != "" {
+		state = StateFailed
+		if j.count < wire.MaxCallbackThreshold {
+			state = StatePending
+			next := &job{id: j.id, epoch: j.epoch, cb: j.cb, rec: j.rec, count: j.count + 1,
+				due: d.cfg.Clock.Now().Add(d.cfg.RetryInterval)}
+			d.mu.Lock()
+			if _, ok := d.pending[j.id]; ok && j.epoch == d.epoch { // else a reset dropped it
+				d.pending[j.id] = next
+				d.changes++
+			}
+			d.mu.Unlock()
+			d.timers.AfterFunc(d.cfg.RetryInterval, func() { d.enqueue(next) })
+		}
+	}
+	if state != StatePending {
+		d.forget(j)
+	}
+	d.cfg.Log.attempted(j.rec, a, state, msg)
+	level := slog.LevelInfo
+	if a.Error != "" {
+		level = slog.LevelWarn
+	}
+	logline.Write(d.cfg.Logger, level, "callback",
+		slog.String("requestId", msg.RequestID), slog.String("eid", j.cb.EID), slog.Int("attempt", j.count),
+		slog.String("status", msg.Status), slog.String("url", a.URL), slog.Int("listenerStatus", a.StatusCode),
+		slog.Float64("latencyMs", a.LatencyMS), slog.String("error", a.Error), slog.String("delivery", state))
+}

@@ -1,0 +1,151 @@
+package delivery
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/tssim/tssim/internal/bounded"
+	"github.com/tssim/tssim/internal/wire"
+)
+
+// Attempt is one delivery of a callback to a listener.
+type Attempt struct {
+	CallbackCount int       `json:"callbackCount"`
+	Time          time.Time `json:"time"`
+	URL           string    `json:"url,omitempty"`
+	StatusCode    int       `json:"statusCode,omitempty"`
+	Error         string    `json:"error,omitempty"`
+	LatencyMS     float64   `json:"latencyMs"`
+}
+
+// Delivery states of a callback.
+const (
+	StatePending   = "pending"
+	StateDelivered = "delivered"
+	StateFailed    = "failed"
+)
+
+// Record is one callback message and every attempt to deliver it.
+type Record struct {
+	Seq       int                  `json:"seq"`
+	RequestID string               `json:"requestId"`
+	EID       string               `json:"eid"`
+	Account   string               `json:"account"`
+	Step      int                  `json:"step"`
+	Status    string               `json:"status"`
+	Created   time.Time            `json:"created"`
+	State     string               `json:"state"`
+	Attempts  []Attempt            `json:"attempts"`
+	Message   wire.CallbackMessage `json:"message"`
+}
+
+// Log keeps the last callbacks with their attempts, and lets a caller wait
+// for attempts to be made.
+type Log struct {
+	mu      sync.Mutex
+	records bounded.List[*Record]
+	seq     int
+	// changed is closed at the next change when a waiter holds it
+	// (watched); changes nobody waits for leave it be.
+	changed chan struct{}
+	watched bool
+}
+
+// NewLog returns a log keeping at most limit callbacks.
+func NewLog(limit int) *Log {
+	return &Log{records: bounded.New[*Record](limit), changed: make(chan struct{})}
+}
+
+// reset empties the log.
+func (l *Log) reset() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.records.Reset()
+	l.notify()
+}
+
+// notify wakes every waiter; l.mu is held.
+func (l *Log) notify() {
+	if l.watched {
+		close(l.changed)
+		l.changed, l.watched = make(chan struct{}), false
+	}
+}
+
+// add records a callback about to be delivered.
+func (l *Log) add(c wire.Callback, now time.Time) *Record {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.seq++
+	r := &Record{
+		Seq: l.seq, RequestID: c.Message.RequestID, EID: c.EID, Account: c.Account, Step: c.Step,
+		Status: c.Message.Status, Created: now, State: StatePending, Attempts: []Attempt{}, Message: c.Message,
+	}
+	l.records.Append(r)
+	l.notify()
+	return r
+}
+
+// attempted records a delivery attempt and the record's new state.
+func (l *Log) attempted(r *Record, a Attempt, state string, msg wire.CallbackMessage) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	r.Attempts = append(r.Attempts, a)
+	r.State = state
+	r.Message = msg
+	l.notify()
+}
+
+// Filter selects records; empty fields match all.
+type Filter struct {
+	RequestID string
+	EID       string
+}
+
+func (f Filter) match(r *Record) bool {
+	return (f.RequestID == "" || r.RequestID == f.RequestID) && (f.EID == "" || r.EID == f.EID)
+}
+
+// Records returns copies of the matching records, oldest first.
+func (l *Log) Records(f Filter) []Record {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := []Record{}
+	for _, r := range l.records.All() {
+		if f.match(r) {
+			c := *r
+			c.Attempts = append([]Attempt(nil), r.Attempts...)
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// Wait waits until at least min matching callbacks have had an attempt
+// and, together, at least attempts attempts, or until ctx ends; it returns
+// the matching records either way.
+func (l *Log) Wait(ctx context.Context, f Filter, min, attempts int) []Record {
+	for {
+		l.mu.Lock()
+		tried, total := 0, 0
+		for _, r := range l.records.All() {
+			if f.match(r) && len(r.Attempts) > 0 {
+				tried++
+				total += len(r.Attempts)
+			}
+		}
+		changed := l.changed
+		l.watched = true
+		l.mu.Unlock()
+		if tried >= min && total >= attempts {
+			break
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return l.Records(f)
+		}
+	}
+	return l.Records(f)
+}

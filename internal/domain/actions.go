@@ -1,0 +1,214 @@
+package domain
+
+import (
+	"time"
+
+	"github.com/tssim/tssim/internal/tserr"
+	"github.com/tssim/tssim/internal/wire"
+)
+
+// ScenarioHeader names the scenario of every device of one request.
+const ScenarioHeader = "X-Tssim-Scenario"
+
+// MaxDevices is how many devices one request may name.
+const MaxDevices = 10000
+
+type deviceAction struct {
+	requestID string
+	action    string
+	account   string
+	eid       string
+	iccid     string
+	smsrOID   string
+	deviceIDs []wire.DeviceID
+	scenario  *Scenario
+	// device is the device as the request found it, for callbacks about a
+	// device that was removed meanwhile.
+	device *Device
+	done   bool
+	gen    uint64
+	// started is when the request was accepted; fired counts the steps
+	// run so far.
+	started time.Time
+	fired   int
+}
+
+// StartAction accepts a profile action for every device of req, or
+// refuses the whole request with a *tserr.Error. scenario, when not empty,
+// overrides every device's scenario. Each device's scenario then runs on
+// the clock: StartAction returns the callbacks of the steps due at once,
+// for the caller to send once it has answered; later steps' callbacks go
+// to Config.Deliver.
+func (s *Sim) StartAction(p *Principal, action string, req *wire.ActionRequest, scenario string) (string, []wire.Callback, error) {
+	if len(req.Devices) > MaxDevices {
+		return "", nil, tserr.BadRequest(tserr.CodeMaxRequests, "/devices: %d devices exceed the limit of %d per request", len(req.Devices), MaxDevices)
+	}
+	if err := s.knownScenario(ScenarioHeader, scenario); err != nil {
+		return "", nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	acts, err := s.accept(p, action, req)
+	if err != nil {
+		return "", nil, err
+	}
+	now := s.clock.Now()
+	for _, a := range acts {
+		d := s.devices[a.eid]
+		a.device = d.clone()
+		if r := Check(d, action, a.iccid); r != nil {
+			a.scenario = refusalScenario(r)
+			continue
+		}
+		a.scenario = s.scenarioFor(d, scenario)
+		d = s.mutable(a.eid)
+		d.Pending = &Pending{RequestID: a.requestID, Action: action, ICCID: a.iccid, Scenario: a.scenario.Name, Since: now}
+	}
+	var due []wire.Callback
+	for _, a := range acts {
+		s.actions[a] = true
+		due = append(due, s.schedule(a)...)
+	}
+	s.changes++
+	return acts[0].requestID, due, nil
+}
+
+// accept checks the account and every device of a request, and makes one
+// action per device; s.mu is held.
+func (s *Sim) accept(p *Principal, action string, req *wire.ActionRequest) ([]*deviceAction, error) {
+	if err := s.accountFor(p, req.AccountName); err != nil {
+		return nil, err
+	}
+	requestID := newUUID()
+	now := s.clock.Now()
+	acts := make([]*deviceAction, len(req.Devices))
+	for i, dev := range req.Devices {
+		var eid, iccid string
+		for _, id := range dev.DeviceIDs {
+			switch id.Kind {
+			case "eid":
+				eid = id.ID
+			case "iccid":
+				iccid = id.ID
+			}
+		}
+		d := s.devices[eid]
+		if d == nil || d.Account != req.AccountName {
+			return nil, tserr.BadRequest(tserr.CodeDeviceNotFound, "/devices/%d: device %s was not found in account %s", i, eid, req.AccountName)
+		}
+		if d.State != StateActive {
+			return nil, tserr.BadRequest(tserr.CodeDeviceStateInvalid, "/devices/%d: device %s is %s, not Active", i, eid, d.State)
+		}
+		acts[i] = &deviceAction{
+			requestID: requestID, action: action, account: req.AccountName, eid: eid, iccid: iccid,
+			smsrOID: req.SMSROID, deviceIDs: dev.DeviceIDs, gen: s.gen, started: now,
+		}
+	}
+	return acts, nil
+}
+
+// schedule runs the steps of a that are due, and returns their callbacks;
+// the later ones run on the clock, their callbacks delivered then. s.mu is
+// held.
+func (s *Sim) schedule(a *deviceAction) []wire.Callback {
+	now := s.clock.Now()
+	var due []wire.Callback
+	for i := a.fired; i < len(a.scenario.Steps); i++ {
+		wait := a.started.Add(time.Duration(a.scenario.Steps[i].After)).Sub(now)
+		if wait <= 0 {
+			due = append(due, s.fire(a, i)...)
+			continue
+		}
+		s.timers.AfterFunc(wait, func() {
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			for _, c := range s.fire(a, i) {
+				s.deliver(c)
+			}
+		})
+	}
+	return due
+}
+
+// scenarioFor picks a device's scenario: the request's, the device's, the
+// account's, the default, first match wins.
+func (s *Sim) scenarioFor(d *Device, requested string) *Scenario {
+	for _, name := range []string{requested, d.Scenario, s.accounts[d.Account].Scenario} {
+		if sc, ok := s.scenarios[name]; ok {
+			return sc
+		}
+	}
+	return s.scenarios[s.defaultScenario]
+}
+
+// fire runs step i of an action and returns its callbacks: it settles
+// the action when the step ends it, applying the change when the step
+// reports success. s.mu is held.
+func (s *Sim) fire(a *deviceAction, i int) []wire.Callback {
+	st := a.scenario.Steps[i]
+	if a.gen != s.gen || i < a.fired {
+		return nil
+	}
+	a.fired = i + 1
+	if a.fired == len(a.scenario.Steps) {
+		delete(s.actions, a)
+	}
+	s.changes++
+	d := s.devices[a.eid]
+	if !a.done && st.Result != ResultPending {
+		a.done = true
+		if d != nil && d.Pending != nil && d.Pending.RequestID == a.requestID {
+			d = s.mutable(a.eid)
+			d.Pending = nil
+			if st.Result == ResultSuccess {
+				if r := Apply(d, a.action, a.iccid); r != nil {
+					st = refusalScenario(r).Steps[0]
+				}
+			}
+		}
+	}
+	if d == nil {
+		d = a.device
+	}
+	msg := newMessage(a, d, st)
+	out := make([]wire.Callback, st.sends())
+	for k := range out {
+		out[k] = wire.Callback{Account: a.account, EID: a.eid, Step: i, Message: msg}
+	}
+	return out
+}
+
+// newMessage builds the callback for one step of an action on device d.
+func newMessage(a *deviceAction, d *Device, st Step) wire.CallbackMessage {
+	ids := make([]wire.DeviceID, 0, 4)
+	for _, id := range []wire.DeviceID{{Kind: "imei", ID: d.IMEI}, {Kind: "iccid", ID: d.Enabled()}, {Kind: "mdn", ID: d.MDN}, {Kind: "eid", ID: d.EID}} {
+		if id.ID != "" {
+			ids = append(ids, id)
+		}
+	}
+	cred := wire.Credential{}
+	if d.MDN != "" {
+		cred = wire.Credential{Username: d.MDN + "@vzw4g.com", Password: d.MDN}
+	}
+	return wire.CallbackMessage{
+		RequestID: a.requestID,
+		DeviceIDs: a.deviceIDs,
+		DeviceResponse: wire.DeviceResponse{
+			UsageResponse: []struct{}{},
+			DeviceProfileResponse: wire.DeviceProfileResponse{
+				DeviceIdentifierCollection: ids,
+				IPAddress:                  d.IPAddress,
+				State:                      d.State,
+				ServicePlan:                d.ServicePlan,
+				DeviceCredential:           cred,
+				SMSROID:                    a.smsrOID,
+				ProfileStatus:              a.action,
+				EUICCStatus:                st.EUICCStatus,
+				EUICCStatusCode:            st.EUICCStatusCode,
+				EUICCStatusDesc:            st.EUICCStatusDesc,
+			},
+		},
+		Status:               st.Status,
+		MaxCallbackThreshold: wire.MaxCallbackThreshold,
+	}
+}

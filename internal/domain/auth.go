@@ -1,0 +1,167 @@
+package domain
+
+import (
+	"time"
+
+	"github.com/tssim/tssim/internal/tserr"
+)
+
+// Token and session lifetimes of ThingSpace, and its lockout.
+const (
+	TokenLifetime      = time.Hour
+	SessionIdleTimeout = 20 * time.Minute
+	MaxFailedLogins    = 5
+)
+
+// Principal is who a session acts for; a nil accounts set means every
+// account (relaxed auth).
+type Principal struct {
+	Username string
+	accounts map[string]bool
+}
+
+func (p *Principal) mayUse(account string) bool {
+	return p.accounts == nil || p.accounts[account]
+}
+
+type userState struct {
+	User
+	accounts map[string]bool
+	failures int
+}
+
+type accessToken struct {
+	token   string
+	client  string
+	expires time.Time
+}
+
+type session struct {
+	token    string
+	user     *Principal
+	lastUsed time.Time
+}
+
+// IssueToken answers the OAuth client-credentials grant: the same token for
+// as long as it is valid, a new one after.
+func (s *Sim) IssueToken(appKey, appSecret string) (token string, expiresIn int, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.changes++
+	if !s.relaxed {
+		if secret, ok := s.clients[appKey]; !ok || secret != appSecret {
+			return "", 0, &tserr.Error{Status: 401, Kind: tserr.KindOAuth, Code: "invalid_client", Message: "Client authentication failed: unknown app key or wrong secret"}
+		}
+	}
+	now := s.clock.Now()
+	t := s.byClient[appKey]
+	if t == nil || !now.Before(t.expires) {
+		if t != nil {
+			delete(s.tokens, t.token)
+		}
+		t = &accessToken{token: newAccessToken(), client: appKey, expires: now.Add(TokenLifetime)}
+		s.tokens[t.token] = t
+		s.byClient[appKey] = t
+	}
+	left := t.expires.Sub(now)
+	return t.token, int((left + time.Second - 1) / time.Second), nil
+}
+
+// RevokeToken invalidates an access token of that client. An unknown token
+// is not an error (RFC 7009).
+func (s *Sim) RevokeToken(appKey, appSecret, token string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.changes++
+	if !s.relaxed {
+		if secret, ok := s.clients[appKey]; !ok || secret != appSecret {
+			return &tserr.Error{Status: 401, Kind: tserr.KindOAuth, Code: "invalid_client", Message: "Client authentication failed: unknown app key or wrong secret"}
+		}
+	}
+	if t := s.tokens[token]; t != nil && (s.relaxed || t.client == appKey) {
+		delete(s.tokens, token)
+		delete(s.byClient, t.client)
+	}
+	return nil
+}
+
+// CheckBearer checks the OAuth access token of an M2M call.
+func (s *Sim) CheckBearer(token string) error {
+	if token == "" {
+		return &tserr.Error{Status: 401, Kind: tserr.KindFault, Code: tserr.FaultMissingCredentials, Message: "Missing Credentials",
+			Violations: []tserr.Violation{{Pointer: "Authorization", Message: "Make sure your API invocation call has a header: 'Authorization: Bearer ACCESS_TOKEN'"}}}
+	}
+	if s.relaxed {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.tokens[token]
+	if t == nil || !s.clock.Now().Before(t.expires) {
+		return &tserr.Error{Status: 401, Kind: tserr.KindFault, Code: tserr.FaultInvalidCredentials, Message: "Invalid Credentials",
+			Violations: []tserr.Violation{{Pointer: "Authorization", Message: "Access failure for API: /api/m2m, version: v1. Make sure you have given the correct access token"}}}
+	}
+	return nil
+}
+
+// Login opens a session for a user. Five failed logins in a row lock the
+// user until the simulator is reset.
+func (s *Sim) Login(username, password string) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.changes++
+	p := &Principal{Username: username}
+	if !s.relaxed {
+		u := s.users[username]
+		if u != nil && u.failures >= MaxFailedLogins {
+			return "", tserr.BadRequest(tserr.CodeUserLocked, "User %s is locked after %d failed logins", username, MaxFailedLogins)
+		}
+		if u == nil || u.Password != password {
+			if u != nil {
+				u.failures++
+			}
+			return "", tserr.BadRequest(tserr.CodePasswordInvalid, "Invalid username or password")
+		}
+		u.failures = 0
+		p.accounts = u.accounts
+	}
+	tok := newUUID()
+	s.sessions[tok] = &session{token: tok, user: p, lastUsed: s.clock.Now()}
+	return tok, nil
+}
+
+// Session checks a VZ-M2M-Token and renews it; it returns who it acts for.
+func (s *Sim) Session(token string) (*Principal, error) {
+	if token == "" {
+		return nil, tserr.BadRequest(tserr.CodeSessionFormat, "VZ-M2M-Token header is missing")
+	}
+	if s.relaxed {
+		return &Principal{}, nil
+	}
+	if !isUUID(token) {
+		return nil, tserr.BadRequest(tserr.CodeSessionInvalid, "The session token is not valid: it must be a GUID")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sess := s.sessions[token]
+	if sess == nil {
+		return nil, tserr.BadRequest(tserr.CodeSessionInvalid, "The session token is not valid")
+	}
+	now := s.clock.Now()
+	if now.Sub(sess.lastUsed) >= SessionIdleTimeout {
+		// An expired session stays known, so that it keeps being reported
+		// as expired rather than as unknown.
+		return nil, tserr.BadRequest(tserr.CodeSessionExpired, "The Session has expired.")
+	}
+	sess.lastUsed = now
+	s.changes++
+	return sess.user, nil
+}
+
+// Logout ends a session.
+func (s *Sim) Logout(token string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.changes++
+	delete(s.sessions, token)
+}

@@ -1,0 +1,116 @@
+package domain
+
+import (
+	"fmt"
+	"slices"
+	"time"
+)
+
+// Profile types and statuses of an eUICC.
+const (
+	ProfileBootstrap = "bootstrap"
+	ProfileLocal     = "local"
+
+	StatusEnabled    = "enabled"
+	StatusDisabled   = "disabled"
+	StatusInstalling = "installing"
+
+	StateActive = "Active"
+)
+
+// Profile is one profile on a device's eUICC.
+type Profile struct {
+	ICCID  string `json:"iccid"`
+	Type   string `json:"type"`
+	Status string `json:"status"`
+}
+
+// Pending is the profile action a device is waiting on.
+type Pending struct {
+	RequestID string    `json:"requestId"`
+	Action    string    `json:"action"`
+	ICCID     string    `json:"iccid"`
+	Scenario  string    `json:"scenario"`
+	Since     time.Time `json:"since"`
+}
+
+// Device is a simulated eUICC device, in the shape fixtures and the control
+// API use.
+type Device struct {
+	EID         string    `json:"eid"`
+	Account     string    `json:"account"`
+	IMEI        string    `json:"imei,omitempty"`
+	MDN         string    `json:"mdn,omitempty"`
+	State       string    `json:"state"`
+	IPAddress   string    `json:"ipAddress,omitempty"`
+	ServicePlan string    `json:"servicePlan,omitempty"`
+	Profiles    []Profile `json:"profiles"`
+	Scenario    string    `json:"scenario,omitempty"`
+	Pending     *Pending  `json:"pending,omitempty"`
+}
+
+func (d *Device) clone() *Device {
+	c := *d
+	c.Profiles = slices.Clone(d.Profiles)
+	if d.Pending != nil {
+		p := *d.Pending
+		c.Pending = &p
+	}
+	return &c
+}
+
+// profile returns the index of the profile with that ICCID, or -1.
+func (d *Device) profile(iccid string) int {
+	return slices.IndexFunc(d.Profiles, func(p Profile) bool { return p.ICCID == iccid })
+}
+
+// Enabled returns the ICCID of the enabled profile.
+func (d *Device) Enabled() string {
+	for _, p := range d.Profiles {
+		if p.Status == StatusEnabled {
+			return p.ICCID
+		}
+	}
+	return ""
+}
+
+// Account is a billing account.
+type Account struct {
+	Name     string `json:"name"`
+	SMSROID  string `json:"smsrOid,omitempty"`
+	Scenario string `json:"scenario,omitempty"`
+}
+
+// AppClient is an OAuth client: an app key and its secret.
+type AppClient struct {
+	AppKey    string `json:"appKey"`
+	AppSecret string `json:"appSecret"`
+}
+
+// User is a ThingSpace user and the accounts it may act on.
+type User struct {
+	Username string   `json:"username"`
+	Password string   `json:"password"`
+	Accounts []string `json:"accounts"`
+}
+
+// Fixtures is the simulator's starting world.
+type Fixtures struct {
+	Clients  []AppClient `json:"clients"`
+	Users    []User      `json:"users"`
+	Accounts []Account   `json:"accounts"`
+	Devices  []*Device   `json:"devices"`
+}
+
+// CheckDevice enforces what the device schema cannot say: ICCIDs are unique
+// on the eUICC. The error starts with the offending pointer below the device.
+func CheckDevice(d *Device) error {
+	seen := map[string]bool{}
+	for i, p := range d.Profiles {
+		if seen[p.ICCID] {
+			return fmt.Errorf("/profiles/%d/iccid: profile %s is on the device twice", i, p.ICCID)
+		}
+		seen[p.ICCID] = true
+	}
+	return nil
+}

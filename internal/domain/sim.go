@@ -1,0 +1,158 @@
+// Package domain is the simulated ThingSpace and SM-SR: devices and their
+// profiles, accounts, OAuth tokens, sessions, callback registrations, the
+// SM-SR's rules and the scenarios that script its answers. It knows nothing
+// of HTTP nor of delivery: operations return values, or a *tserr.Error
+// carrying ThingSpace's code, and the callbacks a profile action produces
+// are data.
+//
+// The files follow the jobs: auth.go (tokens, sessions, lockouts),
+// registrations.go (callback listeners), devices.go, actions.go (profile
+// actions and scenario stepping), smsr.go (SGP.02's rules), scenario.go,
+// snapshot.go (what a state file keeps).
+package domain
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"sync"
+
+	"github.com/tssim/tssim/internal/clock"
+	"github.com/tssim/tssim/internal/wire"
+)
+
+// Sim is the simulated world. Its methods are safe for concurrent use.
+type Sim struct {
+	clock           clock.Clock
+	timers          *clock.Timers
+	relaxed         bool
+	fixtures        *Fixtures
+	scenarios       map[string]*Scenario
+	defaultScenario string
+	registry        *Registry
+	deliver         func(wire.Callback)
+
+	mu sync.Mutex
+	// gen counts resets: a step scheduled before one does nothing.
+	gen uint64
+	// devices share the fixtures' devices until one is changed: mutable
+	// copies it first, and owned remembers the copies.
+	devices  map[string]*Device
+	owned    map[string]bool
+	accounts map[string]*Account
+	users    map[string]*userState
+	clients  map[string]string
+	tokens   map[string]*accessToken
+	byClient map[string]*accessToken
+	sessions map[string]*session
+	// actions are those with steps still to run.
+	actions map[*deviceAction]bool
+	// changes counts changes of state, for whoever saves it.
+	changes uint64
+}
+
+// Config is what a Sim starts from.
+type Config struct {
+	Clock           clock.Clock
+	Relaxed         bool
+	Fixtures        *Fixtures
+	Scenarios       map[string]*Scenario
+	DefaultScenario string
+	// Registry keeps the callback registrations, for delivery to read.
+	Registry *Registry
+	// Deliver takes the callbacks of the steps that run later than their
+	// request, on the clock. It is called under the Sim's lock, so that a
+	// snapshot never holds a step run without its callbacks: it must not
+	// block nor call back into the Sim.
+	Deliver func(wire.Callback)
+}
+
+// New builds the world from cfg.Fixtures.
+func New(cfg Config) (*Sim, error) {
+	if _, ok := cfg.Scenarios[cfg.DefaultScenario]; !ok {
+		return nil, fmt.Errorf("default scenario %q: no such scenario (known: %v)", cfg.DefaultScenario, slices.Sorted(maps.Keys(cfg.Scenarios)))
+	}
+	s := &Sim{
+		clock: cfg.Clock, timers: clock.NewTimers(cfg.Clock), relaxed: cfg.Relaxed, fixtures: cfg.Fixtures,
+		scenarios: cfg.Scenarios, defaultScenario: cfg.DefaultScenario, registry: cfg.Registry, deliver: cfg.Deliver,
+	}
+	if err := s.checkScenarioNames(); err != nil {
+		return nil, err
+	}
+	s.Reset()
+	return s, nil
+}
+
+func (s *Sim) checkScenarioNames() error {
+	for _, a := range s.fixtures.Accounts {
+		if _, ok := s.scenarios[a.Scenario]; a.Scenario != "" && !ok {
+			return fmt.Errorf("account %s: unknown scenario %q", a.Name, a.Scenario)
+		}
+	}
+	for _, d := range s.fixtures.Devices {
+		if _, ok := s.scenarios[d.Scenario]; d.Scenario != "" && !ok {
+			return fmt.Errorf("device %s: unknown scenario %q", d.EID, d.Scenario)
+		}
+	}
+	return nil
+}
+
+// Reset puts the world back to the fixtures: devices, accounts, users,
+// tokens, sessions and registrations. Steps still scheduled from before do
+// nothing when they fall due.
+func (s *Sim) Reset() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.gen++
+	f := s.fixtures
+	s.devices = make(map[string]*Device, len(f.Devices))
+	for _, d := range f.Devices {
+		s.devices[d.EID] = d
+	}
+	s.owned = map[string]bool{}
+	s.accounts = map[string]*Account{}
+	for _, a := range f.Accounts {
+		s.accounts[a.Name] = &a
+	}
+	s.users = map[string]*userState{}
+	for _, u := range f.Users {
+		us := &userState{User: u, accounts: map[string]bool{}}
+		for _, a := range u.Accounts {
+			us.accounts[a] = true
+		}
+		s.users[u.Username] = us
+	}
+	s.clients = map[string]string{}
+	for _, c := range f.Clients {
+		s.clients[c.AppKey] = c.AppSecret
+	}
+	s.tokens = map[string]*accessToken{}
+	s.byClient = map[string]*accessToken{}
+	s.sessions = map[string]*session{}
+	s.registry.reset()
+	s.actions = map[*deviceAction]bool{}
+	s.changes++
+}
+
+// Close stops the steps scheduled on the clock and waits for those
+// running: after Close, nothing changes the world by itself.
+func (s *Sim) Close() { s.timers.Stop() }
+
+// Changes counts the changes of state so far.
+func (s *Sim) Changes() uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.changes
+}
+
+// mutable returns the device to change, copied from the fixtures first; s.mu
+// is held.
+func (s *Sim) mutable(eid string) *Device {
+	d := s.devices[eid]
+	if d != nil && !s.owned[eid] {
+		d = d.clone()
+		s.devices[eid] = d
+		s.owned[eid] = true
+	}
+	return d
+}

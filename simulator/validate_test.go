@@ -1,9 +1,0 @@
-package simulator
-
-import "testing"
-
-func TestSchemasCompile(t *testing.T) {
-	if _, err := NewValidator(); err != nil {
-		t.Fatal(err)
-	}
-}
