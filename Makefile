@@ -5,11 +5,11 @@ GO      ?= go
 BIN     ?= bin
 ARGS    ?=
 
-.PHONY: help build run test lint bench bench-ci docker docker-bin compose-test
+.PHONY: help build run test lint fuzz-ci bench bench-ci docker docker-bin compose-test
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  %-14s %s\n", $$1, $$2}'
 
-build: ## build bin/tssim and bin/tsclient (static)
+build: ## build bin/tssim, bin/tsclient and bin/tsload (static)
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN)/ ./cmd/...
 
 run: ## run the simulator on 127.0.0.1:8080 (pass flags with ARGS="--clock manual")
@@ -25,9 +25,16 @@ bench: build ## Go benchmarks of the hot paths, then the load command (see BENCH
 bench-ci: ## every Go benchmark once, so that none rots
 	$(GO) test -run '^$$' -bench . -benchtime=1x ./...
 
-lint: ## gofmt and go vet
+STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+lint: ## gofmt, go vet and staticcheck (fetched by go run)
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change: $$out"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
+
+fuzz-ci: ## a short run of each fuzz target that holds a fast path or a hand-written parser to the slow one
+	$(GO) test -run '^$$' -fuzz '^FuzzFastPath$$' -fuzztime 10s ./internal/validate
+	$(GO) test -run '^$$' -fuzz '^FuzzFastFixtures$$' -fuzztime 10s ./internal/validate
 
 docker: ## build the image tssim:local with the normal multi-stage build
 	docker build -t tssim:local .

@@ -117,7 +117,7 @@ func (w *world) journal(eid string) ([]client.SimCallback, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := w.settle(); err != nil {
+	if err := w.awaitAttempts(); err != nil {
 		return nil, err
 	}
 	return w.admin.Callbacks(context.Background(), client.CallbackQuery{RequestID: id, EID: eid})
@@ -228,7 +228,7 @@ func (w *world) finalForAdded(status string) error {
 }
 
 func (w *world) ackedAll() error {
-	if err := w.settle(); err != nil {
+	if err := w.awaitAttempts(); err != nil {
 		return err
 	}
 	answers := w.proxy.listenerAnswers()

@@ -91,9 +91,9 @@ func (w *world) close() error {
 	return err
 }
 
-// settle waits until every callback the simulator has produced so far had
+// awaitAttempts waits until every callback the simulator has produced so far had
 // a delivery attempt: what the client will have received by then is known.
-func (w *world) settle() error {
+func (w *world) awaitAttempts() error {
 	ctx := context.Background()
 	all, err := w.admin.Callbacks(ctx, client.CallbackQuery{})
 	if err != nil {
@@ -128,13 +128,13 @@ func (w *world) request(which string) (string, error) {
 	return w.requests[i], nil
 }
 
-// results asks the client what it knows of a request, after settling.
+// results asks the client what it knows of a request, once every callback had its attempt.
 func (w *world) results(which string) (results, error) {
 	id, err := w.request(which)
 	if err != nil {
 		return results{}, err
 	}
-	if err := w.settle(); err != nil {
+	if err := w.awaitAttempts(); err != nil {
 		return results{}, err
 	}
 	drv, err := w.client()

@@ -129,14 +129,14 @@ func (s *Server) advanceClock(_ *call, in *advance) (any, error) {
 	if s.manual == nil {
 		return nil, tserr.New(409, tserr.CodeSimNotManualClock, "the clock is real: start tssim with --clock manual to advance it")
 	}
-	s.manual.Advance(time.Duration(in.By), s.settle)
+	s.manual.Advance(time.Duration(in.By), s.awaitAttempts)
 	return s.clockView(), nil
 }
 
-// settle waits for the callback attempts under way, so that the retries
+// awaitAttempts waits for the callback attempts under way, so that the retries
 // they schedule fall at the right time on the manual clock. A listener that
 // hangs holds it for one attempt's timeout at most.
-func (s *Server) settle() {
+func (s *Server) awaitAttempts() {
 	ctx, cancel := context.WithTimeout(context.Background(), s.opts.CallbackTimeout+time.Second)
 	defer cancel()
 	_ = s.dispatcher.Idle(ctx)

@@ -61,7 +61,7 @@ type call struct {
 	vars      map[string]string
 	body      []byte
 	principal *domain.Principal
-	record    *RequestRecord
+	record    *requestRecord
 	callbacks delivery.Batch
 }
 
@@ -92,7 +92,7 @@ func (s *Server) router(routes []route) http.Handler {
 func (s *Server) serve(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		rec := RequestRecord{Time: s.clock.Now(), Method: r.Method, Path: r.URL.Path}
+		rec := requestRecord{Time: s.clock.Now(), Method: r.Method, Path: r.URL.Path}
 		c := &call{r: r, vars: mux.Vars(r), record: &rec}
 		// Released whatever happens next: held callbacks count as attempts
 		// under way until then.
@@ -189,7 +189,7 @@ func writeValue(w http.ResponseWriter, v any) int {
 
 // writeError is the one place an error becomes a status and a body, in the
 // envelope its kind calls for. It returns the status and the code written.
-func writeError(w http.ResponseWriter, err error, rec *RequestRecord) (int, string) {
+func writeError(w http.ResponseWriter, err error, rec *requestRecord) (int, string) {
 	var e *tserr.Error
 	if !errors.As(err, &e) {
 		e = tserr.New(500, tserr.CodeUnexpected, "internal error: %s", err)

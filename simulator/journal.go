@@ -8,8 +8,8 @@ import (
 	"github.com/tssim/tssim/internal/tserr"
 )
 
-// RequestRecord is one API request as the request journal keeps it.
-type RequestRecord struct {
+// requestRecord is one API request as GET /_sim/requests shows it.
+type requestRecord struct {
 	Time       time.Time         `json:"time"`
 	Method     string            `json:"method"`
 	Path       string            `json:"path"`
@@ -23,24 +23,24 @@ type RequestRecord struct {
 // requestJournal keeps the last requests, for GET /_sim/requests.
 type requestJournal struct {
 	mu      sync.Mutex
-	records bounded.List[RequestRecord]
+	records bounded.List[requestRecord]
 }
 
 func newRequestJournal(limit int) *requestJournal {
-	return &requestJournal{records: bounded.New[RequestRecord](limit)}
+	return &requestJournal{records: bounded.New[requestRecord](limit)}
 }
 
-func (j *requestJournal) add(r RequestRecord) {
+func (j *requestJournal) add(r requestRecord) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	j.records.Append(r)
 }
 
 // all returns the recorded requests, oldest first.
-func (j *requestJournal) all() []RequestRecord {
+func (j *requestJournal) all() []requestRecord {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	return append([]RequestRecord(nil), j.records.All()...)
+	return append([]requestRecord(nil), j.records.All()...)
 }
 
 func (j *requestJournal) reset() {

@@ -30,10 +30,12 @@ import (
 	"github.com/tssim/tssim/internal/validate"
 )
 
-// Options configure a Server. The zero value of each field means its
-// default, as documented on the flag of the same name of cmd/tssim.
+// Options configure a Server. The zero value of a field is its default.
+// The fields with a flag of the same name in cmd/tssim (--fixtures,
+// --time-scale...) mean what `tssim --help` says; the others tune what no
+// flag reaches.
 type Options struct {
-	// Fixtures is a JSON fixtures file; "" loads DemoFixtures.
+	// Fixtures is a JSON fixtures file; "" loads the built-in demo.
 	Fixtures string
 	// Scenarios is a folder of extra scenario files.
 	Scenarios       string
@@ -48,16 +50,21 @@ type Options struct {
 	// StateFile keeps the state across restarts: read at start when it
 	// exists, written every second while the state changes and at Close.
 	StateFile string
-	Logger    *slog.Logger
+	// Logger gets one line per request and per callback attempt (default:
+	// none).
+	Logger *slog.Logger
 
-	// Delivery tuning.
-	Workers         int
-	QueueSize       int
 	CallbackTimeout time.Duration
 	RetryInterval   time.Duration
-	// Sender replaces HTTP delivery of callbacks (tests).
+	// Workers deliver callbacks in parallel (default 64); up to QueueSize
+	// wait for one (default 100,000).
+	Workers   int
+	QueueSize int
+	// Sender replaces delivery over HTTP, in tssim's own tests.
 	Sender delivery.Sender
-
+	// MaxBodyBytes bounds a request body (default 4 MiB); JournalSize,
+	// how many requests and callbacks /_sim/ remembers (default 100,000
+	// of each).
 	MaxBodyBytes int64
 	JournalSize  int
 }

@@ -92,15 +92,15 @@ func (c *Manual) AfterFunc(d time.Duration, f func()) Timer {
 
 // Advance moves the clock forward by d and runs, in order of their due time,
 // every call that falls due, one after the other; Advance returns once all of
-// them have run, so the caller sees their effects. When settle is not nil it
+// them have run, so the caller sees their effects. When await is not nil it
 // is called before the clock moves and after each call, to wait for the work
 // a call started elsewhere (such as a callback delivery) to finish: what that
 // work schedules then lands at the right time.
-func (c *Manual) Advance(d time.Duration, settle func()) time.Time {
-	if settle == nil {
-		settle = func() {}
+func (c *Manual) Advance(d time.Duration, await func()) time.Time {
+	if await == nil {
+		await = func() {}
 	}
-	settle()
+	await()
 	c.mu.Lock()
 	target := c.now.Add(d)
 	for len(c.timers) > 0 && !c.timers[0].at.After(target) {
@@ -108,7 +108,7 @@ func (c *Manual) Advance(d time.Duration, settle func()) time.Time {
 		c.now = t.at
 		c.mu.Unlock()
 		t.f()
-		settle()
+		await()
 		c.mu.Lock()
 	}
 	c.now = target

@@ -72,7 +72,7 @@ type Dispatcher struct {
 	changes  uint64
 	// epoch counts resets: a job of an older epoch is dropped.
 	epoch uint64
-	// pending holds the next attempt of every callback not yet settled:
+	// pending holds the next attempt of every callback not yet concluded:
 	// queued, under way or waiting for a retry.
 	pending map[uint64]*job
 }
@@ -233,7 +233,7 @@ func (d *Dispatcher) push(j *job) {
 	case d.queue <- j:
 	default:
 		d.end()
-		d.settle(j, Attempt{CallbackCount: j.count, Time: d.cfg.Clock.Now(), Error: "callback queue full"}, d.message(j))
+		d.conclude(j, Attempt{CallbackCount: j.count, Time: d.cfg.Clock.Now(), Error: "callback queue full"}, d.message(j))
 	}
 }
 
@@ -320,7 +320,7 @@ func (d *Dispatcher) attempt(j *job, buf *bytes.Buffer, enc *json.Encoder) {
 	t, ok := d.cfg.Resolve(j.cb.Account)
 	if !ok {
 		a.Error = "no DeviceProfileService listener registered for account " + j.cb.Account
-		d.settle(j, a, msg)
+		d.conclude(j, a, msg)
 		return
 	}
 	msg.Username, msg.Password = t.Username, t.Password
@@ -328,7 +328,7 @@ func (d *Dispatcher) attempt(j *job, buf *bytes.Buffer, enc *json.Encoder) {
 	buf.Reset()
 	if err := enc.Encode(&msg); err != nil {
 		a.Error = "encoding the callback: " + err.Error()
-		d.settle(j, a, msg)
+		d.conclude(j, a, msg)
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), d.cfg.Timeout)
@@ -345,13 +345,13 @@ func (d *Dispatcher) attempt(j *job, buf *bytes.Buffer, enc *json.Encoder) {
 	} else if a.StatusCode < 200 || a.StatusCode > 299 {
 		a.Error = fmt.Sprintf("listener answered %d", a.StatusCode)
 	}
-	d.settle(j, a, msg)
+	d.conclude(j, a, msg)
 }
 
-// settle records an attempt and schedules the retry when it failed. The
+// conclude records an attempt and schedules the retry when it failed. The
 // retry is scheduled before the attempt is recorded, so whoever waits for
 // the record can advance the clock to it at once.
-func (d *Dispatcher) settle(j *job, a Attempt, msg wire.CallbackMessage) {
+func (d *Dispatcher) conclude(j *job, a Attempt, msg wire.CallbackMessage) {
 	state := StateDelivered
 	if a.Error != "" {
 		state = StateFailed

@@ -56,7 +56,7 @@ func (s *Sim) StartAction(p *Principal, action string, req *wire.ActionRequest, 
 	for _, a := range acts {
 		d := s.devices[a.eid]
 		a.device = d.clone()
-		if r := Check(d, action, a.iccid); r != nil {
+		if r := Refuse(d, action, a.iccid); r != nil {
 			a.scenario = refusalScenario(r)
 			continue
 		}
@@ -141,7 +141,7 @@ func (s *Sim) scenarioFor(d *Device, requested string) *Scenario {
 	return s.scenarios[s.defaultScenario]
 }
 
-// fire runs step i of an action and returns its callbacks: it settles
+// fire runs step i of an action and returns its callbacks: it ends
 // the action when the step ends it, applying the change when the step
 // reports success. s.mu is held.
 func (s *Sim) fire(a *deviceAction, i int) []wire.Callback {

@@ -45,9 +45,9 @@ var (
 	}
 )
 
-// Check decides whether the SM-SR accepts action on the profile iccid of d,
-// before any scenario runs. It does not change d.
-func Check(d *Device, action, iccid string) *Refusal {
+// Refuse returns why the SM-SR refuses action on the profile iccid of d,
+// before any scenario runs, or nil when it accepts it. It does not change d.
+func Refuse(d *Device, action, iccid string) *Refusal {
 	if d.Pending != nil {
 		return refuseBusy(d.Pending.RequestID)
 	}

@@ -51,7 +51,7 @@ func TestSMSRRules(t *testing.T) {
 			if tt.pending {
 				d.Pending = &Pending{RequestID: "r0"}
 			}
-			r := Check(d, tt.action, tt.iccid)
+			r := Refuse(d, tt.action, tt.iccid)
 			got := ""
 			if r != nil {
 				got = r.Code
