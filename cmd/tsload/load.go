@@ -1,0 +1,145 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/tssim/tssim/internal/gen"
+)
+
+// session logs in to tssim and registers the listener.
+func session(base, listener string) (http.Header, error) {
+	c := &http.Client{Timeout: 10 * time.Second}
+	req, _ := http.NewRequest("POST", base+"/api/ts/v1/oauth2/token", strings.NewReader("grant_type=client_credentials"))
+	req.SetBasicAuth("demo-key", "demo-secret")
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	if err := doJSON(c, req, &tok); err != nil {
+		return nil, err
+	}
+	req, _ = http.NewRequest("POST", base+"/api/m2m/v1/session/login", strings.NewReader(`{"username":"demo","password":"demo"}`))
+	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+	req.Header.Set("Content-Type", "application/json")
+	var sess struct {
+		SessionToken string `json:"sessionToken"`
+	}
+	if err := doJSON(c, req, &sess); err != nil {
+		return nil, err
+	}
+	h := http.Header{"Authorization": {"Bearer " + tok.AccessToken}, "Vz-M2m-Token": {sess.SessionToken}, "Content-Type": {"application/json"}}
+	req, _ = http.NewRequest("POST", base+"/api/m2m/v1/callbacks/"+account, strings.NewReader(`{"name":"DeviceProfileService","url":"`+listener+`"}`))
+	req.Header = h.Clone()
+	return h, doJSON(c, req, nil)
+}
+
+func doJSON(c *http.Client, req *http.Request, out any) error {
+	resp, err := c.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 {
+		return fmt.Errorf("%s %s: %d %s", req.Method, req.URL.Path, resp.StatusCode, b)
+	}
+	if out != nil {
+		return json.Unmarshal(b, out)
+	}
+	return nil
+}
+
+const deletePath = "/api/m2m/v1/devices/profile/actions/delete"
+
+// sequence returns the bodies of one-device deletes of the generated
+// devices 0 to n-1, made beforehand so that the load generator spends its
+// time sending, and a function that picks the next one, round the devices.
+func sequence(n int) (next func() int, bodies [][]byte) {
+	var seq atomic.Int64
+	bodies = make([][]byte, n)
+	for i := range bodies {
+		bodies[i] = deleteBody(i, 1)
+	}
+	return func() int { return int(seq.Add(1)-1) % n }, bodies
+}
+
+func deleteBody(from, n int) []byte {
+	return gen.ActionBody(account, smsrOID, from, n)
+}
+
+// runResult is one load run.
+type runResult struct {
+	requests int
+	errors   int
+	elapsed  time.Duration
+	lat      []time.Duration
+}
+
+func (r runResult) rps() float64 { return float64(r.requests) / r.elapsed.Seconds() }
+func (r runResult) pct(p float64) time.Duration {
+	if len(r.lat) == 0 {
+		return 0
+	}
+	return r.lat[min(len(r.lat)-1, int(float64(len(r.lat))*p))]
+}
+
+// load sends deletes over conns keep-alive connections for d, each of
+// bodies[next()]: the bodies are made beforehand so that the load generator
+// spends its time sending.
+func load(addr, path string, header http.Header, conns int, d time.Duration, next func() int, bodies [][]byte) runResult {
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	res := runResult{}
+	deadline := time.Now().Add(d)
+	start := time.Now()
+	for range conns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var lat []time.Duration
+			n, errs := 0, 0
+			c, err := dialRaw(addr)
+			for time.Now().Before(deadline) {
+				if err != nil {
+					errs++
+					if c, err = dialRaw(addr); err != nil {
+						continue
+					}
+				}
+				req := renderPost(addr, path, header, bodies[next()])
+				t0 := time.Now()
+				var status int
+				status, err = c.do(req)
+				if err != nil {
+					c.conn.Close()
+					continue
+				}
+				lat = append(lat, time.Since(t0))
+				if status != 200 {
+					errs++
+				}
+				n++
+			}
+			if c != nil {
+				c.conn.Close()
+			}
+			mu.Lock()
+			res.requests += n
+			res.errors += errs
+			res.lat = append(res.lat, lat...)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	res.elapsed = time.Since(start)
+	slices.Sort(res.lat)
+	return res
+}
