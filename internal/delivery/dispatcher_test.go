@@ -1,0 +1,158 @@
+package delivery_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/tssim/tssim/internal/clock"
+	"github.com/tssim/tssim/internal/delivery"
+	"github.com/tssim/tssim/internal/wire"
+)
+
+// script is a Sender answering each attempt with the next status (the last
+// one repeated); 0 is a listener that does not answer.
+type script struct {
+	mu       sync.Mutex
+	statuses []int
+	sent     int
+}
+
+func (s *script) Send(context.Context, delivery.Target, []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.statuses[min(s.sent, len(s.statuses)-1)]
+	s.sent++
+	if st == 0 {
+		return 0, errors.New("connection refused")
+	}
+	return st, nil
+}
+
+type rig struct {
+	clock *clock.Manual
+	log   *delivery.Log
+	d     *delivery.Dispatcher
+}
+
+func newRig(t *testing.T, s delivery.Sender, queue int) *rig {
+	t.Helper()
+	r := &rig{clock: clock.NewManual(), log: delivery.NewLog(100)}
+	r.d = delivery.New(delivery.Config{
+		Clock: r.clock, Sender: s, Log: r.log, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Resolve: func(string) (delivery.Target, bool) { return delivery.Target{URL: "http://127.0.0.1:1/cb"}, true },
+		Workers: 2, Queue: queue, Timeout: time.Second, RetryInterval: 5 * time.Minute,
+	})
+	t.Cleanup(func() { _ = r.d.Close(context.Background()) })
+	return r
+}
+
+// advance moves the clock, letting each attempt finish before the next.
+func (r *rig) advance(d time.Duration) {
+	r.clock.Advance(d, func() { _ = r.d.Idle(context.Background()) })
+}
+
+func (r *rig) attempts() (states []string, counts []int) {
+	for _, rec := range r.log.Records(delivery.Filter{}) {
+		states = append(states, rec.State)
+		for _, a := range rec.Attempts {
+			counts = append(counts, a.CallbackCount)
+		}
+	}
+	return states, counts
+}
+
+func callback() wire.Callback {
+	return wire.Callback{Account: "acct", EID: "e", Message: wire.CallbackMessage{RequestID: "r", Status: "Success"}}
+}
+
+func TestDispatcherRetriesUntilAcknowledgedOrThreshold(t *testing.T) {
+	for _, tt := range []struct {
+		name     string
+		statuses []int
+		state    string
+		counts   []int
+	}{
+		{"acknowledged at once", []int{200}, delivery.StateDelivered, []int{1}},
+		{"two failures, then a 204", []int{500, 0, 204}, delivery.StateDelivered, []int{1, 2, 3}},
+		{"never acknowledged", []int{503}, delivery.StateFailed, []int{1, 2, 3, 4}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newRig(t, &script{statuses: tt.statuses}, 10)
+			r.d.Send(callback())
+			r.advance(time.Hour)
+			states, counts := r.attempts()
+			if diff := cmp.Diff([]string{tt.state}, states); diff != "" {
+				t.Errorf("state (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tt.counts, counts); diff != "" {
+				t.Errorf("callbackCount of each attempt (-want +got):\n%s", diff)
+			}
+			if p := r.d.Pending(); len(p) != 0 {
+				t.Errorf("still pending: %+v", p)
+			}
+		})
+	}
+}
+
+// After Reset, and after Close, a retry waiting on the clock sends nothing.
+func TestDispatcherRetriesEndWithResetAndClose(t *testing.T) {
+	for name, end := range map[string]func(*delivery.Dispatcher){
+		"reset": (*delivery.Dispatcher).Reset,
+		"close": func(d *delivery.Dispatcher) { _ = d.Close(context.Background()) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			s := &script{statuses: []int{500, 200}}
+			r := newRig(t, s, 10)
+			r.d.Send(callback())
+			r.advance(0)
+			end(r.d)
+			r.advance(time.Hour)
+			if s.sent != 1 {
+				t.Errorf("%d attempts, want only the one before %s", s.sent, name)
+			}
+		})
+	}
+}
+
+// A callback that finds the queue full is a failed attempt, retried like
+// one: none is lost. With every attempt held, two workers and a queue of
+// one hold three callbacks at most: of four, one finds the queue full.
+func TestDispatcherQueueFullIsAFailedAttempt(t *testing.T) {
+	block := make(chan struct{})
+	s := senderFunc(func() (int, error) {
+		<-block
+		return 200, nil
+	})
+	r := newRig(t, s, 1)
+	for range 4 {
+		r.d.Send(callback())
+	}
+	close(block)
+	r.advance(time.Hour)
+	states, _ := r.attempts()
+	if diff := cmp.Diff([]string{delivery.StateDelivered, delivery.StateDelivered, delivery.StateDelivered, delivery.StateDelivered}, states); diff != "" {
+		t.Errorf("states (-want +got):\n%s", diff)
+	}
+	full := 0
+	for _, rec := range r.log.Records(delivery.Filter{}) {
+		for _, a := range rec.Attempts {
+			if a.Error == "callback queue full" {
+				full++
+			}
+		}
+	}
+	if full == 0 {
+		t.Error("no attempt found the queue full")
+	}
+}
+
+type senderFunc func() (int, error)
+
+func (f senderFunc) Send(context.Context, delivery.Target, []byte) (int, error) { return f() }

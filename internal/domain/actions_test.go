@@ -1,0 +1,158 @@
+package domain
+
+import (
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/tssim/tssim/internal/clock"
+	"github.com/tssim/tssim/internal/wire"
+)
+
+// world is a Sim on a manual clock with one account, one user on it and
+// one device, and what it delivered later than its requests.
+type world struct {
+	sim   *Sim
+	clock *clock.Manual
+	mu    sync.Mutex
+	later []wire.Callback
+}
+
+func step(after time.Duration, result, status string) Step {
+	return Step{After: Duration(after), Result: result, Status: status}
+}
+
+func newWorld(t *testing.T) *world {
+	t.Helper()
+	w := &world{clock: clock.NewManual()}
+	dev := testDevice()
+	dev.Account = "acct"
+	f := &Fixtures{
+		Users:    []User{{Username: "u", Password: "p", Accounts: []string{"acct"}}},
+		Accounts: []Account{{Name: "acct"}},
+		Devices:  []*Device{dev},
+	}
+	scenarios := map[string]*Scenario{
+		"now":  {Name: "now", Steps: []Step{step(0, ResultSuccess, "Success")}},
+		"late": {Name: "late", Steps: []Step{step(0, ResultPending, "Warning"), step(10*time.Minute, ResultSuccess, "Success")}},
+		"fail": {Name: "fail", Steps: []Step{step(0, ResultPending, "Warning"), step(30*time.Minute, ResultFailure, "Failed")}},
+	}
+	var err error
+	w.sim, err = New(Config{Clock: w.clock, Relaxed: true, Fixtures: f, Scenarios: scenarios, DefaultScenario: "now",
+		Registry: NewRegistry(""), Deliver: func(c wire.Callback) {
+			w.mu.Lock()
+			defer w.mu.Unlock()
+			w.later = append(w.later, c)
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(w.sim.Close)
+	return w
+}
+
+func (w *world) delivered() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var out []string
+	for _, c := range w.later {
+		out = append(out, c.Message.Status)
+	}
+	return out
+}
+
+func request(iccid string) *wire.ActionRequest {
+	r := &wire.ActionRequest{AccountName: "acct", SMSROID: "1.2"}
+	r.Devices = append(r.Devices, struct {
+		DeviceIDs []wire.DeviceID `json:"deviceIds"`
+	}{[]wire.DeviceID{{Kind: "eid", ID: "e"}, {Kind: "iccid", ID: iccid}}})
+	return r
+}
+
+func statuses(cbs []wire.Callback) []string {
+	var out []string
+	for _, c := range cbs {
+		out = append(out, c.Message.Status)
+	}
+	return out
+}
+
+// A profile action's scenario runs on the clock: the steps due at once
+// come back from StartAction, the later ones go to Deliver when the clock
+// reaches them, and the device changes at the step that reports success.
+func TestActionsRunTheirScenarioOnTheClock(t *testing.T) {
+	for _, tt := range []struct {
+		name, scenario, iccid string
+		due                   []string
+		advance               time.Duration
+		later                 []string
+		enabled               string
+	}{
+		{"success at once", "now", "on", []string{"Success"}, time.Hour, nil, "boot"},
+		{"a warning, success ten minutes later", "late", "on", []string{"Warning"}, 10 * time.Minute, []string{"Success"}, "boot"},
+		{"nine minutes are not ten", "late", "on", []string{"Warning"}, 9 * time.Minute, nil, "on"},
+		{"a warning, then a failure: nothing changes", "fail", "on", []string{"Warning"}, time.Hour, []string{"Failed"}, "on"},
+		{"SM-SR rules win over the scenario", "late", "boot", []string{"Failed"}, time.Hour, nil, "on"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newWorld(t)
+			id, due, err := w.sim.StartAction(&Principal{}, ActionDelete, request(tt.iccid), tt.scenario)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.due, statuses(due)); diff != "" {
+				t.Errorf("callbacks due at once (-want +got):\n%s", diff)
+			}
+			for _, c := range due {
+				if c.Message.RequestID != id || c.EID != "e" || c.Account != "acct" {
+					t.Errorf("callback %+v of request %s", c, id)
+				}
+			}
+			w.clock.Advance(tt.advance, nil)
+			if diff := cmp.Diff(tt.later, w.delivered()); diff != "" {
+				t.Errorf("callbacks delivered later (-want +got):\n%s", diff)
+			}
+			d, err := w.sim.Device("e")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d.Enabled() != tt.enabled {
+				t.Errorf("enabled %s, want %s", d.Enabled(), tt.enabled)
+			}
+		})
+	}
+}
+
+// After Reset, and after Close, a step scheduled before does nothing.
+func TestScheduledStepsEndWithResetAndClose(t *testing.T) {
+	for name, end := range map[string]func(*Sim){"reset": (*Sim).Reset, "close": (*Sim).Close} {
+		t.Run(name, func(t *testing.T) {
+			w := newWorld(t)
+			if _, _, err := w.sim.StartAction(&Principal{}, ActionDelete, request("on"), "late"); err != nil {
+				t.Fatal(err)
+			}
+			end(w.sim)
+			w.clock.Advance(time.Hour, nil)
+			if got := w.delivered(); len(got) != 0 {
+				t.Errorf("delivered %v after %s", got, name)
+			}
+		})
+	}
+}
+
+// A request naming a device of another account, or a device that is not
+// Active, is refused whole: no device of it changes.
+func TestStartActionRefusesTheWholeRequest(t *testing.T) {
+	w := newWorld(t)
+	r := request("on")
+	r.Devices = append(r.Devices, request("off").Devices...)
+	r.Devices[1].DeviceIDs[0].ID = "unknown"
+	if _, _, err := w.sim.StartAction(&Principal{}, ActionDelete, r, ""); err == nil {
+		t.Fatal("a request naming an unknown device was accepted")
+	}
+	if d, _ := w.sim.Device("e"); d.Pending != nil {
+		t.Errorf("the known device of the refused request is pending: %+v", d.Pending)
+	}
+}
