@@ -19,6 +19,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -165,6 +166,12 @@ func New(opts Options) (*Server, error) {
 	world, err := v.LoadFixtures(name, data)
 	if err != nil {
 		return nil, fmt.Errorf("fixtures %w", err)
+	}
+	if len(data) > 1<<20 {
+		// Decoding a large fixture leaves garbage several times its size:
+		// hand it back now rather than hold it until the scavenger does.
+		data = nil
+		debug.FreeOSMemory()
 	}
 	scenarios, err := v.LoadScenarios(opts.Scenarios)
 	if err != nil {

@@ -64,10 +64,10 @@ func (s *Sim) StartAction(p *Principal, action string, req *wire.ActionRequest, 
 		d = s.mutable(a.eid)
 		d.Pending = &Pending{RequestID: a.requestID, Action: action, ICCID: a.iccid, Scenario: a.scenario.Name, Since: now}
 	}
-	var due []wire.Callback
+	due := make([]wire.Callback, 0, len(acts))
 	for _, a := range acts {
 		s.actions[a] = true
-		due = append(due, s.schedule(a)...)
+		s.schedule(a, &due)
 	}
 	s.changes++
 	return acts[0].requestID, due, nil
@@ -107,27 +107,27 @@ func (s *Sim) accept(p *Principal, action string, req *wire.ActionRequest) ([]*d
 	return acts, nil
 }
 
-// schedule runs the steps of a that are due, and returns their callbacks;
-// the later ones run on the clock, their callbacks delivered then. s.mu is
-// held.
-func (s *Sim) schedule(a *deviceAction) []wire.Callback {
+// schedule runs the steps of a that are due, adding their callbacks to
+// due; the later ones run on the clock, their callbacks delivered then.
+// s.mu is held.
+func (s *Sim) schedule(a *deviceAction, due *[]wire.Callback) {
 	now := s.clock.Now()
-	var due []wire.Callback
 	for i := a.fired; i < len(a.scenario.Steps); i++ {
 		wait := a.started.Add(time.Duration(a.scenario.Steps[i].After)).Sub(now)
 		if wait <= 0 {
-			due = append(due, s.fire(a, i)...)
+			s.fire(a, i, due)
 			continue
 		}
 		s.timers.AfterFunc(wait, func() {
 			s.mu.Lock()
 			defer s.mu.Unlock()
-			for _, c := range s.fire(a, i) {
+			var later []wire.Callback
+			s.fire(a, i, &later)
+			for _, c := range later {
 				s.deliver(c)
 			}
 		})
 	}
-	return due
 }
 
 // scenarioFor picks a device's scenario: the request's, the device's, the
@@ -141,13 +141,13 @@ func (s *Sim) scenarioFor(d *Device, requested string) *Scenario {
 	return s.scenarios[s.defaultScenario]
 }
 
-// fire runs step i of an action and returns its callbacks: it ends
+// fire runs step i of an action and adds its callbacks to out: it ends
 // the action when the step ends it, applying the change when the step
 // reports success. s.mu is held.
-func (s *Sim) fire(a *deviceAction, i int) []wire.Callback {
+func (s *Sim) fire(a *deviceAction, i int, out *[]wire.Callback) {
 	st := a.scenario.Steps[i]
 	if a.gen != s.gen || i < a.fired {
-		return nil
+		return
 	}
 	a.fired = i + 1
 	if a.fired == len(a.scenario.Steps) {
@@ -171,11 +171,9 @@ func (s *Sim) fire(a *deviceAction, i int) []wire.Callback {
 		d = a.device
 	}
 	msg := newMessage(a, d, st)
-	out := make([]wire.Callback, st.sends())
-	for k := range out {
-		out[k] = wire.Callback{Account: a.account, EID: a.eid, Step: i, Message: msg}
+	for range st.sends() {
+		*out = append(*out, wire.Callback{Account: a.account, EID: a.eid, Step: i, Message: msg})
 	}
-	return out
 }
 
 // newMessage builds the callback for one step of an action on device d.

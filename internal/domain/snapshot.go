@@ -143,7 +143,9 @@ func (s *Sim) Restore(st *Snapshot) {
 			deviceIDs: a.DeviceIDs, scenario: a.Scenario, device: a.Device, done: a.Done, gen: s.gen, started: a.Started, fired: a.Fired,
 		}
 		s.actions[da] = true
-		for _, c := range s.schedule(da) {
+		var due []wire.Callback
+		s.schedule(da, &due)
+		for _, c := range due {
 			s.deliver(c)
 		}
 	}
