@@ -56,26 +56,26 @@ func (w *world) steps(sc *godog.ScenarioContext) {
 	sc.Step(`^the answer is (\d+) with error "([^"]*)" naming "([^"]*)"$`, w.answerError)
 }
 
-func (w *world) reset() error { return w.admin.Reset(context.Background()) }
+func (w *world) reset(ctx context.Context) error { return w.admin.Reset(ctx) }
 
-func (w *world) assignScenario(eid, name string) error {
-	return w.admin.AssignScenario(context.Background(), eid, name)
+func (w *world) assignScenario(ctx context.Context, eid, name string) error {
+	return w.admin.AssignScenario(ctx, eid, name)
 }
 
-func (w *world) minutesPass(n int) error {
+func (w *world) minutesPass(ctx context.Context, n int) error {
 	if n == 0 {
 		return nil
 	}
-	_, err := w.admin.Advance(context.Background(), time.Duration(n)*time.Minute)
+	_, err := w.admin.Advance(ctx, time.Duration(n)*time.Minute)
 	return err
 }
 
-func (w *world) device(eid string) (client.SimDevice, error) {
-	return w.admin.Device(context.Background(), eid)
+func (w *world) device(ctx context.Context, eid string) (client.SimDevice, error) {
+	return w.admin.Device(ctx, eid)
 }
 
-func (w *world) hasEnabled(eid, iccid string) error {
-	d, err := w.device(eid)
+func (w *world) hasEnabled(ctx context.Context, eid, iccid string) error {
+	d, err := w.device(ctx, eid)
 	if err != nil {
 		return err
 	}
@@ -85,8 +85,8 @@ func (w *world) hasEnabled(eid, iccid string) error {
 	return nil
 }
 
-func (w *world) noLongerHolds(eid, iccid string) error {
-	d, err := w.device(eid)
+func (w *world) noLongerHolds(ctx context.Context, eid, iccid string) error {
+	d, err := w.device(ctx, eid)
 	if err != nil {
 		return err
 	}
@@ -98,8 +98,8 @@ func (w *world) noLongerHolds(eid, iccid string) error {
 	return nil
 }
 
-func (w *world) isPending(eid string) error {
-	d, err := w.device(eid)
+func (w *world) isPending(ctx context.Context, eid string) error {
+	d, err := w.device(ctx, eid)
 	if err != nil {
 		return err
 	}
@@ -109,19 +109,19 @@ func (w *world) isPending(eid string) error {
 	return nil
 }
 
-func (w *world) journal(eid string) ([]client.SimCallback, error) {
+func (w *world) journal(ctx context.Context, eid string) ([]client.SimCallback, error) {
 	id, err := w.request("")
 	if err != nil {
 		return nil, err
 	}
-	if err := w.awaitAttempts(); err != nil {
+	if err := w.awaitAttempts(ctx); err != nil {
 		return nil, err
 	}
-	return w.admin.Callbacks(context.Background(), client.CallbackQuery{RequestID: id, EID: eid})
+	return w.admin.Callbacks(ctx, client.CallbackQuery{RequestID: id, EID: eid})
 }
 
-func (w *world) simulatorSent(n int, eid string) error {
-	cbs, err := w.journal(eid)
+func (w *world) simulatorSent(ctx context.Context, n int, eid string) error {
+	cbs, err := w.journal(ctx, eid)
 	if err != nil {
 		return err
 	}
@@ -131,8 +131,8 @@ func (w *world) simulatorSent(n int, eid string) error {
 	return nil
 }
 
-func (w *world) attemptsApart(n int, eid string, minutes int) error {
-	cbs, err := w.journal(eid)
+func (w *world) attemptsApart(ctx context.Context, n int, eid string, minutes int) error {
+	cbs, err := w.journal(ctx, eid)
 	if err != nil {
 		return err
 	}

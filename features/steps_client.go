@@ -1,6 +1,7 @@
 package features
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
@@ -86,8 +87,8 @@ func byEID(rs []result, eid string) []result {
 	return out
 }
 
-func (w *world) hasReceived(what, eid string) error {
-	res, err := w.results("")
+func (w *world) hasReceived(ctx context.Context, what, eid string) error {
+	res, err := w.results(ctx, "")
 	if err != nil {
 		return err
 	}
@@ -110,8 +111,8 @@ func (w *world) hasReceived(what, eid string) error {
 	return nil
 }
 
-func (w *world) receivedCount(n int, eid string) error {
-	res, err := w.results("")
+func (w *world) receivedCount(ctx context.Context, n int, eid string) error {
+	res, err := w.results(ctx, "")
 	if err != nil {
 		return err
 	}
@@ -121,8 +122,8 @@ func (w *world) receivedCount(n int, eid string) error {
 	return nil
 }
 
-func (w *world) final(which, eid string) (result, error) {
-	res, err := w.results(which)
+func (w *world) final(ctx context.Context, which, eid string) (result, error) {
+	res, err := w.results(ctx, which)
 	if err != nil {
 		return result{}, err
 	}
@@ -133,8 +134,8 @@ func (w *world) final(which, eid string) (result, error) {
 	return f[0], nil
 }
 
-func (w *world) finalIs(which, eid, status, field, value string) error {
-	r, err := w.final(which, eid)
+func (w *world) finalIs(ctx context.Context, which, eid, status, field, value string) error {
+	r, err := w.final(ctx, which, eid)
 	if err != nil {
 		return err
 	}
@@ -148,8 +149,8 @@ func (w *world) finalIs(which, eid, status, field, value string) error {
 	return nil
 }
 
-func (w *world) finalCount(eid string, n int) error {
-	r, err := w.final("", eid)
+func (w *world) finalCount(ctx context.Context, eid string, n int) error {
+	r, err := w.final(ctx, "", eid)
 	if err != nil {
 		return err
 	}
@@ -159,8 +160,8 @@ func (w *world) finalCount(eid string, n int) error {
 	return nil
 }
 
-func (w *world) finalCode(eid, code string) error {
-	r, err := w.final("", eid)
+func (w *world) finalCode(ctx context.Context, eid, code string) error {
+	r, err := w.final(ctx, "", eid)
 	if err != nil {
 		return err
 	}
@@ -170,9 +171,9 @@ func (w *world) finalCode(eid, code string) error {
 	return nil
 }
 
-func (w *world) finalTable(t *godog.Table) error {
+func (w *world) finalTable(ctx context.Context, t *godog.Table) error {
 	for _, row := range t.Rows[1:] {
-		if err := w.finalIs("", row.Cells[0].Value, row.Cells[1].Value, "euicc status", row.Cells[2].Value); err != nil {
+		if err := w.finalIs(ctx, "", row.Cells[0].Value, row.Cells[1].Value, "euicc status", row.Cells[2].Value); err != nil {
 			return err
 		}
 	}

@@ -12,12 +12,11 @@ import (
 
 // Raw HTTP, for what no client would send: tssim's own answers.
 
-func (w *world) callerLogsIn() error {
+func (w *world) callerLogsIn(ctx context.Context) error {
 	c, err := client.New(w.cfg.simURL, client.WithCredentials("demo-key", "demo-secret"), client.WithUser("demo", "demo"))
 	if err != nil {
 		return err
 	}
-	ctx := context.Background()
 	if w.token, err = c.Token(ctx); err != nil {
 		return err
 	}
@@ -25,8 +24,8 @@ func (w *world) callerLogsIn() error {
 	return err
 }
 
-func (w *world) send(method, path string, header http.Header, body string) error {
-	req, err := http.NewRequest(method, w.cfg.simURL+path, strings.NewReader(body))
+func (w *world) send(ctx context.Context, method, path string, header http.Header, body string) error {
+	req, err := http.NewRequestWithContext(ctx, method, w.cfg.simURL+path, strings.NewReader(body))
 	if err != nil {
 		return err
 	}
@@ -45,9 +44,9 @@ func (w *world) authHeader() http.Header {
 	return http.Header{"Authorization": {"Bearer " + w.token}, "Vz-M2m-Token": {w.session}, "Content-Type": {"application/json"}}
 }
 
-func (w *world) callerLists(account, how string) error {
+func (w *world) callerLists(ctx context.Context, account, how string) error {
 	if w.token == "" {
-		if err := w.callerLogsIn(); err != nil {
+		if err := w.callerLogsIn(ctx); err != nil {
 			return err
 		}
 	}
@@ -60,10 +59,10 @@ func (w *world) callerLists(account, how string) error {
 	case strings.HasPrefix(how, " with access token "):
 		h.Set("Authorization", "Bearer "+strings.Trim(strings.TrimPrefix(how, " with access token "), `"`))
 	}
-	return w.send(http.MethodGet, "/api/m2m/v1/callbacks/"+account, h, "")
+	return w.send(ctx, http.MethodGet, "/api/m2m/v1/callbacks/"+account, h, "")
 }
 
-func (w *world) postMalformed(what string) error {
+func (w *world) postMalformed(ctx context.Context, what string) error {
 	const seed = `{"deviceIds":[{"kind":"eid","id":"666456789123456789123456784008"},{"kind":"iccid","id":"89148000000840784259"}]}`
 	bodies := map[string]string{
 		"without accountName":          `{"devices":[` + seed + `],"smsrOid":"` + demoSMSROID + `"}`,
@@ -76,10 +75,10 @@ func (w *world) postMalformed(what string) error {
 	if !ok {
 		return fmt.Errorf("no malformed body %q", what)
 	}
-	if err := w.callerLogsIn(); err != nil {
+	if err := w.callerLogsIn(ctx); err != nil {
 		return err
 	}
-	return w.send(http.MethodPost, "/api/m2m/v1/devices/profile/actions/delete", w.authHeader(), body)
+	return w.send(ctx, http.MethodPost, "/api/m2m/v1/devices/profile/actions/delete", w.authHeader(), body)
 }
 
 // wireError checks a raw answer's body against schemas/error.json.

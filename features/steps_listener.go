@@ -39,8 +39,7 @@ func (w *world) holdAnswers() error {
 	return nil
 }
 
-func (w *world) addDevices(n int, account string) error {
-	ctx := context.Background()
+func (w *world) addDevices(ctx context.Context, n int, account string) error {
 	for i := range n {
 		d := client.SimDevice{
 			EID: fmt.Sprintf("89049033%024d", i), Account: account, State: "Active",
@@ -60,8 +59,8 @@ func (w *world) addDevices(n int, account string) error {
 
 func (w *world) deleteAdded() error { return w.deleteDevices(demoAccount, w.added) }
 
-func (w *world) finalForAdded(status string) error {
-	res, err := w.results("")
+func (w *world) finalForAdded(ctx context.Context, status string) error {
+	res, err := w.results(ctx, "")
 	if err != nil {
 		return err
 	}
@@ -76,8 +75,8 @@ func (w *world) finalForAdded(status string) error {
 	return nil
 }
 
-func (w *world) ackedAll() error {
-	if err := w.awaitAttempts(); err != nil {
+func (w *world) ackedAll(ctx context.Context) error {
+	if err := w.awaitAttempts(ctx); err != nil {
 		return err
 	}
 	answers := w.proxy.listenerAnswers()

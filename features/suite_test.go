@@ -11,9 +11,16 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/cucumber/godog"
 )
 
-var tags = flag.String("godog.tags", "", "run only the scenarios with these tags (godog syntax, such as @client)")
+// godogFlags are godog's own flags (go test ./features -godog.tags=@client
+// -godog.format=pretty -godog.random=SEED); the run takes their tags,
+// format and order.
+var godogFlags godog.Options
+
+func init() { godog.BindFlags("godog.", flag.CommandLine, &godogFlags) }
 
 // TestFeatures runs the contract as `tssim contract` does, configured by
 // the same environment variables as its flags: TSSIM_URL (a running tssim
@@ -34,7 +41,16 @@ func TestFeatures(t *testing.T) {
 // passed.
 func run(t *testing.T, c Config) {
 	t.Helper()
-	c.Tags = *tags
+	flag.Visit(func(f *flag.Flag) {
+		switch f.Name {
+		case "godog.tags", "godog.t":
+			c.Tags = godogFlags.Tags
+		case "godog.format", "godog.f":
+			c.Formats = strings.Split(godogFlags.Format, ",")
+		case "godog.random":
+			c.Seed = godogFlags.Randomize
+		}
+	})
 	c.T, c.Stdout, c.Stderr = t, os.Stdout, os.Stderr
 	if code := Run(context.Background(), c); code != Passed {
 		t.Fatalf("the contract suite exited %d", code)

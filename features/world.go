@@ -93,8 +93,7 @@ func (w *world) close() error {
 
 // awaitAttempts waits until every callback the simulator has produced so far had
 // a delivery attempt: what the client will have received by then is known.
-func (w *world) awaitAttempts() error {
-	ctx := context.Background()
+func (w *world) awaitAttempts(ctx context.Context) error {
 	all, err := w.admin.Callbacks(ctx, client.CallbackQuery{})
 	if err != nil {
 		return err
@@ -129,12 +128,12 @@ func (w *world) request(which string) (string, error) {
 }
 
 // results asks the client what it knows of a request, once every callback had its attempt.
-func (w *world) results(which string) (results, error) {
+func (w *world) results(ctx context.Context, which string) (results, error) {
 	id, err := w.request(which)
 	if err != nil {
 		return results{}, err
 	}
-	if err := w.awaitAttempts(); err != nil {
+	if err := w.awaitAttempts(ctx); err != nil {
 		return results{}, err
 	}
 	drv, err := w.client()
