@@ -248,21 +248,28 @@ func (s *Server) Save() error {
 	}
 	s.saveMu.Lock()
 	defer s.saveMu.Unlock()
-	s.world.Lock()
-	now := [2]uint64{s.sim.Changes(), s.dispatcher.Changes()}
-	if now == s.saved {
-		s.world.Unlock()
+	st, changes := s.snapshot()
+	if st == nil {
 		return nil
 	}
-	// The world first: a step that ran before its snapshot gave its
-	// callbacks to delivery already.
-	st := &state.State{Clock: s.clock.Now(), Snapshot: *s.sim.Snapshot(), Deliveries: s.dispatcher.Pending()}
-	s.world.Unlock()
 	if err := state.Write(s.opts.StateFile, st); err != nil {
 		return fmt.Errorf("state file %s: %w", s.opts.StateFile, err)
 	}
-	s.saved = now
+	s.saved = changes
 	return nil
+}
+
+// snapshot takes the state, or nil when nothing changed since the last
+// save. The world first: a step that ran before its snapshot gave its
+// callbacks to delivery already.
+func (s *Server) snapshot() (*state.State, [2]uint64) {
+	s.world.Lock()
+	defer s.world.Unlock()
+	changes := [2]uint64{s.sim.Changes(), s.dispatcher.Changes()}
+	if changes == s.saved {
+		return nil, changes
+	}
+	return &state.State{Clock: s.clock.Now(), Snapshot: *s.sim.Snapshot(), Deliveries: s.dispatcher.Pending()}, changes
 }
 
 func (s *Server) saveEvery(d time.Duration) {

@@ -170,16 +170,7 @@ func (s *HTTPSender) target(raw string) (*target, error) {
 
 // conn returns an idle connection to t that still works, or a new one.
 func (s *HTTPSender) conn(ctx context.Context, t *target) (c *senderConn, reused bool, err error) {
-	for {
-		s.mu.Lock()
-		conns := s.idle[t.addr]
-		if len(conns) == 0 {
-			s.mu.Unlock()
-			break
-		}
-		c = conns[len(conns)-1]
-		s.idle[t.addr] = conns[:len(conns)-1]
-		s.mu.Unlock()
+	for c = s.popIdle(t.addr); c != nil; c = s.popIdle(t.addr) {
 		if time.Since(c.used) < s.IdleTimeout && !closedByPeer(c.Conn) {
 			return c, true, nil
 		}
@@ -187,6 +178,19 @@ func (s *HTTPSender) conn(ctx context.Context, t *target) (c *senderConn, reused
 	}
 	c, err = s.dial(ctx, t)
 	return c, false, err
+}
+
+// popIdle takes the connection to addr kept last, or nil.
+func (s *HTTPSender) popIdle(addr string) *senderConn {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	conns := s.idle[addr]
+	if len(conns) == 0 {
+		return nil
+	}
+	c := conns[len(conns)-1]
+	s.idle[addr] = conns[:len(conns)-1]
+	return c
 }
 
 func (s *HTTPSender) dial(ctx context.Context, t *target) (*senderConn, error) {
