@@ -15,8 +15,9 @@ build: ## build bin/tssim, bin/tsclient and bin/tsload (static)
 run: ## run the simulator on 127.0.0.1:8080 (pass flags with ARGS="--clock manual")
 	$(GO) run ./cmd/tssim $(ARGS)
 
-test: ## run every test, with the race detector
+test: ## run every test, with the race detector (the nested modules' too)
 	$(GO) test -race -count=1 ./...
+	cd tssimtest/usertest && $(GO) test -race -count=1 ./...
 
 bench: build ## Go benchmarks of the hot paths, then the load command (see BENCHMARKS.md)
 	$(GO) test -run '^$$' -bench . -benchmem ./simulator/
@@ -31,6 +32,7 @@ lint: ## gofmt, go vet and staticcheck (fetched by go run)
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change: $$out"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) run $(STATICCHECK) ./...
+	cd tssimtest/usertest && $(GO) vet ./...
 
 fuzz-ci: ## a short run of each fuzz target that holds a fast path or a hand-written parser to the slow one
 	$(GO) test -run '^$$' -fuzz '^FuzzFastPath$$' -fuzztime 10s ./internal/validate
