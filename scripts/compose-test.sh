@@ -101,4 +101,7 @@ for _ in $(seq 20); do "$reports/tssim" healthcheck --addr 127.0.0.1:18082 >/dev
   --format progress --format "junit:$reports/junit.xml")
 check_junit "$reports/junit.xml"
 
+log "the Testcontainers module's test, against tssim:local"
+(cd testcontainers && TSSIM_IMAGE=tssim:local TESTCONTAINERS_RYUK_DISABLED=true go test -count=1 ./...)
+
 log "compose test passed in $(( $(date +%s) - start ))s; image $(docker image inspect -f '{{.Size}}' tssim:local | awk '{printf "%.1f MB", $1/1e6}')"
