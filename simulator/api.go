@@ -86,7 +86,10 @@ type sessionResponse struct {
 	SessionToken string `json:"sessionToken"`
 }
 
-type loginRequest struct{ Username, Password string }
+type loginRequest struct {
+	Username string `json:"username"`
+	Password string `json:"password"`
+}
 
 func (s *Server) login(_ *call, in *loginRequest) (any, error) {
 	tok, err := s.sim.Login(in.Username, in.Password)
@@ -107,7 +110,12 @@ type callbackRef struct {
 	ServiceName string `json:"serviceName"`
 }
 
-type registrationRequest struct{ Name, URL, Username, Password string }
+type registrationRequest struct {
+	Name     string `json:"name"`
+	URL      string `json:"url"`
+	Username string `json:"username"`
+	Password string `json:"password"`
+}
 
 func (s *Server) registerCallback(c *call, in *registrationRequest) (any, error) {
 	r := domain.Registration{AccountName: c.vars["accountName"], ServiceName: in.Name, URL: in.URL, Username: in.Username, Password: in.Password}

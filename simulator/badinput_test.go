@@ -65,7 +65,8 @@ func TestBadInput(t *testing.T) {
 		{"id is a number", "POST", del, h, body(`{"deviceIds":[{"kind":"eid","id":666456789123456789123456784008},{"kind":"iccid","id":"89148000000840784259"}]}`), 400, tserr.CodeDeviceIDInvalid},
 		{"accountName null", "POST", del, h, `{"devices":[` + seed + `],"accountName":null,"smsrOid":"1.3"}`, 400, tserr.CodeAccountNotDefined},
 		{"smsrOid null", "POST", del, h, `{"devices":[` + seed + `],"accountName":"1223334444-00001","smsrOid":null}`, 400, tserr.CodeUnexpected},
-		{"duplicate key, last one wrong", "POST", del, h, `{"devices":[` + seed + `],"accountName":"1223334444-00001","accountName":"nope","smsrOid":"1.3"}`, 400, tserr.CodeAccountNotFound},
+		{"duplicate key", "POST", del, h, `{"devices":[` + seed + `],"accountName":"1223334444-00001","accountName":"nope","smsrOid":"1.3"}`, 400, tserr.CodeUnexpected},
+		{"duplicate key in a device", "POST", del, h, body(`{"deviceIds":[{"kind":"eid","id":"1","id":"666456789123456789123456784008"},{"kind":"iccid","id":"89148000000840784259"}]}`), 400, tserr.CodeUnexpected},
 		{"unicode in an EID", "POST", del, h, body(dev("６６６456789123456789123456784008", seedICCID)), 400, tserr.CodeDeviceIDInvalid},
 		{"control character in an EID", "POST", del, h, body(`{"deviceIds":[{"kind":"eid","id":"6664567891234567891234567840\u0000"},{"kind":"iccid","id":"89148000000840784259"}]}`), 400, tserr.CodeDeviceIDInvalid},
 		{"invalid UTF-8", "POST", del, h, body(`{"deviceIds":[{"kind":"eid","id":"666456789123456789123456784008"},{"kind":"iccid","id":"` + "\xff\xfe" + `"}]}`), 400, tserr.CodeDeviceIDInvalid},
@@ -120,5 +121,43 @@ func TestBadInput(t *testing.T) {
 	id := e.delete(seedEID, seedICCID)
 	if cb := e.callbacks(id, 1, 0)[0]; cb.Status != "Success" {
 		t.Errorf("a normal delete after the bad input: %+v", cb)
+	}
+}
+
+// A key in another case is not the key the schema judged: the handler never
+// sees it. Before, encoding/json matched it case-insensitively, last one
+// winning: an empty device list was accepted and answered 200, and a file:
+// URL registered past the schema's http(s) rule.
+func TestCaseVariantKeysCannotBypassTheSchema(t *testing.T) {
+	e := newEnv(t)
+	e.register(account)
+	h := e.authed()
+	st, got := e.raw("POST", "/api/m2m/v1/devices/profile/actions/delete", h,
+		`{"devices":[`+dev(seedEID, seedICCID)+`],"Devices":[],"accountName":"1223334444-00001","smsrOid":"1.3"}`)
+	if st != 200 {
+		t.Fatalf("delete: %d %s", st, got)
+	}
+	id := strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(got), `{"requestId":"`), `"}`)
+	if cbs := e.callbacks(id, 1, 1); cbs[0].EID != seedEID {
+		t.Errorf("callbacks %+v, want the seed device's", cbs)
+	}
+	st, got = e.raw("POST", "/api/m2m/v1/callbacks/"+account, h,
+		`{"name":"DeviceProfileService","url":"http://127.0.0.1:1/cb","URL":"file:///etc/passwd"}`)
+	if st != 200 {
+		t.Fatalf("register: %d %s", st, got)
+	}
+	regs, err := e.api.Callbacks(e.ctx, account)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range regs {
+		if !strings.HasPrefix(r.URL, "http://") {
+			t.Errorf("registered %q", r.URL)
+		}
+	}
+	st, got = e.raw("POST", "/api/m2m/v1/devices/profile/actions/delete", h,
+		`{"devices":[`+dev(seedEID, seedICCID)+`],"accountName":"1223334444-00001","accountName":"x","smsrOid":"1.3"}`)
+	if st != 400 || !strings.Contains(got, "/accountName: the key is given twice") {
+		t.Errorf("a key given twice: %d %s", st, got)
 	}
 }

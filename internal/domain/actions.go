@@ -48,7 +48,7 @@ func (s *Sim) StartAction(p *Principal, action string, req *wire.ActionRequest, 
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	acts, err := s.accept(p, action, req)
+	requestID, acts, err := s.accept(p, action, req)
 	if err != nil {
 		return "", nil, err
 	}
@@ -70,14 +70,14 @@ func (s *Sim) StartAction(p *Principal, action string, req *wire.ActionRequest, 
 		s.schedule(a, &due)
 	}
 	s.changes++
-	return acts[0].requestID, due, nil
+	return requestID, due, nil
 }
 
-// accept checks the account and every device of a request, and makes one
-// action per device; s.mu is held.
-func (s *Sim) accept(p *Principal, action string, req *wire.ActionRequest) ([]*deviceAction, error) {
+// accept checks the account and every device of a request, and makes its
+// requestId and one action per device; s.mu is held.
+func (s *Sim) accept(p *Principal, action string, req *wire.ActionRequest) (string, []*deviceAction, error) {
 	if err := s.accountFor(p, req.AccountName); err != nil {
-		return nil, err
+		return "", nil, err
 	}
 	requestID := newUUID()
 	now := s.clock.Now()
@@ -94,17 +94,17 @@ func (s *Sim) accept(p *Principal, action string, req *wire.ActionRequest) ([]*d
 		}
 		d := s.devices[eid]
 		if d == nil || d.Account != req.AccountName {
-			return nil, tserr.BadRequest(tserr.CodeDeviceNotFound, "/devices/%d: device %s was not found in account %s", i, eid, req.AccountName)
+			return "", nil, tserr.BadRequest(tserr.CodeDeviceNotFound, "/devices/%d: device %s was not found in account %s", i, eid, req.AccountName)
 		}
 		if d.State != StateActive {
-			return nil, tserr.BadRequest(tserr.CodeDeviceStateInvalid, "/devices/%d: device %s is %s, not Active", i, eid, d.State)
+			return "", nil, tserr.BadRequest(tserr.CodeDeviceStateInvalid, "/devices/%d: device %s is %s, not Active", i, eid, d.State)
 		}
 		acts[i] = &deviceAction{
 			requestID: requestID, action: action, account: req.AccountName, eid: eid, iccid: iccid,
 			smsrOID: req.SMSROID, deviceIDs: dev.DeviceIDs, gen: s.gen, started: now,
 		}
 	}
-	return acts, nil
+	return requestID, acts, nil
 }
 
 // schedule runs the steps of a that are due, adding their callbacks to

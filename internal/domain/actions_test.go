@@ -156,3 +156,13 @@ func TestStartActionRefusesTheWholeRequest(t *testing.T) {
 		t.Errorf("the known device of the refused request is pending: %+v", d.Pending)
 	}
 }
+
+// A request that names no device (the schema refuses it; the domain does
+// not count on that) is accepted with nothing to do.
+func TestStartActionWithoutDevices(t *testing.T) {
+	w := newWorld(t)
+	id, due, err := w.sim.StartAction(&Principal{}, ActionDelete, &wire.ActionRequest{AccountName: "acct"}, "")
+	if err != nil || id == "" || len(due) != 0 {
+		t.Errorf("got %q %v %v, want a requestId and no callback", id, due, err)
+	}
+}

@@ -14,6 +14,9 @@ import (
 	"strconv"
 	"strings"
 
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
+
 	"github.com/santhosh-tekuri/jsonschema/v5"
 
 	"github.com/tssim/tssim/internal/tserr"
@@ -100,7 +103,15 @@ func (v *Validator) Decode(schema string, body []byte, dst any) error {
 	if err := v.Check(schema, body); err != nil {
 		return err
 	}
-	if err := json.Unmarshal(body, dst); err != nil {
+	// The body the schema judged is the body the handler gets: keys match
+	// as spelt (a key in another case is not the schema's key, and is
+	// ignored as any other unknown key), and a key given twice is refused,
+	// where encoding/json would take the last of either.
+	if err := jsonv2.Unmarshal(body, dst, jsontext.AllowInvalidUTF8(true)); err != nil {
+		var se *jsontext.SyntacticError
+		if errors.As(err, &se) && errors.Is(err, jsontext.ErrDuplicateName) {
+			return violationsError([]tserr.Violation{{Pointer: string(se.JSONPointer), Message: "the key is given twice", Code: tserr.CodeUnexpected}})
+		}
 		return tserr.BadRequest(tserr.CodeUnexpected, "body: %s", err)
 	}
 	return nil
