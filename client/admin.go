@@ -109,6 +109,8 @@ type SimRequest struct {
 	RequestID  string         `json:"requestId"`
 	Scenario   string         `json:"scenario"`
 	Violations []SimViolation `json:"violations"`
+	// ViolationsOmitted counts the violations the journal did not keep.
+	ViolationsOmitted int `json:"violationsOmitted"`
 }
 
 // SimScenario is a scenario as tssim lists it.

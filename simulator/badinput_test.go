@@ -161,3 +161,23 @@ func TestCaseVariantKeysCannotBypassTheSchema(t *testing.T) {
 		t.Errorf("a key given twice: %d %s", st, got)
 	}
 }
+
+// A body with thousands of violations is refused naming the first, and
+// journalled with the first ten and the count of the rest: before, 300 such
+// requests held 1.86 GB of journal.
+func TestJournalKeepsTenViolationsARecord(t *testing.T) {
+	e := newEnv(t)
+	h := e.authed()
+	bad := strings.TrimSuffix(strings.Repeat(`{"deviceIds":[{"kind":"eid","id":"1"},{"kind":"iccid","id":"2"}]},`, 1000), ",")
+	if st, got := e.raw("POST", "/api/m2m/v1/devices/profile/actions/delete", h, actionBody(account, smsrOID, bad)); st != 400 {
+		t.Fatalf("%d %s", st, got)
+	}
+	reqs, err := e.admin.Requests(e.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := reqs[len(reqs)-1]
+	if len(last.Violations) != 10 || last.ViolationsOmitted < 1990 {
+		t.Errorf("the record keeps %d violations and omits %d", len(last.Violations), last.ViolationsOmitted)
+	}
+}

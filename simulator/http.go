@@ -195,6 +195,9 @@ func writeError(w http.ResponseWriter, err error, rec *requestRecord) (int, stri
 		e = tserr.New(500, tserr.CodeUnexpected, "internal error: %s", err)
 	}
 	rec.Violations = e.Violations
+	if n := len(rec.Violations); n > maxJournalViolations {
+		rec.Violations, rec.ViolationsOmitted = rec.Violations[:maxJournalViolations:maxJournalViolations], n-maxJournalViolations
+	}
 	switch e.Kind {
 	case tserr.KindFault:
 		desc := e.Message

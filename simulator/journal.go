@@ -18,7 +18,14 @@ type requestRecord struct {
 	RequestID  string            `json:"requestId,omitempty"`
 	Scenario   string            `json:"scenario,omitempty"`
 	Violations []tserr.Violation `json:"violations,omitempty"`
+	// ViolationsOmitted counts the violations past the first
+	// maxJournalViolations, which the journal does not keep.
+	ViolationsOmitted int `json:"violationsOmitted,omitempty"`
 }
+
+// maxJournalViolations bounds the violations one record keeps: a body of
+// 10,000 bad devices has 20,000, and the journal keeps 100,000 records.
+const maxJournalViolations = 10
 
 // requestJournal keeps the last requests, for GET /_sim/requests.
 type requestJournal struct {

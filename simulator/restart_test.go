@@ -203,3 +203,27 @@ func TestResetDuringAFailingAttemptLeavesNothingPending(t *testing.T) {
 		t.Errorf("the state file still holds callbacks to deliver: %s", b)
 	}
 }
+
+// A scaled real clock resumes where the state file left it: before, it
+// restarted from the wall clock, and every step and retry still to come was
+// late by the previous uptime.
+func TestScaledClockResumesFromTheStateFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state.json")
+	if err := os.WriteFile(path, []byte(`{"version":1,"clock":"2030-01-01T00:00:00Z","devices":[],"actions":[]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	srv, err := simulator.New(simulator.Options{TimeScale: 0.01, StateFile: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv.Handler())
+	defer hs.Close()
+	defer func() { _ = srv.Close(context.Background()) }()
+	now, err := client.NewAdmin(hs.URL, nil, "").Now(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if now.Year() != 2030 {
+		t.Errorf("the scaled clock reads %v after a restart from 2030", now)
+	}
+}

@@ -115,6 +115,7 @@ type Server struct {
 	log        *slog.Logger
 	clock      clock.Clock
 	manual     *clock.Manual
+	real       *clock.Real
 	validator  *validate.Validator
 	sim        *domain.Sim
 	requests   *requestJournal
@@ -141,7 +142,8 @@ func New(opts Options) (*Server, error) {
 	s := &Server{opts: opts, log: opts.Logger, requests: newRequestJournal(opts.JournalSize), callbacks: delivery.NewLog(opts.JournalSize)}
 	switch opts.Clock {
 	case "real":
-		s.clock = clock.NewReal(opts.TimeScale)
+		s.real = clock.NewReal(opts.TimeScale)
+		s.clock = s.real
 	case "manual":
 		s.manual = clock.NewManual()
 		s.clock = s.manual
@@ -234,6 +236,8 @@ func (s *Server) restore() error {
 	}
 	if s.manual != nil {
 		s.manual.Set(st.Clock)
+	} else {
+		s.real.Resume(st.Clock)
 	}
 	s.sim.Restore(&st.Snapshot)
 	s.dispatcher.Restore(st.Deliveries)

@@ -23,10 +23,12 @@ type Timer interface {
 	Stop() bool
 }
 
-// Real follows the wall clock, optionally faster or slower: with a
-// Scale of 0.01 a five-minute delay passes in three seconds.
+// Real follows the wall clock, optionally faster or slower: with a scale
+// of 0.01 a five-minute delay passes in three seconds.
 type Real struct {
 	start time.Time
+	// base is the simulated time at start.
+	base  time.Time
 	scale float64
 }
 
@@ -36,15 +38,27 @@ func NewReal(scale float64) *Real {
 	if scale <= 0 {
 		scale = 1
 	}
-	return &Real{start: time.Now(), scale: scale}
+	now := time.Now()
+	return &Real{start: now, base: now, scale: scale}
 }
 
-// Now returns the simulated time: the start time plus the scaled elapsed time.
+// Resume makes a scaled clock go on from t, where it stood when tssim
+// stopped, instead of from the wall clock: what was due in a simulated
+// minute still is. The unscaled clock is the wall clock and stays so. Call
+// it before the clock is shared.
+func (c *Real) Resume(t time.Time) {
+	if c.scale != 1 {
+		c.start, c.base = time.Now(), t
+	}
+}
+
+// Now returns the simulated time: where it started plus the scaled time
+// elapsed since.
 func (c *Real) Now() time.Time {
 	if c.scale == 1 {
 		return time.Now()
 	}
-	return c.start.Add(time.Duration(float64(time.Since(c.start)) / c.scale))
+	return c.base.Add(time.Duration(float64(time.Since(c.start)) / c.scale))
 }
 
 // AfterFunc schedules f after d simulated time.

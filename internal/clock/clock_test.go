@@ -81,3 +81,18 @@ func TestTimersStopCancelsWhatHasNotRun(t *testing.T) {
 		t.Errorf("ran %v, want only the call due before Stop", got)
 	}
 }
+
+// A scaled clock resumes where it stood; the unscaled one is the wall clock.
+func TestRealResumes(t *testing.T) {
+	then := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	fast := NewReal(0.01)
+	fast.Resume(then)
+	if got := fast.Now(); got.Before(then) || got.After(then.Add(time.Hour)) {
+		t.Errorf("a scaled clock resumed at %v reads %v", then, got)
+	}
+	wall := NewReal(1)
+	wall.Resume(then)
+	if got := wall.Now(); got.Year() == 2030 {
+		t.Errorf("the unscaled clock resumed away from the wall clock: %v", got)
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"slices"
 	"sync"
 	"time"
@@ -324,7 +325,7 @@ func (d *Dispatcher) attempt(j *job, buf *bytes.Buffer, enc *json.Encoder) {
 		return
 	}
 	msg.Username, msg.Password = t.Username, t.Password
-	a.URL = t.URL
+	a.URL = redactURL(t.URL)
 	buf.Reset()
 	if err := enc.Encode(&msg); err != nil {
 		a.Error = "encoding the callback: " + err.Error()
@@ -371,6 +372,11 @@ func (d *Dispatcher) conclude(j *job, a Attempt, msg wire.CallbackMessage) {
 	if state != StatePending {
 		d.forget(j)
 	}
+	// The log and /_sim/callbacks show the body as sent, but for the
+	// listener's password.
+	if msg.Password != "" {
+		msg.Password = redacted
+	}
 	d.cfg.Log.attempted(j.rec, a, state, msg)
 	level := slog.LevelInfo
 	if a.Error != "" {
@@ -380,4 +386,16 @@ func (d *Dispatcher) conclude(j *job, a Attempt, msg wire.CallbackMessage) {
 		slog.String("requestId", msg.RequestID), slog.String("eid", j.cb.EID), slog.Int("attempt", j.count),
 		slog.String("status", msg.Status), slog.String("url", a.URL), slog.Int("listenerStatus", a.StatusCode),
 		slog.Float64("latencyMs", a.LatencyMS), slog.String("error", a.Error), slog.String("delivery", state))
+}
+
+// redacted stands in for a secret in logs and in the attempt log.
+const redacted = "xxxxx"
+
+// redactURL hides the password of a URL with credentials.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		return raw
+	}
+	return u.Redacted()
 }

@@ -1,10 +1,13 @@
 package delivery_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -156,3 +159,33 @@ func TestDispatcherQueueFullIsAFailedAttempt(t *testing.T) {
 type senderFunc func() (int, error)
 
 func (f senderFunc) Send(context.Context, delivery.Target, []byte) (int, error) { return f() }
+
+// Secrets stay out of the attempt log and the log lines: the password of a
+// URL with credentials, and the password registered with the listener
+// (which the callback itself carries, as ThingSpace's does).
+func TestSecretsAreRedacted(t *testing.T) {
+	var logs bytes.Buffer
+	r := &rig{clock: clock.NewManual(), log: delivery.NewLog(100)}
+	r.d = delivery.New(delivery.Config{
+		Clock: r.clock, Sender: &script{statuses: []int{500, 200}}, Log: r.log, Logger: slog.New(slog.NewTextHandler(&logs, nil)),
+		Resolve: func(string) (delivery.Target, bool) {
+			return delivery.Target{URL: "http://hook:url-secret@127.0.0.1:1/cb", Username: "cb", Password: "registered-secret"}, true
+		},
+		Workers: 1, Queue: 10, Timeout: time.Second, RetryInterval: time.Minute,
+	})
+	t.Cleanup(func() { _ = r.d.Close(context.Background()) })
+	r.d.Send(callback())
+	if got := r.log.Records(delivery.Filter{}); got[0].Attempts == nil {
+		t.Error("attempts is nil before the first attempt: it reads null, not []")
+	}
+	r.advance(time.Hour)
+	seen, err := json.Marshal(r.log.Records(delivery.Filter{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, secret := range []string{"url-secret", "registered-secret"} {
+		if bytes.Contains(seen, []byte(secret)) || strings.Contains(logs.String(), secret) {
+			t.Errorf("%s shows in the attempt log or the log lines:\n%s\n%s", secret, seen, logs.String())
+		}
+	}
+}

@@ -2,6 +2,7 @@ package delivery
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"time"
 
@@ -115,7 +116,7 @@ func (l *Log) Records(f Filter) []Record {
 	for _, r := range l.records.All() {
 		if f.match(r) {
 			c := *r
-			c.Attempts = append([]Attempt(nil), r.Attempts...)
+			c.Attempts = slices.Clone(r.Attempts) // [] before the first attempt, not null
 			out = append(out, c)
 		}
 	}
