@@ -166,3 +166,28 @@ func TestStartActionWithoutDevices(t *testing.T) {
 		t.Errorf("got %q %v %v, want a requestId and no callback", id, due, err)
 	}
 }
+
+// Expired sessions are forgotten: a flood of logins leaves the sessions
+// that live, not every one ever opened. Before, none was ever removed
+// (374,000 logins in 20 s held 1.15 GB).
+func TestExpiredSessionsAreSwept(t *testing.T) {
+	w := newWorld(t)
+	login := func(n int) (last string) {
+		for range n {
+			var err error
+			if last, err = w.sim.Login("u", "p"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return last
+	}
+	login(minSweep)
+	w.clock.Advance(forgetAfter, nil)
+	live := login(minSweep)
+	if n := len(w.sim.Snapshot().Sessions); n != minSweep {
+		t.Errorf("%d sessions kept, want the %d opened since the others expired", n, minSweep)
+	}
+	if _, err := w.sim.Session(live); err != nil {
+		t.Errorf("a live session: %v", err)
+	}
+}

@@ -61,6 +61,7 @@ func (s *Sim) IssueToken(appKey, appSecret string) (token string, expiresIn int,
 		}
 		t = &accessToken{token: newAccessToken(), client: appKey, expires: now.Add(TokenLifetime)}
 		s.tokens[t.token] = t
+		s.sweep()
 		s.byClient[appKey] = t
 	}
 	left := t.expires.Sub(now)
@@ -127,6 +128,7 @@ func (s *Sim) Login(username, password string) (string, error) {
 	}
 	tok := newUUID()
 	s.sessions[tok] = &session{token: tok, user: p, lastUsed: s.clock.Now()}
+	s.sweep()
 	return tok, nil
 }
 
@@ -165,3 +167,36 @@ func (s *Sim) Logout(token string) {
 	s.changes++
 	delete(s.sessions, token)
 }
+
+// forgetAfter is how long a session stays known after its last use: it is
+// reported expired (SessionToken.Expired) until then, unknown after.
+const forgetAfter = 2 * SessionIdleTimeout
+
+// sweep forgets the sessions unused for forgetAfter and the access tokens
+// past their hour, once their number has doubled since the last sweep: a
+// flood of logins costs memory for the sessions that live, not for every
+// session ever opened. s.mu is held.
+func (s *Sim) sweep() {
+	if len(s.sessions)+len(s.tokens) < s.sweepAt {
+		return
+	}
+	now := s.clock.Now()
+	for tok, ss := range s.sessions {
+		if now.Sub(ss.lastUsed) >= forgetAfter {
+			delete(s.sessions, tok)
+		}
+	}
+	for tok, t := range s.tokens {
+		if !now.Before(t.expires) {
+			delete(s.tokens, tok)
+			if s.byClient[t.client] == t {
+				delete(s.byClient, t.client)
+			}
+		}
+	}
+	s.sweepAt = max(minSweep, 2*(len(s.sessions)+len(s.tokens)))
+}
+
+// minSweep is how many sessions and tokens there are at least before a
+// sweep.
+const minSweep = 1024

@@ -45,6 +45,9 @@ type Sim struct {
 	tokens   map[string]*accessToken
 	byClient map[string]*accessToken
 	sessions map[string]*session
+	// sweepAt is the number of sessions and tokens that triggers the next
+	// sweep of the expired ones.
+	sweepAt int
 	// actions are those with steps still to run.
 	actions map[*deviceAction]bool
 	// changes counts changes of state, for whoever saves it.
@@ -129,6 +132,8 @@ func (s *Sim) Reset() {
 	s.tokens = map[string]*accessToken{}
 	s.byClient = map[string]*accessToken{}
 	s.sessions = map[string]*session{}
+	s.sweepAt = minSweep
+	s.sweepAt = minSweep
 	s.registry.reset()
 	s.actions = map[*deviceAction]bool{}
 	s.changes++
