@@ -169,6 +169,11 @@ func (a *Admin) AssignAccountScenario(ctx context.Context, account, scenario str
 	return a.call(ctx, http.MethodPut, "/_sim/accounts/"+url.PathEscape(account)+"/scenario", map[string]string{"scenario": scenario}, nil)
 }
 
+// Unlock clears a user's failed logins, which lock it after five.
+func (a *Admin) Unlock(ctx context.Context, username string) error {
+	return a.call(ctx, http.MethodPost, "/_sim/users/"+url.PathEscape(username)+"/unlock", nil, nil)
+}
+
 // Scenarios lists the scenarios tssim knows.
 func (a *Admin) Scenarios(ctx context.Context) ([]SimScenario, error) {
 	var out []SimScenario

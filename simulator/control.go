@@ -20,6 +20,7 @@ func (s *Server) controlRoutes() []route {
 		{"PUT", "/_sim/devices/{eid}", accessAdmin, "device.json", withBody(s, "device.json", s.putDevice)},
 		{"PUT", "/_sim/devices/{eid}/scenario", accessAdmin, "control.json#scenario", withBody(s, "control.json#scenario", s.putDeviceScenario)},
 		{"PUT", "/_sim/accounts/{account}/scenario", accessAdmin, "control.json#scenario", withBody(s, "control.json#scenario", s.putAccountScenario)},
+		{"POST", "/_sim/users/{username}/unlock", accessAdmin, "", s.unlockUser},
 		{"GET", "/_sim/scenarios", accessAdmin, "", s.listScenarios},
 		{"GET", "/_sim/requests", accessAdmin, "", s.listRequests},
 		{"GET", "/_sim/callbacks", accessAdmin, "", s.listCallbackRecords},
@@ -62,6 +63,11 @@ func (s *Server) putDeviceScenario(c *call, in *scenarioAssignment) (any, error)
 
 func (s *Server) putAccountScenario(c *call, in *scenarioAssignment) (any, error) {
 	return in, s.sim.AssignAccountScenario(c.vars["account"], in.Scenario)
+}
+
+func (s *Server) unlockUser(c *call) (any, error) {
+	s.sim.Unlock(c.vars["username"])
+	return map[string]string{"username": c.vars["username"], "status": "unlocked"}, nil
 }
 
 func (s *Server) listScenarios(*call) (any, error) { return s.sim.Scenarios(), nil }

@@ -8,6 +8,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/tssim/tssim/internal/clock"
+	"github.com/tssim/tssim/internal/tserr"
 	"github.com/tssim/tssim/internal/wire"
 )
 
@@ -189,5 +190,35 @@ func TestExpiredSessionsAreSwept(t *testing.T) {
 	}
 	if _, err := w.sim.Session(live); err != nil {
 		t.Errorf("a live session: %v", err)
+	}
+}
+
+// Five failed logins lock a user and a name that is no user's alike, so the
+// answers tell no one which names exist; Unlock lets the user in again.
+func TestLockoutTellsNothingAndUnlocks(t *testing.T) {
+	f := &Fixtures{Users: []User{{Username: "u", Password: "p"}}}
+	sim, err := New(Config{Clock: clock.NewManual(), Fixtures: f, Registry: NewRegistry(""),
+		Scenarios: map[string]*Scenario{"now": {Name: "now"}}, DefaultScenario: "now"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	codes := func(name string) []string {
+		var out []string
+		for range MaxFailedLogins + 1 {
+			_, err := sim.Login(name, "wrong")
+			out = append(out, err.(*tserr.Error).Code)
+		}
+		return out
+	}
+	if known, unknown := codes("u"), codes("nobody"); !cmp.Equal(known, unknown) {
+		t.Errorf("a user's answers %v, a stranger's %v", known, unknown)
+	}
+	if _, err := sim.Login("u", "p"); err == nil {
+		t.Fatal("a locked user logged in")
+	}
+	sim.Unlock("u")
+	if _, err := sim.Login("u", "p"); err != nil {
+		t.Errorf("after Unlock: %v", err)
 	}
 }

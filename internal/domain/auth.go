@@ -106,7 +106,8 @@ func (s *Sim) CheckBearer(token string) error {
 }
 
 // Login opens a session for a user. Five failed logins in a row lock the
-// user until the simulator is reset.
+// user until Unlock or a reset; a name that is no user's locks the same
+// way, so that the answers tell no one which names exist.
 func (s *Sim) Login(username, password string) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -114,13 +115,15 @@ func (s *Sim) Login(username, password string) (string, error) {
 	p := &Principal{Username: username}
 	if !s.relaxed {
 		u := s.users[username]
-		if u != nil && u.failures >= MaxFailedLogins {
+		failures := s.strangers[username]
+		if u != nil {
+			failures = u.failures
+		}
+		if failures >= MaxFailedLogins {
 			return "", tserr.BadRequest(tserr.CodeUserLocked, "User %s is locked after %d failed logins", username, MaxFailedLogins)
 		}
 		if u == nil || u.Password != password {
-			if u != nil {
-				u.failures++
-			}
+			s.failed(username, u)
 			return "", tserr.BadRequest(tserr.CodePasswordInvalid, "Invalid username or password")
 		}
 		u.failures = 0
@@ -130,6 +133,34 @@ func (s *Sim) Login(username, password string) (string, error) {
 	s.sessions[tok] = &session{token: tok, user: p, lastUsed: s.clock.Now()}
 	s.sweep()
 	return tok, nil
+}
+
+// maxStrangers bounds the names that are no user's whose failed logins are
+// counted: past it, the counts start again.
+const maxStrangers = 10000
+
+// failed counts a failed login; s.mu is held.
+func (s *Sim) failed(username string, u *userState) {
+	if u != nil {
+		u.failures++
+		return
+	}
+	if len(s.strangers) >= maxStrangers {
+		clear(s.strangers)
+	}
+	s.strangers[username]++
+}
+
+// Unlock clears a user's failed logins (or those of a name that is no
+// user's).
+func (s *Sim) Unlock(username string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.changes++
+	if u := s.users[username]; u != nil {
+		u.failures = 0
+	}
+	delete(s.strangers, username)
 }
 
 // Session checks a VZ-M2M-Token and renews it; it returns who it acts for.

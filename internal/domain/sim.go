@@ -41,10 +41,12 @@ type Sim struct {
 	owned    map[string]bool
 	accounts map[string]*Account
 	users    map[string]*userState
-	clients  map[string]string
-	tokens   map[string]*accessToken
-	byClient map[string]*accessToken
-	sessions map[string]*session
+	// strangers counts the failed logins of names that are no user's.
+	strangers map[string]int
+	clients   map[string]string
+	tokens    map[string]*accessToken
+	byClient  map[string]*accessToken
+	sessions  map[string]*session
 	// sweepAt is the number of sessions and tokens that triggers the next
 	// sweep of the expired ones.
 	sweepAt int
@@ -118,6 +120,7 @@ func (s *Sim) Reset() {
 		s.accounts[a.Name] = &a
 	}
 	s.users = map[string]*userState{}
+	s.strangers = map[string]int{}
 	for _, u := range f.Users {
 		us := &userState{User: u, accounts: map[string]bool{}}
 		for _, a := range u.Accounts {
