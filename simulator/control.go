@@ -24,6 +24,7 @@ func (s *Server) controlRoutes() []route {
 		{"GET", "/_sim/scenarios", accessAdmin, "", s.listScenarios},
 		{"GET", "/_sim/requests", accessAdmin, "", s.listRequests},
 		{"GET", "/_sim/callbacks", accessAdmin, "", s.listCallbackRecords},
+		{"GET", "/_sim/delivery", accessAdmin, "", s.deliveryStats},
 		{"GET", "/_sim/clock", accessAdmin, "", s.getClock},
 		{"POST", "/_sim/clock/advance", accessAdmin, "control.json#advance", withBody(s, "control.json#advance", s.advanceClock)},
 	}
@@ -71,6 +72,8 @@ func (s *Server) unlockUser(c *call) (any, error) {
 }
 
 func (s *Server) listScenarios(*call) (any, error) { return s.sim.Scenarios(), nil }
+
+func (s *Server) deliveryStats(*call) (any, error) { return s.dispatcher.Stats(), nil }
 
 func (s *Server) listRequests(*call) (any, error) { return s.requests.all(), nil }
 

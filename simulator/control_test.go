@@ -153,3 +153,14 @@ func TestResetUndoesAppliedChanges(t *testing.T) {
 		t.Errorf("a change outlived the reset: %+v", d)
 	}
 }
+
+func TestDeliveryCounts(t *testing.T) {
+	e := newEnv(t, func(o *simulator.Options) { o.MaxPending = 1 })
+	e.register(account)
+	id := e.delete(seedEID, seedICCID)
+	e.callbacks(id, 1, 1)
+	st, got := e.raw("GET", "/_sim/delivery", nil, "")
+	if st != 200 || !strings.Contains(got, `"delivered":1`) || !strings.Contains(got, `"pending":0`) {
+		t.Errorf("GET /_sim/delivery: %d %s", st, got)
+	}
+}

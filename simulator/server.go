@@ -57,6 +57,9 @@ type Options struct {
 
 	CallbackTimeout time.Duration
 	RetryInterval   time.Duration
+	// MaxPending bounds the callbacks not yet delivered (default 20,000):
+	// past it the oldest is given up on.
+	MaxPending int
 	// Workers deliver callbacks in parallel (default 64); up to QueueSize
 	// wait for one (default 100,000).
 	Workers   int
@@ -64,7 +67,7 @@ type Options struct {
 	// Sender replaces delivery over HTTP, in tssim's own tests.
 	Sender delivery.Sender
 	// MaxBodyBytes bounds a request body (default 4 MiB); JournalSize,
-	// how many requests and callbacks /_sim/ remembers (default 100,000
+	// how many requests and callbacks /_sim/ remembers (default 20,000
 	// of each).
 	MaxBodyBytes int64
 	JournalSize  int
@@ -88,6 +91,9 @@ func (o *Options) setDefaults() {
 	if o.Workers <= 0 {
 		o.Workers = 64
 	}
+	if o.MaxPending <= 0 {
+		o.MaxPending = 20_000
+	}
 	if o.QueueSize <= 0 {
 		o.QueueSize = 100_000
 	}
@@ -104,7 +110,7 @@ func (o *Options) setDefaults() {
 		o.MaxBodyBytes = 4 << 20
 	}
 	if o.JournalSize <= 0 {
-		o.JournalSize = 100_000
+		o.JournalSize = 20_000
 	}
 }
 
@@ -187,6 +193,7 @@ func New(opts Options) (*Server, error) {
 			return delivery.Target{URL: r.URL, Username: r.Username, Password: r.Password}, ok
 		},
 		Workers: opts.Workers, Queue: opts.QueueSize, Timeout: opts.CallbackTimeout, RetryInterval: opts.RetryInterval,
+		MaxPending: opts.MaxPending,
 	})
 	s.sim, err = domain.New(domain.Config{
 		Clock: s.clock, Relaxed: opts.Auth == "relaxed", Fixtures: world, Scenarios: scenarios,

@@ -18,8 +18,9 @@ type ackListener struct {
 	reached chan struct{}
 }
 
-func newAckListener() (*ackListener, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+// newAckListener listens at addr ("127.0.0.1:0" for any port).
+func newAckListener(addr string) (*ackListener, error) {
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, err
 	}

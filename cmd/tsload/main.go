@@ -37,6 +37,9 @@ func main() {
 	if len(os.Args) > 1 && os.Args[1] == "baseline" {
 		os.Exit(baseline(os.Args[2:]))
 	}
+	if len(os.Args) > 1 && os.Args[1] == "soak" {
+		os.Exit(soak(os.Args[2:]))
+	}
 	fs := flag.NewFlagSet("tsload", flag.ExitOnError)
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), usage)
@@ -68,6 +71,10 @@ It starts every process itself (tssim, the handler, the listener); with
 the default --duration it takes about 40 s. Build tssim first: make build.
 
 Usage: tsload [--tssim bin/tssim] [--duration 5s] [--conns 32]
+       tsload soak [--tssim bin/tssim] [--down 10m] [--up 2m] [--conns 8]
+           deletes at full rate on one device with its listener down, then
+           up: RSS every 10 s and the callbacks delivered, given up on and
+           pending (tsload soak --help)
 
 `
 
@@ -108,7 +115,7 @@ func measure(bin string, d time.Duration, conns int) error {
 	if _, err := os.Stat(bin); err != nil {
 		return fmt.Errorf("%w (build it first: make build)", err)
 	}
-	l, err := newAckListener()
+	l, err := newAckListener("127.0.0.1:0")
 	if err != nil {
 		return err
 	}

@@ -205,22 +205,41 @@ type Timers struct {
 // NewTimers returns an owner's set of calls on c.
 func NewTimers(c Clock) *Timers { return &Timers{clock: c, live: map[uint64]Timer{}} }
 
-// AfterFunc runs f once d has passed on the clock, unless Stop came first.
-func (t *Timers) AfterFunc(d time.Duration, f func()) {
+// AfterFunc runs f once d has passed on the clock, unless Stop came first
+// or cancel is called.
+func (t *Timers) AfterFunc(d time.Duration, f func()) (cancel func()) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.next++
 	id := t.next
 	t.live[id] = t.clock.AfterFunc(d, func() {
-		t.mu.Lock()
-		delete(t.live, id)
-		t.mu.Unlock()
+		if !t.forget(id) {
+			return
+		}
 		t.run.RLock()
 		defer t.run.RUnlock()
 		if !t.stopped {
 			f()
 		}
 	})
+	return func() {
+		t.mu.Lock()
+		tm := t.live[id]
+		t.mu.Unlock()
+		if tm != nil && t.forget(id) {
+			tm.Stop()
+		}
+	}
+}
+
+// forget takes a call out of the live ones; it reports false when it was
+// out already (cancelled, or run).
+func (t *Timers) forget(id uint64) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	_, ok := t.live[id]
+	delete(t.live, id)
+	return ok
 }
 
 // Stop cancels the calls not yet run and waits for those running.

@@ -96,3 +96,16 @@ func TestRealResumes(t *testing.T) {
 		t.Errorf("the unscaled clock resumed away from the wall clock: %v", got)
 	}
 }
+
+func TestTimersCancel(t *testing.T) {
+	c := NewManual()
+	ts := NewTimers(c)
+	ran := 0
+	cancel := ts.AfterFunc(time.Minute, func() { ran++ })
+	cancel()
+	cancel()
+	c.Advance(time.Hour, nil)
+	if ran != 0 {
+		t.Errorf("a cancelled call ran %d times", ran)
+	}
+}

@@ -53,6 +53,10 @@ type Config struct {
 	Timeout time.Duration
 	// RetryInterval separates attempts, on the simulator's clock.
 	RetryInterval time.Duration
+	// MaxPending bounds the callbacks not yet delivered (0: no bound).
+	// Past it, the oldest is given up on: recorded so in the log, and
+	// counted in a log line.
+	MaxPending int
 }
 
 // Dispatcher delivers callbacks. A callback that finds the queue full
@@ -74,8 +78,25 @@ type Dispatcher struct {
 	// epoch counts resets: a job of an older epoch is dropped.
 	epoch uint64
 	// pending holds the next attempt of every callback not yet concluded:
-	// queued, under way or waiting for a retry.
+	// queued, under way or waiting for a retry; order has their ids,
+	// oldest first (and ids of concluded ones, skipped when met).
 	pending map[uint64]*job
+	order   []uint64
+	// retries cancel the timers of the attempts waiting on the clock.
+	retries map[uint64]func()
+	stats   Stats
+	// unlogged counts the callbacks given up on since the last log line
+	// saying so, at loggedAt.
+	unlogged int
+	loggedAt time.Time
+}
+
+// Stats count callbacks by what became of them.
+type Stats struct {
+	Pending   int    `json:"pending"`
+	Delivered uint64 `json:"delivered"`
+	Failed    uint64 `json:"failed"`
+	GivenUp   uint64 `json:"givenUp"`
 }
 
 // job is one attempt at a callback: the count-th, due at due. It does not
@@ -103,7 +124,7 @@ type Pending struct {
 // New starts the workers; Close stops them.
 func New(cfg Config) *Dispatcher {
 	d := &Dispatcher{cfg: cfg, timers: clock.NewTimers(cfg.Clock), queue: make(chan *job, cfg.Queue),
-		done: make(chan struct{}), idle: make(chan struct{}), pending: map[uint64]*job{}}
+		done: make(chan struct{}), idle: make(chan struct{}), pending: map[uint64]*job{}, retries: map[uint64]func(){}}
 	d.wg.Add(cfg.Workers)
 	for range cfg.Workers {
 		go d.work()
@@ -147,29 +168,114 @@ func (d *Dispatcher) Release(b Batch) {
 func (d *Dispatcher) schedule(c wire.Callback, count int, due time.Time) {
 	j := d.record(c, count, due)
 	if wait := due.Sub(d.cfg.Clock.Now()); wait > 0 {
-		d.timers.AfterFunc(wait, func() { d.enqueue(j) })
+		d.wait(j, wait)
 		return
 	}
 	d.enqueue(j)
 }
 
-// record logs a callback and adds it to the pending ones.
+// wait queues j once d has passed on the clock, unless it is given up on
+// meanwhile.
+func (d *Dispatcher) wait(j *job, dur time.Duration) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.retries[j.id] = d.timers.AfterFunc(dur, func() {
+		d.mu.Lock()
+		delete(d.retries, j.id)
+		d.mu.Unlock()
+		d.enqueue(j)
+	})
+}
+
+// record logs a callback and adds it to the pending ones, giving up on
+// the oldest past MaxPending.
 func (d *Dispatcher) record(c wire.Callback, count int, due time.Time) *job {
 	rec := d.cfg.Log.add(c, d.cfg.Clock.Now())
 	d.mu.Lock()
-	defer d.mu.Unlock()
 	d.nextID++
 	j := &job{id: d.nextID, epoch: d.epoch, cb: c, rec: rec, count: count, due: due}
 	d.pending[j.id] = j
+	d.order = append(d.order, j.id)
 	d.changes++
+	var gone *job
+	if d.cfg.MaxPending > 0 && len(d.pending) > d.cfg.MaxPending {
+		gone = d.oldest()
+	}
+	d.compactOrder()
+	d.mu.Unlock()
+	if gone != nil {
+		d.giveUp(gone)
+	}
 	return j
 }
 
-// stale reports whether a reset left j behind.
-func (d *Dispatcher) stale(j *job) bool {
+// oldest takes the oldest pending callback out of the pending ones, with
+// its retry timer; d.mu is held.
+func (d *Dispatcher) oldest() *job {
+	for len(d.order) > 0 {
+		id := d.order[0]
+		d.order = d.order[1:]
+		if j, ok := d.pending[id]; ok {
+			delete(d.pending, id)
+			if cancel, ok := d.retries[id]; ok {
+				cancel()
+				delete(d.retries, id)
+			}
+			return j
+		}
+	}
+	return nil
+}
+
+// compactOrder drops the ids of concluded callbacks from order once they
+// outnumber the pending ones; d.mu is held.
+func (d *Dispatcher) compactOrder() {
+	if len(d.order) <= 2*len(d.pending)+1024 {
+		return
+	}
+	kept := make([]uint64, 0, 2*len(d.pending))
+	for _, id := range d.order {
+		if _, ok := d.pending[id]; ok {
+			kept = append(kept, id)
+		}
+	}
+	d.order = kept
+}
+
+// giveUp records a callback given up on, and says so in a log line at most
+// every 10 seconds, with the count since the last.
+func (d *Dispatcher) giveUp(j *job) {
+	d.cfg.Log.gaveUp(j.rec)
+	d.mu.Lock()
+	d.stats.GivenUp++
+	d.unlogged++
+	n := d.unlogged
+	due := time.Since(d.loggedAt) >= 10*time.Second
+	if due {
+		d.unlogged, d.loggedAt = 0, time.Now()
+	}
+	d.mu.Unlock()
+	if due {
+		d.cfg.Logger.Warn("callbacks given up on: more than --max-pending waited for delivery",
+			"givenUp", n, "maxPending", d.cfg.MaxPending)
+	}
+}
+
+// Stats returns the counts of callbacks so far.
+func (d *Dispatcher) Stats() Stats {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return j.epoch != d.epoch
+	st := d.stats
+	st.Pending = len(d.pending)
+	return st
+}
+
+// gone reports whether j is no longer to be attempted: a reset left it
+// behind, or it was given up on.
+func (d *Dispatcher) gone(j *job) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return j.epoch != d.epoch || d.pending[j.id] != j
 }
 
 func (d *Dispatcher) forget(j *job) {
@@ -185,6 +291,11 @@ func (d *Dispatcher) Reset() {
 	d.mu.Lock()
 	d.epoch++
 	clear(d.pending)
+	d.order = nil
+	for _, cancel := range d.retries {
+		cancel()
+	}
+	clear(d.retries)
 	d.changes++
 	d.mu.Unlock()
 	d.cfg.Log.reset()
@@ -313,7 +424,7 @@ func (d *Dispatcher) message(j *job) wire.CallbackMessage {
 // attempt makes one delivery, encoding the body into buf, and decides what
 // follows.
 func (d *Dispatcher) attempt(j *job, buf *bytes.Buffer, enc *json.Encoder) {
-	if d.stale(j) {
+	if d.gone(j) {
 		return
 	}
 	msg := d.message(j)
@@ -361,16 +472,29 @@ func (d *Dispatcher) conclude(j *job, a Attempt, msg wire.CallbackMessage) {
 			next := &job{id: j.id, epoch: j.epoch, cb: j.cb, rec: j.rec, count: j.count + 1,
 				due: d.cfg.Clock.Now().Add(d.cfg.RetryInterval)}
 			d.mu.Lock()
-			if _, ok := d.pending[j.id]; ok && j.epoch == d.epoch { // else a reset dropped it
+			live := d.pending[j.id] == j && j.epoch == d.epoch // else a reset or MaxPending dropped it
+			if live {
 				d.pending[j.id] = next
 				d.changes++
 			}
 			d.mu.Unlock()
-			d.timers.AfterFunc(d.cfg.RetryInterval, func() { d.enqueue(next) })
+			if live {
+				d.wait(next, d.cfg.RetryInterval)
+			} else {
+				state = StateGivenUp
+			}
 		}
 	}
 	if state != StatePending {
 		d.forget(j)
+		d.mu.Lock()
+		switch state {
+		case StateDelivered:
+			d.stats.Delivered++
+		case StateFailed:
+			d.stats.Failed++
+		}
+		d.mu.Unlock()
 	}
 	// The log and /_sim/callbacks show the body as sent, but for the
 	// listener's password.

@@ -44,13 +44,14 @@ type rig struct {
 	d     *delivery.Dispatcher
 }
 
-func newRig(t *testing.T, s delivery.Sender, queue int) *rig {
+func newRig(t *testing.T, s delivery.Sender, queue int, maxPending ...int) *rig {
 	t.Helper()
 	r := &rig{clock: clock.NewManual(), log: delivery.NewLog(100)}
 	r.d = delivery.New(delivery.Config{
 		Clock: r.clock, Sender: s, Log: r.log, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Resolve: func(string) (delivery.Target, bool) { return delivery.Target{URL: "http://127.0.0.1:1/cb"}, true },
 		Workers: 2, Queue: queue, Timeout: time.Second, RetryInterval: 5 * time.Minute,
+		MaxPending: append(maxPending, 0)[0],
 	})
 	t.Cleanup(func() { _ = r.d.Close(context.Background()) })
 	return r
@@ -187,5 +188,31 @@ func TestSecretsAreRedacted(t *testing.T) {
 		if bytes.Contains(seen, []byte(secret)) || strings.Contains(logs.String(), secret) {
 			t.Errorf("%s shows in the attempt log or the log lines:\n%s\n%s", secret, seen, logs.String())
 		}
+	}
+}
+
+// Past MaxPending, the oldest callbacks are given up on, said so in the
+// log, and their retries never run: memory holds MaxPending callbacks, not
+// every one a down listener did not take. Before, a listener down at full
+// rate grew tssim by gigabytes.
+func TestDispatcherGivesUpTheOldestPastMaxPending(t *testing.T) {
+	s := &script{statuses: []int{0}}
+	r := newRig(t, s, 10, 2)
+	for range 5 {
+		r.d.Send(callback())
+		r.advance(0)
+	}
+	if st := r.d.Stats(); st.Pending != 2 || st.GivenUp != 3 {
+		t.Errorf("stats %+v, want 2 pending and 3 given up", st)
+	}
+	tried := s.sent
+	r.advance(5 * time.Minute)
+	if got := s.sent - tried; got != 2 {
+		t.Errorf("%d retries ran, want the 2 of the pending callbacks", got)
+	}
+	states, _ := r.attempts()
+	want := []string{delivery.StateGivenUp, delivery.StateGivenUp, delivery.StateGivenUp, delivery.StatePending, delivery.StatePending}
+	if diff := cmp.Diff(want, states); diff != "" {
+		t.Errorf("states (-want +got):\n%s", diff)
 	}
 }

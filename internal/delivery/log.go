@@ -25,6 +25,9 @@ const (
 	StatePending   = "pending"
 	StateDelivered = "delivered"
 	StateFailed    = "failed"
+	// StateGivenUp is a callback given up on before its last attempt:
+	// more than Config.MaxPending were waiting.
+	StateGivenUp = "given-up"
 )
 
 // Record is one callback message and every attempt to deliver it.
@@ -95,6 +98,14 @@ func (l *Log) attempted(r *Record, a Attempt, state string, msg wire.CallbackMes
 	r.Attempts = append(r.Attempts, a)
 	r.State = state
 	r.Message = msg
+	l.notify()
+}
+
+// gaveUp records that a callback was given up on.
+func (l *Log) gaveUp(r *Record) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	r.State = StateGivenUp
 	l.notify()
 }
 
