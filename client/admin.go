@@ -101,6 +101,7 @@ type SimViolation struct {
 
 // SimRequest is a journalled API request.
 type SimRequest struct {
+	Seq        int            `json:"seq"`
 	Time       time.Time      `json:"time"`
 	Method     string         `json:"method"`
 	Path       string         `json:"path"`
@@ -129,6 +130,10 @@ type CallbackQuery struct {
 	Wait      time.Duration
 	Min       int
 	Attempts  int
+	// After and Limit page the journal: the callbacks after the one whose
+	// Seq is After, at most Limit (tssim's default page: 1,000).
+	After int
+	Limit int
 }
 
 // Health asks /_sim/health.
@@ -201,6 +206,8 @@ func (a *Admin) Callbacks(ctx context.Context, q CallbackQuery) ([]SimCallback, 
 	}
 	set("min", strconv.Itoa(q.Min))
 	set("attempts", strconv.Itoa(q.Attempts))
+	set("after", strconv.Itoa(q.After))
+	set("limit", strconv.Itoa(q.Limit))
 	var out []SimCallback
 	return out, a.call(ctx, http.MethodGet, "/_sim/callbacks?"+v.Encode(), nil, &out)
 }

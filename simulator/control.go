@@ -75,16 +75,49 @@ func (s *Server) listScenarios(*call) (any, error) { return s.sim.Scenarios(), n
 
 func (s *Server) deliveryStats(*call) (any, error) { return s.dispatcher.Stats(), nil }
 
-func (s *Server) listRequests(*call) (any, error) { return s.requests.all(), nil }
+// defaultPage is how many records a journal page holds when the query
+// names no limit.
+const defaultPage = 1000
+
+// page reads a journal query's after and limit.
+func page(c *call) (after, limit int, err error) {
+	q := c.r.URL.Query()
+	if after, err = queryInt(q.Get("after"), "after"); err != nil {
+		return 0, 0, err
+	}
+	if limit, err = queryInt(q.Get("limit"), "limit"); err != nil {
+		return 0, 0, err
+	}
+	if limit == 0 {
+		limit = defaultPage
+	}
+	return after, limit, nil
+}
+
+func (s *Server) listRequests(c *call) (any, error) {
+	after, limit, err := page(c)
+	if err != nil {
+		return nil, err
+	}
+	records, next := s.requests.page(after, limit)
+	c.nextPage = next
+	return records, nil
+}
 
 // MaxWait bounds how long GET /_sim/callbacks?wait= holds an answer.
 const MaxWait = 2 * time.Minute
 
 func (s *Server) listCallbackRecords(c *call) (any, error) {
 	q := c.r.URL.Query()
-	f := delivery.Filter{RequestID: q.Get("requestId"), EID: q.Get("eid")}
+	after, limit, err := page(c)
+	if err != nil {
+		return nil, err
+	}
+	f := delivery.Filter{RequestID: q.Get("requestId"), EID: q.Get("eid"), After: after, Limit: limit}
 	if q.Get("wait") == "" {
-		return s.callbacks.Records(f), nil
+		records, next := s.callbacks.Records(f)
+		c.nextPage = next
+		return records, nil
 	}
 	wait, err := time.ParseDuration(q.Get("wait"))
 	if err != nil || wait < 0 || wait > MaxWait {
@@ -100,7 +133,9 @@ func (s *Server) listCallbackRecords(c *call) (any, error) {
 	}
 	ctx, cancel := context.WithTimeout(c.r.Context(), wait)
 	defer cancel()
-	return s.callbacks.Wait(ctx, f, min, attempts), nil
+	records, next := s.callbacks.Wait(ctx, f, min, attempts)
+	c.nextPage = next
+	return records, nil
 }
 
 func queryInt(v, name string) (int, error) {

@@ -1,6 +1,9 @@
 package simulator_test
 
 import (
+	"encoding/json"
+	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -162,5 +165,37 @@ func TestDeliveryCounts(t *testing.T) {
 	st, got := e.raw("GET", "/_sim/delivery", nil, "")
 	if st != 200 || !strings.Contains(got, `"delivered":1`) || !strings.Contains(got, `"pending":0`) {
 		t.Errorf("GET /_sim/delivery: %d %s", st, got)
+	}
+}
+
+// The journals answer a page at a time: a full one could be over 100 MB.
+func TestJournalsPage(t *testing.T) {
+	e := newEnv(t)
+	e.register(account)
+	for range 3 {
+		e.callbacks(e.delete("666456789123456789123456784010", "11245055053268336888"), 1, 1)
+	}
+	for _, path := range []string{"/_sim/requests", "/_sim/callbacks"} {
+		resp, err := http.Get(e.url + path + "?limit=2")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var first []struct{ Seq int }
+		_ = json.NewDecoder(resp.Body).Decode(&first)
+		resp.Body.Close()
+		next := resp.Header.Get(simulator.NextPageHeader)
+		if len(first) != 2 || next != strconv.Itoa(first[1].Seq) {
+			t.Fatalf("%s?limit=2: %d records, next page after %q", path, len(first), next)
+		}
+		resp, err = http.Get(e.url + path + "?after=" + next)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rest []struct{ Seq int }
+		_ = json.NewDecoder(resp.Body).Decode(&rest)
+		resp.Body.Close()
+		if len(rest) == 0 || rest[0].Seq <= first[1].Seq || resp.Header.Get(simulator.NextPageHeader) != "" {
+			t.Errorf("%s?after=%s: %+v, next %q", path, next, rest, resp.Header.Get(simulator.NextPageHeader))
+		}
 	}
 }

@@ -63,7 +63,14 @@ type call struct {
 	principal *domain.Principal
 	record    *requestRecord
 	callbacks delivery.Batch
+	// nextPage, when not 0, is the after= of a journal's next page,
+	// written as the NextPageHeader of the answer.
+	nextPage int
 }
+
+// NextPageHeader carries the after= of the next page of a journal
+// (/_sim/requests, /_sim/callbacks) when there is one.
+const NextPageHeader = "X-Tssim-Next-After"
 
 // empty is a handler result written as a 200 with no body.
 type empty struct{}
@@ -105,6 +112,9 @@ func (s *Server) serve(rt route) http.Handler {
 		if err != nil {
 			rec.Status, rec.ErrorCode = writeError(w, err, &rec)
 		} else {
+			if c.nextPage > 0 {
+				w.Header().Set(NextPageHeader, strconv.Itoa(c.nextPage))
+			}
 			rec.Status = writeValue(w, v)
 		}
 		if f, ok := w.(http.Flusher); ok && c.callbacks.Len() > 0 {

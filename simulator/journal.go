@@ -10,6 +10,7 @@ import (
 
 // requestRecord is one API request as GET /_sim/requests shows it.
 type requestRecord struct {
+	Seq        int               `json:"seq"`
 	Time       time.Time         `json:"time"`
 	Method     string            `json:"method"`
 	Path       string            `json:"path"`
@@ -31,6 +32,7 @@ const maxJournalViolations = 10
 type requestJournal struct {
 	mu      sync.Mutex
 	records bounded.List[requestRecord]
+	seq     int
 }
 
 func newRequestJournal(limit int) *requestJournal {
@@ -40,14 +42,28 @@ func newRequestJournal(limit int) *requestJournal {
 func (j *requestJournal) add(r requestRecord) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
+	j.seq++
+	r.Seq = j.seq
 	j.records.Append(r)
 }
 
-// all returns the recorded requests, oldest first.
-func (j *requestJournal) all() []requestRecord {
+// page returns the recorded requests after the one numbered after, oldest
+// first, at most limit, and the Seq to give as after for the next page (0
+// when this one is the last).
+func (j *requestJournal) page(after, limit int) ([]requestRecord, int) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	return append([]requestRecord(nil), j.records.All()...)
+	out := []requestRecord{}
+	for _, r := range j.records.All() {
+		if r.Seq <= after {
+			continue
+		}
+		if len(out) == limit {
+			return out, out[len(out)-1].Seq
+		}
+		out = append(out, r)
+	}
+	return out, 0
 }
 
 func (j *requestJournal) reset() {

@@ -63,7 +63,8 @@ func (r *rig) advance(d time.Duration) {
 }
 
 func (r *rig) attempts() (states []string, counts []int) {
-	for _, rec := range r.log.Records(delivery.Filter{}) {
+	records, _ := r.log.Records(delivery.Filter{})
+	for _, rec := range records {
 		states = append(states, rec.State)
 		for _, a := range rec.Attempts {
 			counts = append(counts, a.CallbackCount)
@@ -145,7 +146,8 @@ func TestDispatcherQueueFullIsAFailedAttempt(t *testing.T) {
 		t.Errorf("states (-want +got):\n%s", diff)
 	}
 	full := 0
-	for _, rec := range r.log.Records(delivery.Filter{}) {
+	records, _ := r.log.Records(delivery.Filter{})
+	for _, rec := range records {
 		for _, a := range rec.Attempts {
 			if a.Error == "callback queue full" {
 				full++
@@ -176,11 +178,12 @@ func TestSecretsAreRedacted(t *testing.T) {
 	})
 	t.Cleanup(func() { _ = r.d.Close(context.Background()) })
 	r.d.Send(callback())
-	if got := r.log.Records(delivery.Filter{}); got[0].Attempts == nil {
+	if got, _ := r.log.Records(delivery.Filter{}); got[0].Attempts == nil {
 		t.Error("attempts is nil before the first attempt: it reads null, not []")
 	}
 	r.advance(time.Hour)
-	seen, err := json.Marshal(r.log.Records(delivery.Filter{}))
+	records, _ := r.log.Records(delivery.Filter{})
+	seen, err := json.Marshal(records)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -109,35 +109,44 @@ func (l *Log) gaveUp(r *Record) {
 	l.notify()
 }
 
-// Filter selects records; empty fields match all.
+// Filter selects records; empty fields match all. A page holds the
+// matching records after the one numbered After (Seq), oldest first, at
+// most Limit of them (0: all).
 type Filter struct {
 	RequestID string
 	EID       string
+	After     int
+	Limit     int
 }
 
 func (f Filter) match(r *Record) bool {
 	return (f.RequestID == "" || r.RequestID == f.RequestID) && (f.EID == "" || r.EID == f.EID)
 }
 
-// Records returns copies of the matching records, oldest first.
-func (l *Log) Records(f Filter) []Record {
+// Records returns copies of a page of the matching records, and the Seq to
+// give as After for the next page (0 when this one is the last).
+func (l *Log) Records(f Filter) (page []Record, next int) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	out := []Record{}
+	page = []Record{}
 	for _, r := range l.records.All() {
-		if f.match(r) {
-			c := *r
-			c.Attempts = slices.Clone(r.Attempts) // [] before the first attempt, not null
-			out = append(out, c)
+		if r.Seq <= f.After || !f.match(r) {
+			continue
 		}
+		if f.Limit > 0 && len(page) == f.Limit {
+			return page, page[len(page)-1].Seq
+		}
+		c := *r
+		c.Attempts = slices.Clone(r.Attempts) // [] before the first attempt, not null
+		page = append(page, c)
 	}
-	return out
+	return page, 0
 }
 
 // Wait waits until at least min matching callbacks have had an attempt
-// and, together, at least attempts attempts, or until ctx ends; it returns
-// the matching records either way.
-func (l *Log) Wait(ctx context.Context, f Filter, min, attempts int) []Record {
+// and, together, at least attempts attempts (counting every page), or until
+// ctx ends; it returns the page of f either way.
+func (l *Log) Wait(ctx context.Context, f Filter, min, attempts int) ([]Record, int) {
 	for {
 		l.mu.Lock()
 		tried, total := 0, 0
