@@ -67,7 +67,7 @@ type Options struct {
 	// Sender replaces delivery over HTTP, in tssim's own tests.
 	Sender delivery.Sender
 	// MaxBodyBytes bounds a request body (default 4 MiB); JournalSize,
-	// how many requests and callbacks /_sim/ remembers (default 20,000
+	// how many requests and callbacks /_sim/ remembers (default 10,000
 	// of each).
 	MaxBodyBytes int64
 	JournalSize  int
@@ -110,7 +110,7 @@ func (o *Options) setDefaults() {
 		o.MaxBodyBytes = 4 << 20
 	}
 	if o.JournalSize <= 0 {
-		o.JournalSize = 20_000
+		o.JournalSize = 10_000
 	}
 }
 
