@@ -7,19 +7,12 @@
 package delivery
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"errors"
-	"fmt"
 	"log/slog"
-	"net/url"
-	"slices"
 	"sync"
 	"time"
 
 	"github.com/tssim/tssim/internal/clock"
-	"github.com/tssim/tssim/internal/logline"
 	"github.com/tssim/tssim/internal/wire"
 )
 
@@ -91,14 +84,6 @@ type Dispatcher struct {
 	loggedAt time.Time
 }
 
-// Stats count callbacks by what became of them.
-type Stats struct {
-	Pending   int    `json:"pending"`
-	Delivered uint64 `json:"delivered"`
-	Failed    uint64 `json:"failed"`
-	GivenUp   uint64 `json:"givenUp"`
-}
-
 // job is one attempt at a callback: the count-th, due at due. It does not
 // change once made.
 type job struct {
@@ -108,17 +93,6 @@ type job struct {
 	rec   *Record
 	count int
 	due   time.Time
-}
-
-// Pending is a callback still to be delivered: its next attempt
-// (CallbackCount) is due at Due.
-type Pending struct {
-	Account       string               `json:"account"`
-	EID           string               `json:"eid"`
-	Step          int                  `json:"step"`
-	Message       wire.CallbackMessage `json:"message"`
-	CallbackCount int                  `json:"callbackCount"`
-	Due           time.Time            `json:"due"`
 }
 
 // New starts the workers; Close stops them.
@@ -209,67 +183,6 @@ func (d *Dispatcher) record(c wire.Callback, count int, due time.Time) *job {
 	return j
 }
 
-// oldest takes the oldest pending callback out of the pending ones, with
-// its retry timer; d.mu is held.
-func (d *Dispatcher) oldest() *job {
-	for len(d.order) > 0 {
-		id := d.order[0]
-		d.order = d.order[1:]
-		if j, ok := d.pending[id]; ok {
-			delete(d.pending, id)
-			if cancel, ok := d.retries[id]; ok {
-				cancel()
-				delete(d.retries, id)
-			}
-			return j
-		}
-	}
-	return nil
-}
-
-// compactOrder drops the ids of concluded callbacks from order once they
-// outnumber the pending ones; d.mu is held.
-func (d *Dispatcher) compactOrder() {
-	if len(d.order) <= 2*len(d.pending)+1024 {
-		return
-	}
-	kept := make([]uint64, 0, 2*len(d.pending))
-	for _, id := range d.order {
-		if _, ok := d.pending[id]; ok {
-			kept = append(kept, id)
-		}
-	}
-	d.order = kept
-}
-
-// giveUp records a callback given up on, and says so in a log line at most
-// every 10 seconds, with the count since the last.
-func (d *Dispatcher) giveUp(j *job) {
-	d.cfg.Log.gaveUp(j.rec)
-	d.mu.Lock()
-	d.stats.GivenUp++
-	d.unlogged++
-	n := d.unlogged
-	due := time.Since(d.loggedAt) >= 10*time.Second
-	if due {
-		d.unlogged, d.loggedAt = 0, time.Now()
-	}
-	d.mu.Unlock()
-	if due {
-		d.cfg.Logger.Warn("callbacks given up on: more than --max-pending waited for delivery",
-			"givenUp", n, "maxPending", d.cfg.MaxPending)
-	}
-}
-
-// Stats returns the counts of callbacks so far.
-func (d *Dispatcher) Stats() Stats {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	st := d.stats
-	st.Pending = len(d.pending)
-	return st
-}
-
 // gone reports whether j is no longer to be attempted: a reset left it
 // behind, or it was given up on.
 func (d *Dispatcher) gone(j *job) bool {
@@ -299,33 +212,6 @@ func (d *Dispatcher) Reset() {
 	d.changes++
 	d.mu.Unlock()
 	d.cfg.Log.reset()
-}
-
-// Changes counts changes of the pending callbacks, for whoever saves them.
-func (d *Dispatcher) Changes() uint64 {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.changes
-}
-
-// Pending returns the callbacks still to be delivered, soonest first.
-func (d *Dispatcher) Pending() []Pending {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	out := make([]Pending, 0, len(d.pending))
-	for _, j := range d.pending {
-		out = append(out, Pending{Account: j.cb.Account, EID: j.cb.EID, Step: j.cb.Step, Message: j.cb.Message,
-			CallbackCount: j.count, Due: j.due})
-	}
-	slices.SortFunc(out, func(a, b Pending) int { return a.Due.Compare(b.Due) })
-	return out
-}
-
-// Restore schedules callbacks saved by Pending.
-func (d *Dispatcher) Restore(ps []Pending) {
-	for _, p := range ps {
-		d.schedule(wire.Callback{Account: p.Account, EID: p.EID, Step: p.Step, Message: p.Message}, p.CallbackCount, p.Due)
-	}
 }
 
 func (d *Dispatcher) enqueue(j *job) {
@@ -397,129 +283,4 @@ func (d *Dispatcher) Close(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-}
-
-func (d *Dispatcher) work() {
-	defer d.wg.Done()
-	var body bytes.Buffer // reused from one callback to the next
-	enc := json.NewEncoder(&body)
-	for {
-		select {
-		case <-d.done:
-			return
-		case j := <-d.queue:
-			d.attempt(j, &body, enc)
-			d.end()
-		}
-	}
-}
-
-// message is the callback as attempt j sends it.
-func (d *Dispatcher) message(j *job) wire.CallbackMessage {
-	msg := j.cb.Message
-	msg.CallbackCount = j.count
-	return msg
-}
-
-// attempt makes one delivery, encoding the body into buf, and decides what
-// follows.
-func (d *Dispatcher) attempt(j *job, buf *bytes.Buffer, enc *json.Encoder) {
-	if d.gone(j) {
-		return
-	}
-	msg := d.message(j)
-	a := Attempt{CallbackCount: j.count, Time: d.cfg.Clock.Now()}
-	t, ok := d.cfg.Resolve(j.cb.Account)
-	if !ok {
-		a.Error = "no DeviceProfileService listener registered for account " + j.cb.Account
-		d.conclude(j, a, msg)
-		return
-	}
-	msg.Username, msg.Password = t.Username, t.Password
-	a.URL = redactURL(t.URL)
-	buf.Reset()
-	if err := enc.Encode(&msg); err != nil {
-		a.Error = "encoding the callback: " + err.Error()
-		d.conclude(j, a, msg)
-		return
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), d.cfg.Timeout)
-	start := time.Now()
-	var err error
-	a.StatusCode, err = d.cfg.Sender.Send(ctx, t, buf.Bytes())
-	cancel()
-	a.LatencyMS = float64(time.Since(start).Microseconds()) / 1000
-	if errors.Is(err, context.DeadlineExceeded) {
-		err = fmt.Errorf("no answer within %s", d.cfg.Timeout)
-	}
-	if err != nil {
-		a.Error = err.Error()
-	} else if a.StatusCode < 200 || a.StatusCode > 299 {
-		a.Error = fmt.Sprintf("listener answered %d", a.StatusCode)
-	}
-	d.conclude(j, a, msg)
-}
-
-// conclude records an attempt and schedules the retry when it failed. The
-// retry is scheduled before the attempt is recorded, so whoever waits for
-// the record can advance the clock to it at once.
-func (d *Dispatcher) conclude(j *job, a Attempt, msg wire.CallbackMessage) {
-	state := StateDelivered
-	if a.Error != "" {
-		state = StateFailed
-		if j.count < wire.MaxCallbackThreshold {
-			state = StatePending
-			next := &job{id: j.id, epoch: j.epoch, cb: j.cb, rec: j.rec, count: j.count + 1,
-				due: d.cfg.Clock.Now().Add(d.cfg.RetryInterval)}
-			d.mu.Lock()
-			live := d.pending[j.id] == j && j.epoch == d.epoch // else a reset or MaxPending dropped it
-			if live {
-				d.pending[j.id] = next
-				d.changes++
-			}
-			d.mu.Unlock()
-			if live {
-				d.wait(next, d.cfg.RetryInterval)
-			} else {
-				state = StateGivenUp
-			}
-		}
-	}
-	if state != StatePending {
-		d.forget(j)
-		d.mu.Lock()
-		switch state {
-		case StateDelivered:
-			d.stats.Delivered++
-		case StateFailed:
-			d.stats.Failed++
-		}
-		d.mu.Unlock()
-	}
-	// The log and /_sim/callbacks show the body as sent, but for the
-	// listener's password.
-	if msg.Password != "" {
-		msg.Password = redacted
-	}
-	d.cfg.Log.attempted(j.rec, a, state, msg)
-	level := slog.LevelInfo
-	if a.Error != "" {
-		level = slog.LevelWarn
-	}
-	logline.Write(d.cfg.Logger, level, "callback",
-		slog.String("requestId", msg.RequestID), slog.String("eid", j.cb.EID), slog.Int("attempt", j.count),
-		slog.String("status", msg.Status), slog.String("url", a.URL), slog.Int("listenerStatus", a.StatusCode),
-		slog.Float64("latencyMs", a.LatencyMS), slog.String("error", a.Error), slog.String("delivery", state))
-}
-
-// redacted stands in for a secret in logs and in the attempt log.
-const redacted = "xxxxx"
-
-// redactURL hides the password of a URL with credentials.
-func redactURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || u.User == nil {
-		return raw
-	}
-	return u.Redacted()
 }

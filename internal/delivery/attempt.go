@@ -1,0 +1,143 @@
+package delivery
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"time"
+
+	"github.com/tssim/tssim/internal/logline"
+	"github.com/tssim/tssim/internal/wire"
+)
+
+// One attempt at a callback: a worker takes it from the queue, encodes the
+// body, sends it, and concludes what follows (done, or a retry).
+
+func (d *Dispatcher) work() {
+	defer d.wg.Done()
+	var body bytes.Buffer // reused from one callback to the next
+	enc := json.NewEncoder(&body)
+	for {
+		select {
+		case <-d.done:
+			return
+		case j := <-d.queue:
+			d.attempt(j, &body, enc)
+			d.end()
+		}
+	}
+}
+
+// message is the callback as attempt j sends it.
+func (d *Dispatcher) message(j *job) wire.CallbackMessage {
+	msg := j.cb.Message
+	msg.CallbackCount = j.count
+	return msg
+}
+
+// attempt makes one delivery, encoding the body into buf, and decides what
+// follows.
+func (d *Dispatcher) attempt(j *job, buf *bytes.Buffer, enc *json.Encoder) {
+	if d.gone(j) {
+		return
+	}
+	msg := d.message(j)
+	a := Attempt{CallbackCount: j.count, Time: d.cfg.Clock.Now()}
+	t, ok := d.cfg.Resolve(j.cb.Account)
+	if !ok {
+		a.Error = "no DeviceProfileService listener registered for account " + j.cb.Account
+		d.conclude(j, a, msg)
+		return
+	}
+	msg.Username, msg.Password = t.Username, t.Password
+	a.URL = redactURL(t.URL)
+	buf.Reset()
+	if err := enc.Encode(&msg); err != nil {
+		a.Error = "encoding the callback: " + err.Error()
+		d.conclude(j, a, msg)
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), d.cfg.Timeout)
+	start := time.Now()
+	var err error
+	a.StatusCode, err = d.cfg.Sender.Send(ctx, t, buf.Bytes())
+	cancel()
+	a.LatencyMS = float64(time.Since(start).Microseconds()) / 1000
+	if errors.Is(err, context.DeadlineExceeded) {
+		err = fmt.Errorf("no answer within %s", d.cfg.Timeout)
+	}
+	if err != nil {
+		a.Error = err.Error()
+	} else if a.StatusCode < 200 || a.StatusCode > 299 {
+		a.Error = fmt.Sprintf("listener answered %d", a.StatusCode)
+	}
+	d.conclude(j, a, msg)
+}
+
+// conclude records an attempt and schedules the retry when it failed. The
+// retry is scheduled before the attempt is recorded, so whoever waits for
+// the record can advance the clock to it at once.
+func (d *Dispatcher) conclude(j *job, a Attempt, msg wire.CallbackMessage) {
+	state := StateDelivered
+	if a.Error != "" {
+		state = StateFailed
+		if j.count < wire.MaxCallbackThreshold {
+			state = StatePending
+			next := &job{id: j.id, epoch: j.epoch, cb: j.cb, rec: j.rec, count: j.count + 1,
+				due: d.cfg.Clock.Now().Add(d.cfg.RetryInterval)}
+			d.mu.Lock()
+			live := d.pending[j.id] == j && j.epoch == d.epoch // else a reset or MaxPending dropped it
+			if live {
+				d.pending[j.id] = next
+				d.changes++
+			}
+			d.mu.Unlock()
+			if live {
+				d.wait(next, d.cfg.RetryInterval)
+			} else {
+				state = StateGivenUp
+			}
+		}
+	}
+	if state != StatePending {
+		d.forget(j)
+		d.mu.Lock()
+		switch state {
+		case StateDelivered:
+			d.stats.Delivered++
+		case StateFailed:
+			d.stats.Failed++
+		}
+		d.mu.Unlock()
+	}
+	// The log and /_sim/callbacks show the body as sent, but for the
+	// listener's password.
+	if msg.Password != "" {
+		msg.Password = redacted
+	}
+	d.cfg.Log.attempted(j.rec, a, state, msg)
+	level := slog.LevelInfo
+	if a.Error != "" {
+		level = slog.LevelWarn
+	}
+	logline.Write(d.cfg.Logger, level, "callback",
+		slog.String("requestId", msg.RequestID), slog.String("eid", j.cb.EID), slog.Int("attempt", j.count),
+		slog.String("status", msg.Status), slog.String("url", a.URL), slog.Int("listenerStatus", a.StatusCode),
+		slog.Float64("latencyMs", a.LatencyMS), slog.String("error", a.Error), slog.String("delivery", state))
+}
+
+// redacted stands in for a secret in logs and in the attempt log.
+const redacted = "xxxxx"
+
+// redactURL hides the password of a URL with credentials.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		return raw
+	}
+	return u.Redacted()
+}
