@@ -183,6 +183,11 @@ func (p *proxy) wireError() error {
 func (p *proxy) deliveredCh(requestID string) chan struct{} {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	return p.channel(requestID)
+}
+
+// channel is deliveredCh with p.mu held.
+func (p *proxy) channel(requestID string) chan struct{} {
 	ch, ok := p.delivered[requestID]
 	if !ok {
 		ch = make(chan struct{})
@@ -198,9 +203,9 @@ func (p *proxy) markDelivered(body []byte) {
 	if json.Unmarshal(body, &m) != nil || m.RequestID == "" {
 		return
 	}
-	ch := p.deliveredCh(m.RequestID)
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	ch := p.channel(m.RequestID)
 	select {
 	case <-ch:
 	default:

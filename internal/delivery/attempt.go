@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/tssim/tssim/internal/logline"
@@ -135,6 +136,9 @@ const redacted = "xxxxx"
 
 // redactURL hides the password of a URL with credentials.
 func redactURL(raw string) string {
+	if !strings.Contains(raw, "@") {
+		return raw // no credentials: no parse on every attempt
+	}
 	u, err := url.Parse(raw)
 	if err != nil || u.User == nil {
 		return raw
