@@ -109,6 +109,10 @@ func (s *Server) serve(rt route) http.Handler {
 		if err == nil {
 			v, err = rt.h(c)
 		}
+		if err == nil && s.keeper != nil {
+			// Answered only once what it changed is on disk.
+			err = s.keeper.Durable(r.Context())
+		}
 		if err != nil {
 			rec.Status, rec.ErrorCode = writeError(w, err, &rec)
 		} else {

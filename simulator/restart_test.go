@@ -3,6 +3,7 @@ package simulator_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -14,7 +15,9 @@ import (
 	"time"
 
 	"github.com/tssim/tssim/client"
+	"github.com/tssim/tssim/internal/change"
 	"github.com/tssim/tssim/internal/clock"
+	"github.com/tssim/tssim/internal/state"
 	"github.com/tssim/tssim/simulator"
 )
 
@@ -46,7 +49,7 @@ func (in *instance) stop(t *testing.T) {
 
 func TestRestartKeepsScenariosAndCallbacks(t *testing.T) {
 	ctx := context.Background()
-	state := filepath.Join(t.TempDir(), "state.json")
+	state := filepath.Join(t.TempDir(), "state.db")
 	listener := client.NewListener()
 	var fail atomic.Int32
 	fail.Store(1) // the first Success delivery fails, so a retry is pending at the restart
@@ -124,13 +127,14 @@ func TestRestartKeepsScenariosAndCallbacks(t *testing.T) {
 
 func TestCorruptStateFileStopsTheStart(t *testing.T) {
 	dir := t.TempDir()
-	for name, content := range map[string]string{
-		"garbage":     "{not json",
-		"old version": `{"version":99}`,
-		"bad action":  `{"version":1,"actions":[{"requestId":"r","fired":3}]}`,
+	for name, write := range map[string]func(path string) error{
+		"not a database": func(path string) error { return os.WriteFile(path, []byte("{not json"), 0o644) },
+		"old version":    func(path string) error { return putRecord(path, "meta", "version", "99") },
+		"bad action":     func(path string) error { return putRecord(path, "actions", "r/0", `{"requestId":"r","fired":3}`) },
+		"bad device":     func(path string) error { return putRecord(path, "devices", "x", `{"eid":`) },
 	} {
 		path := filepath.Join(dir, strings.ReplaceAll(name, " ", "-"))
-		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		if err := write(path); err != nil {
 			t.Fatal(err)
 		}
 		_, err := simulator.New(simulator.Options{Clock: "manual", StateFile: path})
@@ -140,24 +144,55 @@ func TestCorruptStateFileStopsTheStart(t *testing.T) {
 	}
 }
 
-func TestStateFileIsWrittenAtomically(t *testing.T) {
-	state := filepath.Join(t.TempDir(), "state.json")
-	a := start(t, state)
-	if err := a.admin.AssignScenario(context.Background(), seedEID, "failure"); err != nil {
+// putRecord writes one record into a state file, as a damaged or foreign
+// one would hold it.
+func putRecord(path, bucket, key, value string) error {
+	st, err := state.Open(path)
+	if err != nil {
+		return err
+	}
+	if err := st.Commit(clock.Epoch, change.Set{Records: []change.Record{{Kind: bucket, ID: key, Value: []byte(value)}}}); err != nil {
+		return err
+	}
+	return st.Close()
+}
+
+// crashImage copies a state file as it is on disk now, as kill -9 would
+// leave it: nothing that Close would have written is in it.
+func crashImage(t *testing.T, path string) string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if err := a.srv.Save(); err != nil {
+	img := filepath.Join(t.TempDir(), "crashed.db")
+	if err := os.WriteFile(img, data, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	a.stop(t)
-	entries, _ := os.ReadDir(filepath.Dir(state))
-	if len(entries) != 1 {
-		t.Errorf("left behind: %v", entries)
+	return img
+}
+
+// What a request changed is on disk when it is answered: a state file
+// copied right after the answer, without Close, holds it. Before, the state
+// was written once a second, and kill -9 lost accepted requests.
+func TestAnsweredRequestsAreOnDisk(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "state.db")
+	a := start(t, path)
+	defer a.stop(t)
+	if err := a.admin.AssignScenario(ctx, seedEID, "warning-then-success"); err != nil {
+		t.Fatal(err)
 	}
-	b := start(t, state)
+	c, _ := client.New(a.hs.URL, client.WithCredentials("demo-key", "demo-secret"), client.WithUser("demo", "demo"))
+	id, err := c.DeleteProfile(ctx, client.ProfileRequest{AccountName: account, SMSROID: smsrOID, Devices: []client.DeviceRef{{EID: seedEID, ICCID: seedICCID}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := start(t, crashImage(t, path))
 	defer b.stop(t)
-	if d, _ := b.admin.Device(context.Background(), seedEID); d.Scenario != "failure" {
-		t.Errorf("scenario after restart: %+v", d)
+	d, err := b.admin.Device(ctx, seedEID)
+	if err != nil || d.Scenario != "warning-then-success" || d.Pending == nil || d.Pending.RequestID != id {
+		t.Errorf("after the crash: %+v %v", d, err)
 	}
 }
 
@@ -174,8 +209,8 @@ func mustToken(t *testing.T, c *client.Client) string {
 // attempt failing afterwards does not put it back among those to deliver
 // (it came back, empty, and was saved in the state file).
 func TestResetDuringAFailingAttemptLeavesNothingPending(t *testing.T) {
-	state := filepath.Join(t.TempDir(), "state.json")
-	e := newEnv(t, func(o *simulator.Options) { o.StateFile = state })
+	path := filepath.Join(t.TempDir(), "state.db")
+	e := newEnv(t, func(o *simulator.Options) { o.StateFile = path })
 	e.register(account)
 	arrived, release := make(chan struct{}), make(chan struct{})
 	answer := func(w http.ResponseWriter, _ *http.Request) bool {
@@ -192,15 +227,14 @@ func TestResetDuringAFailingAttemptLeavesNothingPending(t *testing.T) {
 	}
 	close(release)
 	e.advance(time.Nanosecond) // returns once the attempt under way has ended
-	if err := e.srv.Save(); err != nil {
-		t.Fatal(err)
-	}
-	b, err := os.ReadFile(state)
+	st, err := state.Open(crashImage(t, path))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(b), `"deliveries":[]`) && !strings.Contains(string(b), `"deliveries":null`) {
-		t.Errorf("the state file still holds callbacks to deliver: %s", b)
+	defer st.Close()
+	saved, err := st.Load()
+	if err != nil || len(saved.Deliveries) != 0 {
+		t.Errorf("the state file still holds callbacks to deliver: %+v %v", saved, err)
 	}
 }
 
@@ -208,8 +242,12 @@ func TestResetDuringAFailingAttemptLeavesNothingPending(t *testing.T) {
 // restarted from the wall clock, and every step and retry still to come was
 // late by the previous uptime.
 func TestScaledClockResumesFromTheStateFile(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "state.json")
-	if err := os.WriteFile(path, []byte(`{"version":1,"clock":"2030-01-01T00:00:00Z","devices":[],"actions":[]}`), 0o644); err != nil {
+	path := filepath.Join(t.TempDir(), "state.db")
+	st, err := state.Open(path)
+	if err == nil {
+		err = errors.Join(st.Commit(time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)), st.Close())
+	}
+	if err != nil {
 		t.Fatal(err)
 	}
 	srv, err := simulator.New(simulator.Options{TimeScale: 0.01, StateFile: path})

@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/tssim/tssim/fixtures"
+	"github.com/tssim/tssim/internal/change"
 	"github.com/tssim/tssim/internal/clock"
 	"github.com/tssim/tssim/internal/delivery"
 	"github.com/tssim/tssim/internal/domain"
@@ -48,8 +49,9 @@ type Options struct {
 	Auth        string
 	CallbackURL string
 	AdminToken  string
-	// StateFile keeps the state across restarts: read at start when it
-	// exists, written every second while the state changes and at Close.
+	// StateFile keeps the state across restarts in a bbolt database:
+	// read at start when it exists; every change is in it before the
+	// request that made it is answered, and before a callback tells of it.
 	StateFile string
 	// Logger gets one line per request and per callback attempt (default:
 	// none).
@@ -130,15 +132,12 @@ type Server struct {
 	handler    http.Handler
 
 	// world is held for reading while a request changes the world and
-	// hands its callbacks to delivery, and for writing while the state is
-	// saved or reset: a saved state never holds an accepted action without
-	// its callbacks.
+	// hands its callbacks to delivery, and for writing while changes are
+	// taken to be saved or the world is reset: a saved state never holds
+	// an accepted action without its callbacks.
 	world sync.RWMutex
-
-	saveMu    sync.Mutex
-	saved     [2]uint64
-	stopSaver chan struct{}
-	saverDone chan struct{}
+	// keeper saves every change to --state-file (nil without one).
+	keeper *state.Keeper
 }
 
 // New loads fixtures and scenarios, and starts callback delivery. Close
@@ -185,6 +184,19 @@ func New(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Nothing is saved until the saved state, if any, is restored.
+	s.world.Lock()
+	defer s.world.Unlock()
+	var changed func()
+	var durable func(context.Context) error
+	if opts.StateFile != "" {
+		store, err := state.Open(opts.StateFile)
+		if err != nil {
+			return nil, err
+		}
+		s.keeper = state.NewKeeper(store, s.changes, s.log)
+		changed, durable = s.keeper.Changed, s.keeper.Durable
+	}
 	registry := domain.NewRegistry(opts.CallbackURL)
 	s.dispatcher = delivery.New(delivery.Config{
 		Clock: s.clock, Sender: opts.Sender, Log: s.callbacks, Logger: s.log,
@@ -193,25 +205,23 @@ func New(opts Options) (*Server, error) {
 			return delivery.Target{URL: r.URL, Username: r.Username, Password: r.Password}, ok
 		},
 		Workers: opts.Workers, Queue: opts.QueueSize, Timeout: opts.CallbackTimeout, RetryInterval: opts.RetryInterval,
-		MaxPending: opts.MaxPending,
+		MaxPending: opts.MaxPending, Changed: changed, Durable: durable,
 	})
 	s.sim, err = domain.New(domain.Config{
 		Clock: s.clock, Relaxed: opts.Auth == "relaxed", Fixtures: world, Scenarios: scenarios,
-		DefaultScenario: opts.DefaultScenario, Registry: registry, Deliver: s.dispatcher.Send,
+		DefaultScenario: opts.DefaultScenario, Registry: registry, Deliver: s.dispatcher.Send, Changed: changed,
 	})
 	if err != nil {
-		_ = s.dispatcher.Close(context.Background())
+		s.abandon()
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	s.handler = s.router(append(s.apiRoutes(), s.controlRoutes()...))
-	if opts.StateFile != "" {
+	if s.keeper != nil {
 		if err := s.restore(); err != nil {
 			s.sim.Close()
-			_ = s.dispatcher.Close(context.Background())
+			s.abandon()
 			return nil, err
 		}
-		s.stopSaver, s.saverDone = make(chan struct{}), make(chan struct{})
-		go s.saveEvery(time.Second)
 	}
 	s.log.Info("loaded", "fixtures", name, "devices", len(world.Devices), "accounts", len(world.Accounts),
 		"scenarios", len(scenarios), "clock", opts.Clock, "auth", opts.Auth)
@@ -235,9 +245,17 @@ func (s *Server) Reset() {
 	s.requests.reset()
 }
 
-// restore loads the state file, if there is one.
+// abandon stops what New started, when it fails.
+func (s *Server) abandon() {
+	_ = s.dispatcher.Close(context.Background())
+	if s.keeper != nil {
+		_ = s.keeper.Close()
+	}
+}
+
+// restore loads the state file, if it holds a state.
 func (s *Server) restore() error {
-	st, err := state.Read(s.opts.StateFile)
+	st, err := s.keeper.Load()
 	if err != nil || st == nil {
 		return err
 	}
@@ -252,51 +270,13 @@ func (s *Server) restore() error {
 	return nil
 }
 
-// Save writes the state file now, if the state changed since the last save.
-func (s *Server) Save() error {
-	if s.opts.StateFile == "" {
-		return nil
-	}
-	s.saveMu.Lock()
-	defer s.saveMu.Unlock()
-	st, changes := s.snapshot()
-	if st == nil {
-		return nil
-	}
-	if err := state.Write(s.opts.StateFile, st); err != nil {
-		return fmt.Errorf("state file %s: %w", s.opts.StateFile, err)
-	}
-	s.saved = changes
-	return nil
-}
-
-// snapshot takes the state, or nil when nothing changed since the last
-// save. The world first: a step that ran before its snapshot gave its
-// callbacks to delivery already.
-func (s *Server) snapshot() (*state.State, [2]uint64) {
+// changes takes what changed since the last call, for the keeper to save:
+// the world first, so that the callbacks of every step it holds are in
+// delivery's changes.
+func (s *Server) changes() (time.Time, []change.Set) {
 	s.world.Lock()
 	defer s.world.Unlock()
-	changes := [2]uint64{s.sim.Changes(), s.dispatcher.Changes()}
-	if changes == s.saved {
-		return nil, changes
-	}
-	return &state.State{Clock: s.clock.Now(), Snapshot: *s.sim.Snapshot(), Deliveries: s.dispatcher.Pending()}, changes
-}
-
-func (s *Server) saveEvery(d time.Duration) {
-	defer close(s.saverDone)
-	t := time.NewTicker(d)
-	defer t.Stop()
-	for {
-		select {
-		case <-t.C:
-			if err := s.Save(); err != nil {
-				s.log.Error("saving state", "error", err)
-			}
-		case <-s.stopSaver:
-			return
-		}
-	}
+	return s.clock.Now(), []change.Set{s.sim.Changes(), s.dispatcher.Changes()}
 }
 
 // Close stops the domain's scheduled steps and callback delivery, waiting
@@ -304,10 +284,6 @@ func (s *Server) saveEvery(d time.Duration) {
 // callbacks not delivered by then are kept in it. It closes the
 // connections kept to listeners.
 func (s *Server) Close(ctx context.Context) error {
-	if s.stopSaver != nil {
-		close(s.stopSaver)
-		<-s.saverDone
-	}
 	s.sim.Close()
 	err := s.dispatcher.Close(ctx)
 	if errors.Is(err, context.DeadlineExceeded) {
@@ -316,5 +292,8 @@ func (s *Server) Close(ctx context.Context) error {
 	if c, ok := s.opts.Sender.(interface{ CloseIdleConnections() }); ok {
 		c.CloseIdleConnections()
 	}
-	return errors.Join(err, s.Save())
+	if s.keeper != nil {
+		err = errors.Join(err, s.keeper.Close())
+	}
+	return err
 }

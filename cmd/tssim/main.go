@@ -77,7 +77,7 @@ func newFlags(stderr io.Writer) (*flag.FlagSet, *config) {
 	fs.StringVar(&c.opts.CallbackURL, "callback-url", "", "listener for accounts that registered no DeviceProfileService callback")
 	fs.StringVar(&c.logFmt, "log-format", "text", "text or json: one line per request and per callback attempt")
 	fs.StringVar(&c.logLevel, "log-level", "info", "debug, info, warn or error")
-	fs.StringVar(&c.opts.StateFile, "state-file", "", "keep devices, registrations, tokens and pending callbacks in this file across restarts (written atomically every second while they change, and at exit)")
+	fs.StringVar(&c.opts.StateFile, "state-file", "", "keep devices, registrations, tokens and pending callbacks in this bbolt database across restarts, kill -9 included: every change is on disk before its request is answered")
 	fs.StringVar(&c.opts.AdminToken, "admin-token", "", "when set, /_sim/ (but /_sim/health) requires 'Authorization: Bearer <token>'")
 	c.opts.TimeScale = 1
 	fs.Func("time-scale", "real clock only: 0.01 makes a 5-minute wait take 3s (default 1)", func(v string) error {

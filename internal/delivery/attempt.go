@@ -54,6 +54,13 @@ func (d *Dispatcher) attempt(j *job, buf *bytes.Buffer, enc *json.Encoder) {
 		d.conclude(j, a, msg)
 		return
 	}
+	if d.cfg.Durable != nil {
+		if err := d.cfg.Durable(context.Background()); err != nil {
+			a.Error = "the state that made the callback is not saved: " + err.Error()
+			d.conclude(j, a, msg)
+			return
+		}
+	}
 	msg.Username, msg.Password = t.Username, t.Password
 	a.URL = redactURL(t.URL)
 	buf.Reset()
@@ -94,7 +101,7 @@ func (d *Dispatcher) conclude(j *job, a Attempt, msg wire.CallbackMessage) {
 			live := d.pending[j.id] == j && j.epoch == d.epoch // else a reset or MaxPending dropped it
 			if live {
 				d.pending[j.id] = next
-				d.changes++
+				d.track.Mark(KindPending, pendingKey(j.id))
 			}
 			d.mu.Unlock()
 			if live {

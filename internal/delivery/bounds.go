@@ -21,6 +21,7 @@ func (d *Dispatcher) oldest() *job {
 		d.order = d.order[1:]
 		if j, ok := d.pending[id]; ok {
 			delete(d.pending, id)
+			d.track.Mark(KindPending, pendingKey(id))
 			if cancel, ok := d.retries[id]; ok {
 				cancel()
 				delete(d.retries, id)

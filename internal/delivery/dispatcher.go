@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/tssim/tssim/internal/change"
 	"github.com/tssim/tssim/internal/clock"
 	"github.com/tssim/tssim/internal/wire"
 )
@@ -50,6 +51,13 @@ type Config struct {
 	// Past it, the oldest is given up on: recorded so in the log, and
 	// counted in a log line.
 	MaxPending int
+	// Durable, when set, waits until the state that made a callback is
+	// saved; an attempt is made only then, so that no listener learns of
+	// a change a crash could undo.
+	Durable func(context.Context) error
+	// Changed, when set, is called at every change of the pending
+	// callbacks (it must not block); Changes then says what changed.
+	Changed func()
 }
 
 // Dispatcher delivers callbacks. A callback that finds the queue full
@@ -67,7 +75,7 @@ type Dispatcher struct {
 	inflight int
 	idle     chan struct{}
 	nextID   uint64
-	changes  uint64
+	track    change.Tracker
 	// epoch counts resets: a job of an older epoch is dropped.
 	epoch uint64
 	// pending holds the next attempt of every callback not yet concluded:
@@ -99,6 +107,9 @@ type job struct {
 func New(cfg Config) *Dispatcher {
 	d := &Dispatcher{cfg: cfg, timers: clock.NewTimers(cfg.Clock), queue: make(chan *job, cfg.Queue),
 		done: make(chan struct{}), idle: make(chan struct{}), pending: map[uint64]*job{}, retries: map[uint64]func(){}}
+	if cfg.Changed != nil {
+		d.track.Track(cfg.Changed)
+	}
 	d.wg.Add(cfg.Workers)
 	for range cfg.Workers {
 		go d.work()
@@ -109,7 +120,7 @@ func New(cfg Config) *Dispatcher {
 // Send records a callback and queues its first attempt. It does not block:
 // the domain calls it for the steps its timers run.
 func (d *Dispatcher) Send(c wire.Callback) {
-	d.schedule(c, 1, d.cfg.Clock.Now())
+	d.schedule(c, 0, 1, d.cfg.Clock.Now())
 }
 
 // Batch is callbacks recorded by Hold, waiting for Release.
@@ -124,7 +135,7 @@ func (b Batch) Len() int { return len(b.jobs) }
 func (d *Dispatcher) Hold(cbs []wire.Callback) Batch {
 	b := Batch{jobs: make([]*job, len(cbs))}
 	for i, c := range cbs {
-		b.jobs[i] = d.record(c, 1, d.cfg.Clock.Now())
+		b.jobs[i] = d.record(c, 0, 1, d.cfg.Clock.Now())
 		d.begin()
 	}
 	return b
@@ -139,8 +150,8 @@ func (d *Dispatcher) Release(b Batch) {
 
 // schedule records a callback whose attempt count is due at due, and queues
 // it then.
-func (d *Dispatcher) schedule(c wire.Callback, count int, due time.Time) {
-	j := d.record(c, count, due)
+func (d *Dispatcher) schedule(c wire.Callback, id uint64, count int, due time.Time) {
+	j := d.record(c, id, count, due)
 	if wait := due.Sub(d.cfg.Clock.Now()); wait > 0 {
 		d.wait(j, wait)
 		return
@@ -161,16 +172,20 @@ func (d *Dispatcher) wait(j *job, dur time.Duration) {
 	})
 }
 
-// record logs a callback and adds it to the pending ones, giving up on
-// the oldest past MaxPending.
-func (d *Dispatcher) record(c wire.Callback, count int, due time.Time) *job {
+// record logs a callback and adds it to the pending ones under id (0: a
+// new one), giving up on the oldest past MaxPending.
+func (d *Dispatcher) record(c wire.Callback, id uint64, count int, due time.Time) *job {
 	rec := d.cfg.Log.add(c, d.cfg.Clock.Now())
 	d.mu.Lock()
-	d.nextID++
-	j := &job{id: d.nextID, epoch: d.epoch, cb: c, rec: rec, count: count, due: due}
+	if id == 0 {
+		d.nextID++
+		id = d.nextID
+	}
+	d.nextID = max(d.nextID, id)
+	j := &job{id: id, epoch: d.epoch, cb: c, rec: rec, count: count, due: due}
 	d.pending[j.id] = j
 	d.order = append(d.order, j.id)
-	d.changes++
+	d.track.Mark(KindPending, pendingKey(j.id))
 	var gone *job
 	if d.cfg.MaxPending > 0 && len(d.pending) > d.cfg.MaxPending {
 		gone = d.oldest()
@@ -195,7 +210,7 @@ func (d *Dispatcher) forget(j *job) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	delete(d.pending, j.id)
-	d.changes++
+	d.track.Mark(KindPending, pendingKey(j.id))
 }
 
 // Reset forgets every callback not yet delivered, and empties the log;
@@ -209,7 +224,7 @@ func (d *Dispatcher) Reset() {
 		cancel()
 	}
 	clear(d.retries)
-	d.changes++
+	d.track.MarkReset()
 	d.mu.Unlock()
 	d.cfg.Log.reset()
 }

@@ -99,8 +99,8 @@ func TestDispatcherRetriesUntilAcknowledgedOrThreshold(t *testing.T) {
 			if diff := cmp.Diff(tt.counts, counts); diff != "" {
 				t.Errorf("callbackCount of each attempt (-want +got):\n%s", diff)
 			}
-			if p := r.d.Pending(); len(p) != 0 {
-				t.Errorf("still pending: %+v", p)
+			if p := r.d.Stats().Pending; p != 0 {
+				t.Errorf("%d still pending", p)
 			}
 		})
 	}

@@ -1,17 +1,23 @@
 package delivery
 
 import (
-	"slices"
+	"fmt"
+	"strconv"
 	"time"
 
+	"github.com/tssim/tssim/internal/change"
 	"github.com/tssim/tssim/internal/wire"
 )
 
 // The callbacks not yet delivered, as a state file keeps them.
 
+// KindPending is the kind of record of a callback not yet delivered.
+const KindPending = "deliveries"
+
 // Pending is a callback still to be delivered: its next attempt
 // (CallbackCount) is due at Due.
 type Pending struct {
+	ID            uint64               `json:"id"`
 	Account       string               `json:"account"`
 	EID           string               `json:"eid"`
 	Step          int                  `json:"step"`
@@ -20,29 +26,30 @@ type Pending struct {
 	Due           time.Time            `json:"due"`
 }
 
-// Changes counts changes of the pending callbacks, for whoever saves them.
-func (d *Dispatcher) Changes() uint64 {
+// pendingKey names a pending callback in a state file; keys sort as the
+// callbacks were made.
+func pendingKey(id uint64) string { return fmt.Sprintf("%016x", id) }
+
+// Changes returns the pending callbacks made, retried or concluded since
+// the last call.
+func (d *Dispatcher) Changes() change.Set {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return d.changes
+	return d.track.Take(func(_, key string) (any, bool) {
+		id, _ := strconv.ParseUint(key, 16, 64)
+		j := d.pending[id]
+		if j == nil {
+			return nil, false
+		}
+		return Pending{ID: j.id, Account: j.cb.Account, EID: j.cb.EID, Step: j.cb.Step, Message: j.cb.Message,
+			CallbackCount: j.count, Due: j.due}, true
+	})
 }
 
-// Pending returns the callbacks still to be delivered, soonest first.
-func (d *Dispatcher) Pending() []Pending {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	out := make([]Pending, 0, len(d.pending))
-	for _, j := range d.pending {
-		out = append(out, Pending{Account: j.cb.Account, EID: j.cb.EID, Step: j.cb.Step, Message: j.cb.Message,
-			CallbackCount: j.count, Due: j.due})
-	}
-	slices.SortFunc(out, func(a, b Pending) int { return a.Due.Compare(b.Due) })
-	return out
-}
-
-// Restore schedules callbacks saved by Pending.
+// Restore schedules the callbacks of a state file, oldest first, under
+// their own ids.
 func (d *Dispatcher) Restore(ps []Pending) {
 	for _, p := range ps {
-		d.schedule(wire.Callback{Account: p.Account, EID: p.EID, Step: p.Step, Message: p.Message}, p.CallbackCount, p.Due)
+		d.schedule(wire.Callback{Account: p.Account, EID: p.EID, Step: p.Step, Message: p.Message}, p.ID, p.CallbackCount, p.Due)
 	}
 }

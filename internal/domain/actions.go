@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"strconv"
 	"time"
 
 	"github.com/tssim/tssim/internal/tserr"
@@ -14,6 +15,9 @@ const ScenarioHeader = "X-Tssim-Scenario"
 const MaxDevices = 10000
 
 type deviceAction struct {
+	// key names the action in a state file: its requestId and the
+	// device's place in the request.
+	key       string
 	requestID string
 	action    string
 	account   string
@@ -66,10 +70,10 @@ func (s *Sim) StartAction(p *Principal, action string, req *wire.ActionRequest, 
 	}
 	due := make([]wire.Callback, 0, len(acts))
 	for _, a := range acts {
-		s.actions[a] = true
+		s.actions[a.key] = a
+		s.track.Mark(KindAction, a.key)
 		s.schedule(a, &due)
 	}
-	s.changes++
 	return requestID, due, nil
 }
 
@@ -100,7 +104,7 @@ func (s *Sim) accept(p *Principal, action string, req *wire.ActionRequest) (stri
 			return "", nil, tserr.BadRequest(tserr.CodeDeviceStateInvalid, "/devices/%d: device %s is %s, not Active", i, eid, d.State)
 		}
 		acts[i] = &deviceAction{
-			requestID: requestID, action: action, account: req.AccountName, eid: eid, iccid: iccid,
+			key: requestID + "/" + strconv.Itoa(i), requestID: requestID, action: action, account: req.AccountName, eid: eid, iccid: iccid,
 			smsrOID: req.SMSROID, deviceIDs: dev.DeviceIDs, gen: s.gen, started: now,
 		}
 	}
@@ -151,9 +155,9 @@ func (s *Sim) fire(a *deviceAction, i int, out *[]wire.Callback) {
 	}
 	a.fired = i + 1
 	if a.fired == len(a.scenario.Steps) {
-		delete(s.actions, a)
+		delete(s.actions, a.key)
 	}
-	s.changes++
+	s.track.Mark(KindAction, a.key)
 	d := s.devices[a.eid]
 	if !a.done && st.Result != ResultPending {
 		a.done = true

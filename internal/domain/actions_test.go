@@ -185,7 +185,10 @@ func TestExpiredSessionsAreSwept(t *testing.T) {
 	login(minSweep)
 	w.clock.Advance(forgetAfter, nil)
 	live := login(minSweep)
-	if n := len(w.sim.Snapshot().Sessions); n != minSweep {
+	w.sim.mu.Lock()
+	n := len(w.sim.sessions)
+	w.sim.mu.Unlock()
+	if n != minSweep {
 		t.Errorf("%d sessions kept, want the %d opened since the others expired", n, minSweep)
 	}
 	if _, err := w.sim.Session(live); err != nil {

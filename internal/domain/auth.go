@@ -47,7 +47,6 @@ type session struct {
 func (s *Sim) IssueToken(appKey, appSecret string) (token string, expiresIn int, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.changes++
 	if !s.relaxed {
 		if secret, ok := s.clients[appKey]; !ok || secret != appSecret {
 			return "", 0, &tserr.Error{Status: 401, Kind: tserr.KindOAuth, Code: "invalid_client", Message: "Client authentication failed: unknown app key or wrong secret"}
@@ -58,9 +57,11 @@ func (s *Sim) IssueToken(appKey, appSecret string) (token string, expiresIn int,
 	if t == nil || !now.Before(t.expires) {
 		if t != nil {
 			delete(s.tokens, t.token)
+			s.track.Mark(KindToken, t.token)
 		}
 		t = &accessToken{token: newAccessToken(), client: appKey, expires: now.Add(TokenLifetime)}
 		s.tokens[t.token] = t
+		s.track.Mark(KindToken, t.token)
 		s.sweep()
 		s.byClient[appKey] = t
 	}
@@ -73,7 +74,6 @@ func (s *Sim) IssueToken(appKey, appSecret string) (token string, expiresIn int,
 func (s *Sim) RevokeToken(appKey, appSecret, token string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.changes++
 	if !s.relaxed {
 		if secret, ok := s.clients[appKey]; !ok || secret != appSecret {
 			return &tserr.Error{Status: 401, Kind: tserr.KindOAuth, Code: "invalid_client", Message: "Client authentication failed: unknown app key or wrong secret"}
@@ -82,6 +82,7 @@ func (s *Sim) RevokeToken(appKey, appSecret, token string) error {
 	if t := s.tokens[token]; t != nil && (s.relaxed || t.client == appKey) {
 		delete(s.tokens, token)
 		delete(s.byClient, t.client)
+		s.track.Mark(KindToken, token)
 	}
 	return nil
 }
@@ -111,7 +112,6 @@ func (s *Sim) CheckBearer(token string) error {
 func (s *Sim) Login(username, password string) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.changes++
 	p := &Principal{Username: username}
 	if !s.relaxed {
 		u := s.users[username]
@@ -126,11 +126,15 @@ func (s *Sim) Login(username, password string) (string, error) {
 			s.failed(username, u)
 			return "", tserr.BadRequest(tserr.CodePasswordInvalid, "Invalid username or password")
 		}
-		u.failures = 0
+		if u.failures > 0 {
+			u.failures = 0
+			s.track.Mark(KindUser, username)
+		}
 		p.accounts = u.accounts
 	}
 	tok := newUUID()
 	s.sessions[tok] = &session{token: tok, user: p, lastUsed: s.clock.Now()}
+	s.track.Mark(KindSession, tok)
 	s.sweep()
 	return tok, nil
 }
@@ -143,6 +147,7 @@ const maxStrangers = 10000
 func (s *Sim) failed(username string, u *userState) {
 	if u != nil {
 		u.failures++
+		s.track.Mark(KindUser, username)
 		return
 	}
 	if len(s.strangers) >= maxStrangers {
@@ -156,9 +161,9 @@ func (s *Sim) failed(username string, u *userState) {
 func (s *Sim) Unlock(username string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.changes++
 	if u := s.users[username]; u != nil {
 		u.failures = 0
+		s.track.Mark(KindUser, username)
 	}
 	delete(s.strangers, username)
 }
@@ -187,7 +192,7 @@ func (s *Sim) Session(token string) (*Principal, error) {
 		return nil, tserr.BadRequest(tserr.CodeSessionExpired, "The Session has expired.")
 	}
 	sess.lastUsed = now
-	s.changes++
+	s.track.Mark(KindSession, token)
 	return sess.user, nil
 }
 
@@ -195,8 +200,8 @@ func (s *Sim) Session(token string) (*Principal, error) {
 func (s *Sim) Logout(token string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.changes++
 	delete(s.sessions, token)
+	s.track.Mark(KindSession, token)
 }
 
 // forgetAfter is how long a session stays known after its last use: it is
@@ -215,11 +220,13 @@ func (s *Sim) sweep() {
 	for tok, ss := range s.sessions {
 		if now.Sub(ss.lastUsed) >= forgetAfter {
 			delete(s.sessions, tok)
+			s.track.Mark(KindSession, tok)
 		}
 	}
 	for tok, t := range s.tokens {
 		if !now.Before(t.expires) {
 			delete(s.tokens, tok)
+			s.track.Mark(KindToken, tok)
 			if s.byClient[t.client] == t {
 				delete(s.byClient, t.client)
 			}

@@ -54,7 +54,6 @@ func (s *Sim) PutDevice(d *Device) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.changes++
 	if _, ok := s.accounts[d.Account]; !ok {
 		return tserr.BadRequest(tserr.CodeAccountNotFound, "/account: account %s was not found", d.Account)
 	}
@@ -62,6 +61,7 @@ func (s *Sim) PutDevice(d *Device) error {
 	d.Pending = nil
 	s.devices[d.EID] = d
 	s.owned[d.EID] = true
+	s.track.Mark(KindDevice, d.EID)
 	return nil
 }
 
@@ -81,7 +81,6 @@ func (s *Sim) AssignScenario(eid, scenario string) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.changes++
 	d := s.mutable(eid)
 	if d == nil {
 		return tserr.New(404, tserr.CodeDeviceNotFound, "device %s was not found", eid)
@@ -97,7 +96,7 @@ func (s *Sim) AssignAccountScenario(account, scenario string) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.changes++
+	s.track.Mark(KindAccount, account)
 	a := s.accounts[account]
 	if a == nil {
 		return tserr.New(404, tserr.CodeAccountNotFound, "account %s was not found", account)

@@ -50,6 +50,14 @@ func (r *Registry) Destination(account string) (Registration, bool) {
 	return Registration{}, false
 }
 
+// get returns one registration.
+func (r *Registry) get(account, service string) (Registration, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	reg, ok := r.byAccount[account][service]
+	return reg, ok
+}
+
 func (r *Registry) put(reg Registration) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -116,7 +124,7 @@ func (s *Sim) accountFor(p *Principal, account string) error {
 func (s *Sim) Register(p *Principal, reg Registration) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.changes++
+	s.track.Mark(KindListener, listenerKey(reg.AccountName, reg.ServiceName))
 	if err := s.accountFor(p, reg.AccountName); err != nil {
 		return err
 	}
@@ -138,7 +146,7 @@ func (s *Sim) Registrations(p *Principal, account string) ([]Registration, error
 func (s *Sim) Deregister(p *Principal, account, service string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.changes++
+	s.track.Mark(KindListener, listenerKey(account, service))
 	if err := s.accountFor(p, account); err != nil {
 		return err
 	}

@@ -17,6 +17,7 @@ import (
 	"slices"
 	"sync"
 
+	"github.com/tssim/tssim/internal/change"
 	"github.com/tssim/tssim/internal/clock"
 	"github.com/tssim/tssim/internal/wire"
 )
@@ -50,10 +51,10 @@ type Sim struct {
 	// sweepAt is the number of sessions and tokens that triggers the next
 	// sweep of the expired ones.
 	sweepAt int
-	// actions are those with steps still to run.
-	actions map[*deviceAction]bool
-	// changes counts changes of state, for whoever saves it.
-	changes uint64
+	// actions are those with steps still to run, by key.
+	actions map[string]*deviceAction
+	// track remembers the records changed, for whoever saves them.
+	track change.Tracker
 }
 
 // Config is what a Sim starts from.
@@ -70,6 +71,9 @@ type Config struct {
 	// snapshot never holds a step run without its callbacks: it must not
 	// block nor call back into the Sim.
 	Deliver func(wire.Callback)
+	// Changed, when set, is called at every change of state, under the
+	// Sim's lock (it must not block); Changes then says what changed.
+	Changed func()
 }
 
 // New builds the world from cfg.Fixtures.
@@ -85,6 +89,9 @@ func New(cfg Config) (*Sim, error) {
 		return nil, err
 	}
 	s.Reset()
+	if cfg.Changed != nil {
+		s.track.Track(cfg.Changed)
+	}
 	return s, nil
 }
 
@@ -136,26 +143,19 @@ func (s *Sim) Reset() {
 	s.byClient = map[string]*accessToken{}
 	s.sessions = map[string]*session{}
 	s.sweepAt = minSweep
-	s.sweepAt = minSweep
 	s.registry.reset()
-	s.actions = map[*deviceAction]bool{}
-	s.changes++
+	s.actions = map[string]*deviceAction{}
+	s.track.MarkReset()
 }
 
 // Close stops the steps scheduled on the clock and waits for those
 // running: after Close, nothing changes the world by itself.
 func (s *Sim) Close() { s.timers.Stop() }
 
-// Changes counts the changes of state so far.
-func (s *Sim) Changes() uint64 {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.changes
-}
-
-// mutable returns the device to change, copied from the fixtures first; s.mu
-// is held.
+// mutable returns the device to change, copied from the fixtures first,
+// and marks it changed; s.mu is held.
 func (s *Sim) mutable(eid string) *Device {
+	s.track.Mark(KindDevice, eid)
 	d := s.devices[eid]
 	if d != nil && !s.owned[eid] {
 		d = d.clone()

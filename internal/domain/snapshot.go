@@ -1,23 +1,35 @@
 package domain
 
 import (
-	"sort"
+	"strings"
 	"time"
 
+	"github.com/tssim/tssim/internal/change"
 	"github.com/tssim/tssim/internal/wire"
 )
 
-// Snapshot is the world as a state file keeps it: the devices as they are,
-// account scenarios, failed logins, tokens, sessions, registrations, and
-// the actions whose scenario has steps still to run.
+// The kinds of record a state file keeps of the world: the devices and
+// accounts that differ from the fixtures, users' failed logins, tokens,
+// sessions, registrations, and the actions with steps still to run.
+const (
+	KindDevice   = "devices"
+	KindAccount  = "accounts"
+	KindUser     = "users"
+	KindToken    = "tokens"
+	KindSession  = "sessions"
+	KindListener = "listeners"
+	KindAction   = "actions"
+)
+
+// Snapshot is the world as a state file keeps it.
 type Snapshot struct {
-	Devices   []*Device      `json:"devices"`
-	Accounts  []Account      `json:"accounts"`
-	Users     []SavedUser    `json:"users"`
-	Tokens    []SavedToken   `json:"tokens"`
-	Sessions  []SavedSession `json:"sessions"`
-	Listeners []Registration `json:"listeners"`
-	Actions   []SavedAction  `json:"actions"`
+	Devices   []*Device
+	Accounts  []Account
+	Users     []SavedUser
+	Tokens    []SavedToken
+	Sessions  []SavedSession
+	Listeners []Registration
+	Actions   []SavedAction
 }
 
 // SavedUser is a user's count of failed logins in a row.
@@ -44,6 +56,7 @@ type SavedSession struct {
 
 // SavedAction is an action with scenario steps still to run.
 type SavedAction struct {
+	Key       string          `json:"key"`
 	RequestID string          `json:"requestId"`
 	Action    string          `json:"action"`
 	Account   string          `json:"account"`
@@ -58,53 +71,64 @@ type SavedAction struct {
 	Fired     int             `json:"fired"`
 }
 
-// Snapshot returns the world as it is. A step that ran before it gave its
-// callbacks to Config.Deliver already, so that delivery's pending
-// callbacks, read after, hold them.
-func (s *Sim) Snapshot() *Snapshot {
+// Changes returns the records changed since the last call (all of them
+// forgotten first after a reset). Config.Deliver has the callbacks of
+// every step they hold, so delivery's changes taken after hold them too.
+func (s *Sim) Changes() change.Set {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	st := &Snapshot{}
-	for _, d := range s.devices {
-		st.Devices = append(st.Devices, d)
-	}
-	sort.Slice(st.Devices, func(i, j int) bool { return st.Devices[i].EID < st.Devices[j].EID })
-	for _, a := range s.accounts {
-		st.Accounts = append(st.Accounts, *a)
-	}
-	for _, u := range s.users {
-		if u.failures > 0 {
-			st.Users = append(st.Users, SavedUser{u.Username, u.failures})
-		}
-	}
-	for _, t := range s.tokens {
-		st.Tokens = append(st.Tokens, SavedToken{t.token, t.client, t.expires})
-	}
-	for _, ss := range s.sessions {
-		saved := SavedSession{Token: ss.token, Username: ss.user.Username, Any: ss.user.accounts == nil, LastUsed: ss.lastUsed}
-		for a := range ss.user.accounts {
-			saved.Accounts = append(saved.Accounts, a)
-		}
-		st.Sessions = append(st.Sessions, saved)
-	}
-	st.Listeners = s.registry.of("")
-	for a := range s.actions {
-		st.Actions = append(st.Actions, SavedAction{
-			RequestID: a.requestID, Action: a.action, Account: a.account, EID: a.eid, ICCID: a.iccid, SMSROID: a.smsrOID,
-			DeviceIDs: a.deviceIDs, Scenario: a.scenario, Device: a.device, Done: a.done, Started: a.started, Fired: a.fired,
-		})
-	}
-	return st
+	return s.track.Take(s.record)
 }
 
-// Restore replaces the world with a saved one and schedules the steps its
-// actions have still to run: those whose time has passed run at once, their
-// callbacks given to Config.Deliver.
+// record is the saved form of one record, or false when it is gone; s.mu
+// is held.
+func (s *Sim) record(kind, id string) (any, bool) {
+	switch kind {
+	case KindDevice:
+		return s.devices[id], s.owned[id]
+	case KindAccount:
+		if a := s.accounts[id]; a != nil {
+			return a, true
+		}
+	case KindUser:
+		if u := s.users[id]; u != nil {
+			return SavedUser{u.Username, u.failures}, true
+		}
+	case KindToken:
+		if t := s.tokens[id]; t != nil {
+			return SavedToken{t.token, t.client, t.expires}, true
+		}
+	case KindSession:
+		if ss := s.sessions[id]; ss != nil {
+			saved := SavedSession{Token: ss.token, Username: ss.user.Username, Any: ss.user.accounts == nil, LastUsed: ss.lastUsed}
+			for a := range ss.user.accounts {
+				saved.Accounts = append(saved.Accounts, a)
+			}
+			return saved, true
+		}
+	case KindListener:
+		account, service, _ := strings.Cut(id, "/")
+		return s.registry.get(account, service)
+	case KindAction:
+		if a := s.actions[id]; a != nil {
+			return SavedAction{
+				Key: a.key, RequestID: a.requestID, Action: a.action, Account: a.account, EID: a.eid, ICCID: a.iccid, SMSROID: a.smsrOID,
+				DeviceIDs: a.deviceIDs, Scenario: a.scenario, Device: a.device, Done: a.done, Started: a.started, Fired: a.fired,
+			}, true
+		}
+	}
+	return nil, false
+}
+
+// listenerKey names a registration in a state file.
+func listenerKey(account, service string) string { return account + "/" + service }
+
+// Restore lays a saved world over the fixtures and schedules the steps its
+// actions have still to run: those whose time has passed run at once,
+// their callbacks given to Config.Deliver.
 func (s *Sim) Restore(st *Snapshot) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.devices = make(map[string]*Device, len(st.Devices))
-	s.owned = make(map[string]bool, len(st.Devices))
 	for _, d := range st.Devices {
 		s.devices[d.EID] = d
 		s.owned[d.EID] = true
@@ -122,7 +146,9 @@ func (s *Sim) Restore(st *Snapshot) {
 	for _, t := range st.Tokens {
 		tok := &accessToken{token: t.Token, client: t.Client, expires: t.Expires}
 		s.tokens[t.Token] = tok
-		s.byClient[t.Client] = tok
+		if old := s.byClient[t.Client]; old == nil || old.expires.Before(t.Expires) {
+			s.byClient[t.Client] = tok
+		}
 	}
 	for _, ss := range st.Sessions {
 		p := &Principal{Username: ss.Username}
@@ -139,10 +165,10 @@ func (s *Sim) Restore(st *Snapshot) {
 	}
 	for _, a := range st.Actions {
 		da := &deviceAction{
-			requestID: a.RequestID, action: a.Action, account: a.Account, eid: a.EID, iccid: a.ICCID, smsrOID: a.SMSROID,
+			key: a.Key, requestID: a.RequestID, action: a.Action, account: a.Account, eid: a.EID, iccid: a.ICCID, smsrOID: a.SMSROID,
 			deviceIDs: a.DeviceIDs, scenario: a.Scenario, device: a.Device, done: a.Done, gen: s.gen, started: a.Started, fired: a.Fired,
 		}
-		s.actions[da] = true
+		s.actions[da.key] = da
 		var due []wire.Callback
 		s.schedule(da, &due)
 		for _, c := range due {
