@@ -5,7 +5,7 @@ GO      ?= go
 BIN     ?= bin
 ARGS    ?=
 
-.PHONY: help build run test lint fuzz-ci bench bench-ci docker docker-bin compose-test
+.PHONY: help build run test lint fuzz-ci bench bench-ci crash-test docker docker-bin compose-test
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  %-14s %s\n", $$1, $$2}'
 
@@ -26,6 +26,9 @@ bench: build ## Go benchmarks of the hot paths, then the load command (see BENCH
 
 bench-ci: ## every Go benchmark once, so that none rots
 	$(GO) test -run '^$$' -bench . -benchtime=1x ./...
+
+crash-test: build ## the kill -9 test: tssim killed 20 times under load, no accepted request or delivered result lost
+	$(GO) run ./cmd/tsload crash --tssim $(BIN)/tssim --kills 20
 
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 

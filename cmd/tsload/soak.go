@@ -46,7 +46,7 @@ func soak(args []string) int {
 	body := [][]byte{[]byte(`{"devices":[{"deviceIds":[{"kind":"eid","id":"666456789123456789123456784008"},{"kind":"iccid","id":"89148000000840784259"}]}],"accountName":"` + account + `","smsrOid":"` + smsrOID + `"}`)}
 	next := func() int { return 0 }
 
-	fmt.Printf("| time | listener | requests | RSS | delivered | given up | pending |\n|---|---|---|---|---|---|---|\n")
+	fmt.Printf("| time | listener | requests | RSS | delivered | given up | pending | queue full |\n|---|---|---|---|---|---|---|---|\n")
 	start, total := time.Now(), 0
 	phase := func(name string, d time.Duration) {
 		for end := time.Now().Add(d); time.Now().Before(end); {
@@ -67,16 +67,16 @@ func soak(args []string) int {
 	return 0
 }
 
-// deliveryStats reads GET /_sim/delivery as three table cells.
+// deliveryStats reads GET /_sim/delivery as four table cells.
 func deliveryStats(base string) string {
 	resp, err := (&http.Client{Timeout: 5 * time.Second}).Get(base + "/_sim/delivery")
 	if err != nil {
 		return "- | - | -"
 	}
 	defer resp.Body.Close()
-	var st struct{ Delivered, GivenUp, Pending int }
+	var st struct{ Delivered, GivenUp, Pending, QueueFull int }
 	if resp.StatusCode != 200 || json.NewDecoder(resp.Body).Decode(&st) != nil {
-		return "- | - | -"
+		return "- | - | - | -"
 	}
-	return fmt.Sprintf("%d | %d | %d", st.Delivered, st.GivenUp, st.Pending)
+	return fmt.Sprintf("%d | %d | %d | %d", st.Delivered, st.GivenUp, st.Pending, st.QueueFull)
 }

@@ -11,6 +11,9 @@ type Stats struct {
 	Delivered uint64 `json:"delivered"`
 	Failed    uint64 `json:"failed"`
 	GivenUp   uint64 `json:"givenUp"`
+	// QueueFull counts the attempts that found every worker busy and the
+	// queue full: each was retried like a failed one.
+	QueueFull uint64 `json:"queueFull"`
 }
 
 // oldest takes the oldest pending callback out of the pending ones, with

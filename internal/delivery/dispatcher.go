@@ -246,6 +246,9 @@ func (d *Dispatcher) push(j *job) {
 	case d.queue <- j:
 	default:
 		d.end()
+		d.mu.Lock()
+		d.stats.QueueFull++
+		d.mu.Unlock()
 		d.conclude(j, Attempt{CallbackCount: j.count, Time: d.cfg.Clock.Now(), Error: "callback queue full"}, d.message(j))
 	}
 }

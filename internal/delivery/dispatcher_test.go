@@ -157,6 +157,9 @@ func TestDispatcherQueueFullIsAFailedAttempt(t *testing.T) {
 	if full == 0 {
 		t.Error("no attempt found the queue full")
 	}
+	if st := r.d.Stats(); st.QueueFull != uint64(full) {
+		t.Errorf("Stats count %d attempts that found the queue full, the log %d", st.QueueFull, full)
+	}
 }
 
 type senderFunc func() (int, error)

@@ -1,0 +1,315 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/tssim/tssim/internal/gen"
+)
+
+const crashUsage = `tsload crash: the kill -9 test. It starts tssim with --state-file on
+generated devices and drives each device through deletes and downloads of
+its local profile, one accepted request at a time, half of them through
+the warning-then-success scenario on a fast clock, so that steps and
+callbacks are pending at any moment. Meanwhile it kills tssim with SIGKILL
+--kills times, at random moments, and starts it again on the same state
+file. Then it lets every accepted request finish and checks:
+  - lost: a request answered 200 whose device never got a final callback
+    (Success or Failed);
+  - contradictions: a device whose enabled profile is not the one the last
+    Success delivered for it reported.
+It prints one line per kill and a summary, and exits 1 when either count
+is not 0. Everything runs on 127.0.0.1.
+
+Usage: tsload crash [--tssim bin/tssim] [--kills 20] [--devices 32] [--seed N]
+
+`
+
+func crash(args []string) int {
+	fs := flag.NewFlagSet("tsload crash", flag.ExitOnError)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), crashUsage)
+		fs.PrintDefaults()
+	}
+	bin := fs.String("tssim", "bin/tssim", "the tssim binary to kill")
+	kills := fs.Int("kills", 20, "how many times tssim is killed")
+	devices := fs.Int("devices", 32, "devices driven at once, one request in flight each")
+	seed := fs.Uint64("seed", uint64(time.Now().UnixNano()), "seed of the kill moments")
+	_ = fs.Parse(args)
+	if err := runCrash(*bin, *kills, *devices, *seed); err != nil {
+		fmt.Fprintln(os.Stderr, "tsload crash:", err)
+		return 1
+	}
+	return 0
+}
+
+func runCrash(bin string, kills, devices int, seed uint64) error {
+	dir, err := os.MkdirTemp("", "tsload-crash-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	fixture := filepath.Join(dir, "fixtures.json")
+	if err := writeFixture(bin, fixture, devices); err != nil {
+		return err
+	}
+	rec := &recorder{finals: map[string]string{}, lastSuccess: map[string]string{}}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	go func() { _ = http.Serve(ln, rec) }()
+	defer ln.Close()
+
+	args := []string{"--fixtures", fixture, "--state-file", filepath.Join(dir, "state.db"),
+		"--time-scale", "0.001", "--default-scenario", "warning-then-success", "--log-level", "warn"}
+	p, _, err := startTssim(bin, args...)
+	if err != nil {
+		return err
+	}
+	d := &driver{rec: rec, accepted: map[string]string{}}
+	d.base.Store("http://" + p.addr)
+	if err := d.login("http://" + ln.Addr().String() + "/callbacks"); err != nil {
+		p.stop()
+		return err
+	}
+
+	sending, stopSending := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	for i := range devices {
+		wg.Go(func() { d.drive(sending, i) })
+	}
+	rng := rand.New(rand.NewPCG(seed, seed))
+	fmt.Printf("seed %d: %d devices, %d kills\n", seed, devices, kills)
+	for k := 1; k <= kills; k++ {
+		time.Sleep(time.Duration(100+rng.IntN(900)) * time.Millisecond)
+		_ = p.cmd.Process.Kill()
+		_ = p.cmd.Wait()
+		accepted, finals := d.counts()
+		fmt.Printf("kill %2d: %d requests accepted, %d final callbacks so far\n", k, accepted, finals)
+		if p, _, err = startTssim(bin, args...); err != nil {
+			stopSending()
+			wg.Wait()
+			return fmt.Errorf("restart after kill %d: %w", k, err)
+		}
+		d.base.Store("http://" + p.addr)
+	}
+	stopSending()
+	wg.Wait()
+	defer p.stop()
+	return d.verify(60 * time.Second)
+}
+
+// recorder is the listener: it keeps the first final callback of every
+// request and device, and the enabled profile the last Success reported
+// for each device, in the order they first came.
+type recorder struct {
+	mu          sync.Mutex
+	finals      map[string]string // requestId/eid -> status
+	lastSuccess map[string]string // eid -> enabled ICCID
+	received    int
+	duplicates  int
+}
+
+type crashCallback struct {
+	RequestID      string `json:"requestId"`
+	Status         string `json:"status"`
+	DeviceResponse struct {
+		DeviceProfileResponse struct {
+			DeviceIdentifierCollection []struct{ Kind, ID string } `json:"deviceIdentifierCollection"`
+		} `json:"deviceProfileResponse"`
+	} `json:"deviceResponse"`
+}
+
+func (r *recorder) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	var cb crashCallback
+	body, _ := io.ReadAll(req.Body)
+	if err := json.Unmarshal(body, &cb); err != nil {
+		http.Error(w, err.Error(), 400)
+		return
+	}
+	ids := map[string]string{}
+	for _, id := range cb.DeviceResponse.DeviceProfileResponse.DeviceIdentifierCollection {
+		ids[id.Kind] = id.ID
+	}
+	eid := ids["eid"]
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.received++
+	if cb.Status == "Warning" {
+		return
+	}
+	key := cb.RequestID + "/" + eid
+	if _, seen := r.finals[key]; seen {
+		r.duplicates++
+		return
+	}
+	r.finals[key] = cb.Status
+	if cb.Status == "Success" {
+		r.lastSuccess[eid] = ids["iccid"]
+	}
+}
+
+func (r *recorder) final(key string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	_, ok := r.finals[key]
+	return ok
+}
+
+// driver sends the profile actions, to whichever tssim runs now.
+type driver struct {
+	rec    *recorder
+	base   atomic.Value // string
+	header atomic.Pointer[http.Header]
+
+	mu       sync.Mutex
+	accepted map[string]string // requestId/eid -> action
+}
+
+var crashClient = &http.Client{Timeout: 5 * time.Second}
+
+func (d *driver) login(listener string) error {
+	h, err := session(d.base.Load().(string), listener)
+	if err != nil {
+		return err
+	}
+	d.header.Store(&h)
+	return nil
+}
+
+// drive sends device i's actions one at a time until ctx ends: a delete
+// of its local profile when the device has it, a download of it when not.
+// After a 200 it waits for the final callback, tssim killed or not.
+func (d *driver) drive(ctx context.Context, i int) {
+	eid, iccid := gen.EID(i), gen.ICCID(i)
+	for ctx.Err() == nil {
+		dev, err := d.device(eid)
+		if err != nil || dev.Pending != nil {
+			time.Sleep(20 * time.Millisecond)
+			continue
+		}
+		action := "download_enable"
+		if dev.has(iccid) {
+			action = "delete"
+		}
+		body := fmt.Sprintf(`{"devices":[{"deviceIds":[{"kind":"eid","id":%q},{"kind":"iccid","id":%q}]}],"accountName":%q,"smsrOid":%q}`, eid, iccid, account, smsrOID)
+		req, _ := http.NewRequest("POST", d.base.Load().(string)+"/api/m2m/v1/devices/profile/actions/"+action, strings.NewReader(body))
+		req.Header = d.header.Load().Clone()
+		if i%2 == 0 {
+			req.Header.Set("X-Tssim-Scenario", "immediate-success")
+		}
+		var out struct{ RequestID string }
+		if err := doJSON(crashClient, req, &out); err != nil {
+			time.Sleep(20 * time.Millisecond) // killed before it answered: not accepted
+			continue
+		}
+		key := out.RequestID + "/" + eid
+		d.mu.Lock()
+		d.accepted[key] = action
+		d.mu.Unlock()
+		for end := time.Now().Add(30 * time.Second); !d.rec.final(key) && time.Now().Before(end); {
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+}
+
+// crashDevice is what tsload crash reads of a device.
+type crashDevice struct {
+	Profiles []struct{ ICCID, Status string }
+	Pending  *struct{ RequestID string }
+}
+
+// enabled is the ICCID of the enabled profile.
+func (c *crashDevice) enabled() string {
+	for _, p := range c.Profiles {
+		if p.Status == "enabled" {
+			return p.ICCID
+		}
+	}
+	return ""
+}
+
+func (c *crashDevice) has(iccid string) bool {
+	return slices.ContainsFunc(c.Profiles, func(p struct{ ICCID, Status string }) bool { return p.ICCID == iccid })
+}
+
+func (d *driver) device(eid string) (*crashDevice, error) {
+	resp, err := crashClient.Get(d.base.Load().(string) + "/_sim/devices/" + eid)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	var dev crashDevice
+	if resp.StatusCode != 200 {
+		return nil, fmt.Errorf("GET /_sim/devices/%s: %d", eid, resp.StatusCode)
+	}
+	return &dev, json.NewDecoder(resp.Body).Decode(&dev)
+}
+
+func (d *driver) counts() (accepted, finals int) {
+	d.mu.Lock()
+	accepted = len(d.accepted)
+	d.mu.Unlock()
+	d.rec.mu.Lock()
+	finals = len(d.rec.finals)
+	d.rec.mu.Unlock()
+	return accepted, finals
+}
+
+// verify waits up to wait for every accepted request's final callback,
+// then compares each device with the last Success it reported.
+func (d *driver) verify(wait time.Duration) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var lost []string
+	for end := time.Now().Add(wait); ; time.Sleep(50 * time.Millisecond) {
+		lost = lost[:0]
+		for key := range d.accepted {
+			if !d.rec.final(key) {
+				lost = append(lost, key)
+			}
+		}
+		if len(lost) == 0 || time.Now().After(end) {
+			break
+		}
+	}
+	d.rec.mu.Lock()
+	defer d.rec.mu.Unlock()
+	var contradictions []string
+	for eid, want := range d.rec.lastSuccess {
+		dev, err := d.device(eid)
+		if err != nil {
+			return err
+		}
+		if got := dev.enabled(); got != want {
+			contradictions = append(contradictions, fmt.Sprintf("%s enables %s, the last Success reported %s", eid, got, want))
+		}
+	}
+	fmt.Printf("\n%d requests accepted; %d callbacks received, %d final, %d duplicates (at least once)\n",
+		len(d.accepted), d.rec.received, len(d.rec.finals), d.rec.duplicates)
+	fmt.Printf("lost: %d; contradictions: %d\n", len(lost), len(contradictions))
+	for _, l := range lost {
+		fmt.Printf("  lost: %s (%s)\n", l, d.accepted[l])
+	}
+	for _, c := range contradictions {
+		fmt.Println("  contradiction:", c)
+	}
+	if len(lost) > 0 || len(contradictions) > 0 {
+		return fmt.Errorf("%d accepted requests lost, %d devices contradict a delivered callback", len(lost), len(contradictions))
+	}
+	return nil
+}
