@@ -19,6 +19,7 @@ var capabilities = map[string]string{
 	"@tokens":          "Tokens: fetch an OAuth token and log in before a call, and when ThingSpace says the token or the session expired, renew it and retry once.",
 	"@refusals":        "Refusals: report a request ThingSpace refuses at once with its HTTP status and its error code (errorCode, fault code or OAuth error).",
 	"@results":         "Results: take one callback per device and report each device's final result with its status and SM-SR status; the outcome comes in the callback, not in the answer.",
+	"@fault-form":      "Fault form: a callback with faultResponse (faultcode, faultstring) in place of deviceResponse is a final failure, faultcode its code.",
 	"@warnings":        "Warnings: a Warning callback (device unreachable) is not the end; wait for the later Success or failure.",
 	"@acknowledges":    "Acknowledging: answer every callback you take with a 2xx, quickly, or ThingSpace sends it again up to 4 times.",
 	"@bad-callbacks":   "Bad callbacks: answer a body you cannot read with a 4xx, not a 2xx (which drops it silently) nor a 5xx.",

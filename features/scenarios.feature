@@ -28,6 +28,14 @@ Feature: The SM-SR's answers reach the client as callbacks
       | unreachable-then-failure | only a warning       | 30    | Failed  | EXPIRED          | 2     | 89148000000840784259 |
       | delayed-success          | nothing              | 2     | Success | EXECUTED_SUCCESS | 1     | 11245055053268336886 |
 
+  @fault-form
+  Scenario: ThingSpace's fault form is a final failure
+    Given device "666456789123456789123456784008" runs the "fault-response" scenario
+    When the client deletes profile "89148000000840784259" from device "666456789123456789123456784008"
+    Then the request is accepted
+    And the client's final result for device "666456789123456789123456784008" is "Failed" with code "UnifiedWebService.REQUEST_FAILED.UnexpectedError"
+    And device "666456789123456789123456784008" has profile "89148000000840784259" enabled
+
   @warnings
   Scenario: A warning is not the end
     Given device "666456789123456789123456784008" runs the "warning-then-success" scenario

@@ -10,7 +10,8 @@ import (
 	"github.com/tssim/tssim/client"
 )
 
-// step is what the listener sees of one callback.
+// step is what the listener sees of one callback; EUICCStatus is
+// "fault" and its code for ThingSpace's fault form.
 type step struct {
 	Status        string
 	EUICCStatus   string
@@ -22,6 +23,10 @@ func seen(cbs []client.SimCallback) []step {
 	var out []step
 	for _, c := range cbs {
 		m := c.Message
+		if f := m.FaultResponse; f != nil {
+			out = append(out, step{m.Status, "fault " + f.FaultCode, m.CallbackCount, ""})
+			continue
+		}
 		for _, id := range m.DeviceResponse.DeviceProfileResponse.DeviceIdentifierCollection {
 			if id.Kind == "iccid" {
 				out = append(out, step{m.Status, m.DeviceResponse.DeviceProfileResponse.EUICCStatus, m.CallbackCount, id.ID})
@@ -49,6 +54,7 @@ func TestBuiltInScenarios(t *testing.T) {
 		{"duplicate-success", []step{success, success}, 0, nil, true},
 		{"success-before-warning", []step{success}, time.Minute, []step{{"Warning", "EXECUTED_WITHWARNING", 1, seedBoot}}, true},
 		{"delayed-success", nil, 2 * time.Minute, []step{success}, true},
+		{"fault-response", []step{{"Failed", "fault UnifiedWebService.REQUEST_FAILED.UnexpectedError", 1, ""}}, 0, nil, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.scenario, func(t *testing.T) {

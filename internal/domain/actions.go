@@ -180,8 +180,20 @@ func (s *Sim) fire(a *deviceAction, i int, out *[]wire.Callback) {
 	}
 }
 
-// newMessage builds the callback for one step of an action on device d.
+// newMessage builds the callback for one step of an action on device d: the
+// SM-SR's deviceResponse, or ThingSpace's faultResponse when the step has a
+// faultcode.
 func newMessage(a *deviceAction, d *Device, st Step) wire.CallbackMessage {
+	msg := wire.CallbackMessage{
+		RequestID:            a.requestID,
+		DeviceIDs:            a.deviceIDs,
+		Status:               st.Status,
+		MaxCallbackThreshold: wire.MaxCallbackThreshold,
+	}
+	if st.FaultCode != "" {
+		msg.FaultResponse = &wire.FaultResponse{FaultCode: st.FaultCode, FaultString: st.FaultString}
+		return msg
+	}
 	ids := make([]wire.DeviceID, 0, 4)
 	for _, id := range []wire.DeviceID{{Kind: "imei", ID: d.IMEI}, {Kind: "iccid", ID: d.Enabled()}, {Kind: "mdn", ID: d.MDN}, {Kind: "eid", ID: d.EID}} {
 		if id.ID != "" {
@@ -192,25 +204,20 @@ func newMessage(a *deviceAction, d *Device, st Step) wire.CallbackMessage {
 	if d.MDN != "" {
 		cred = wire.Credential{Username: d.MDN + "@vzw4g.com", Password: d.MDN}
 	}
-	return wire.CallbackMessage{
-		RequestID: a.requestID,
-		DeviceIDs: a.deviceIDs,
-		DeviceResponse: wire.DeviceResponse{
-			UsageResponse: []struct{}{},
-			DeviceProfileResponse: wire.DeviceProfileResponse{
-				DeviceIdentifierCollection: ids,
-				IPAddress:                  d.IPAddress,
-				State:                      d.State,
-				ServicePlan:                d.ServicePlan,
-				DeviceCredential:           cred,
-				SMSROID:                    a.smsrOID,
-				ProfileStatus:              a.action,
-				EUICCStatus:                st.EUICCStatus,
-				EUICCStatusCode:            st.EUICCStatusCode,
-				EUICCStatusDesc:            st.EUICCStatusDesc,
-			},
+	msg.DeviceResponse = &wire.DeviceResponse{
+		UsageResponse: []struct{}{},
+		DeviceProfileResponse: wire.DeviceProfileResponse{
+			DeviceIdentifierCollection: ids,
+			IPAddress:                  d.IPAddress,
+			State:                      d.State,
+			ServicePlan:                d.ServicePlan,
+			DeviceCredential:           cred,
+			SMSROID:                    a.smsrOID,
+			ProfileStatus:              a.action,
+			EUICCStatus:                st.EUICCStatus,
+			EUICCStatusCode:            st.EUICCStatusCode,
+			EUICCStatusDesc:            st.EUICCStatusDesc,
 		},
-		Status:               st.Status,
-		MaxCallbackThreshold: wire.MaxCallbackThreshold,
 	}
+	return msg
 }

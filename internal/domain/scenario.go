@@ -22,6 +22,10 @@ type Step struct {
 	EUICCStatus     string   `json:"euiccStatus,omitempty"`
 	EUICCStatusCode string   `json:"euiccStatusCode,omitempty"`
 	EUICCStatusDesc string   `json:"euiccStatusDesc,omitempty"`
+	// FaultCode, when set, makes the callback ThingSpace's fault form:
+	// faultResponse in place of deviceResponse.
+	FaultCode   string `json:"faultcode,omitempty"`
+	FaultString string `json:"faultstring,omitempty"`
 }
 
 // sends reports whether the step sends a callback, and how many copies.

@@ -22,14 +22,24 @@ type ActionRequest struct {
 // DeviceProfileService listener, one per device, as on the page
 // https://thingspace.verizon.com/documentation/apis/connectivity-management/api-reference/delete-device-profile.html
 type CallbackMessage struct {
-	Username             string         `json:"username"`
-	Password             string         `json:"password"`
-	RequestID            string         `json:"requestId"`
-	DeviceIDs            []DeviceID     `json:"deviceIds"`
-	DeviceResponse       DeviceResponse `json:"deviceResponse"`
-	Status               string         `json:"status"`
-	CallbackCount        int            `json:"callbackCount"`
-	MaxCallbackThreshold int            `json:"maxCallbackThreshold"`
+	Username  string     `json:"username"`
+	Password  string     `json:"password"`
+	RequestID string     `json:"requestId"`
+	DeviceIDs []DeviceID `json:"deviceIds"`
+	// DeviceResponse is the SM-SR's answer; FaultResponse stands in its
+	// place when the request failed inside ThingSpace.
+	DeviceResponse       *DeviceResponse `json:"deviceResponse,omitempty"`
+	FaultResponse        *FaultResponse  `json:"faultResponse,omitempty"`
+	Status               string          `json:"status"`
+	CallbackCount        int             `json:"callbackCount"`
+	MaxCallbackThreshold int             `json:"maxCallbackThreshold"`
+}
+
+// FaultResponse is ThingSpace's fault form of a callback: faultcode in
+// ThingSpace's Service.CLASS.Specific form.
+type FaultResponse struct {
+	FaultCode   string `json:"faultcode"`
+	FaultString string `json:"faultstring"`
 }
 
 // DeviceResponse wraps the profile result; usageResponse is always [].
