@@ -101,14 +101,16 @@ type SimViolation struct {
 
 // SimRequest is a journalled API request.
 type SimRequest struct {
-	Seq        int            `json:"seq"`
-	Time       time.Time      `json:"time"`
-	Method     string         `json:"method"`
-	Path       string         `json:"path"`
-	Status     int            `json:"status"`
-	ErrorCode  string         `json:"errorCode"`
-	RequestID  string         `json:"requestId"`
-	Scenario   string         `json:"scenario"`
+	Seq       int       `json:"seq"`
+	Time      time.Time `json:"time"`
+	Method    string    `json:"method"`
+	Path      string    `json:"path"`
+	Status    int       `json:"status"`
+	ErrorCode string    `json:"errorCode"`
+	RequestID string    `json:"requestId"`
+	Scenario  string    `json:"scenario"`
+	// Fault is the fault the request got, and who asked for it.
+	Fault      string         `json:"fault"`
 	Violations []SimViolation `json:"violations"`
 	// ViolationsOmitted counts the violations the journal did not keep.
 	ViolationsOmitted int `json:"violationsOmitted"`
@@ -210,6 +212,43 @@ func (a *Admin) Callbacks(ctx context.Context, q CallbackQuery) ([]SimCallback, 
 	set("limit", strconv.Itoa(q.Limit))
 	var out []SimCallback
 	return out, a.call(ctx, http.MethodGet, "/_sim/callbacks?"+v.Encode(), nil, &out)
+}
+
+// SimFaultRule is a fault rule of /_sim/faults: which API requests it
+// matches, what it does to them, and how often it matched and fired.
+// Durations are Go duration strings ("30s").
+type SimFaultRule struct {
+	ID         int     `json:"id,omitempty"`
+	Route      string  `json:"route,omitempty"`
+	Account    string  `json:"account,omitempty"`
+	EID        string  `json:"eid,omitempty"`
+	Status     int     `json:"status,omitempty"`
+	RetryAfter string  `json:"retryAfter,omitempty"`
+	Latency    string  `json:"latency,omitempty"`
+	Drop       bool    `json:"drop,omitempty"`
+	Garbage    bool    `json:"garbage,omitempty"`
+	Times      int     `json:"times,omitempty"`
+	Rate       float64 `json:"rate,omitempty"`
+	Seed       uint64  `json:"seed,omitempty"`
+	Matched    int     `json:"matched,omitempty"`
+	Fired      int     `json:"fired,omitempty"`
+}
+
+// AddFault puts a fault rule in force and returns it with its id.
+func (a *Admin) AddFault(ctx context.Context, r SimFaultRule) (SimFaultRule, error) {
+	var out SimFaultRule
+	return out, a.call(ctx, http.MethodPost, "/_sim/faults", r, &out)
+}
+
+// Faults lists the fault rules in force, with their counts.
+func (a *Admin) Faults(ctx context.Context) ([]SimFaultRule, error) {
+	var out []SimFaultRule
+	return out, a.call(ctx, http.MethodGet, "/_sim/faults", nil, &out)
+}
+
+// ClearFaults takes every fault rule out of force.
+func (a *Admin) ClearFaults(ctx context.Context) error {
+	return a.call(ctx, http.MethodDelete, "/_sim/faults", nil, nil)
 }
 
 type clockAnswer struct {

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -27,6 +28,8 @@ type Client struct {
 	password  string
 	listener  *Listener
 	now       func() time.Time
+	retries   int
+	sleep     func(context.Context, time.Duration) error
 
 	mu       sync.Mutex
 	token    string
@@ -58,6 +61,16 @@ func WithListener(l *Listener) Option { return func(c *Client) { c.listener = l 
 // renewal.
 func WithClock(now func() time.Time) Option { return func(c *Client) { c.now = now } }
 
+// WithRetries sets how many times a call answered 429 or 503 is sent
+// again (default 3): after what Retry-After asks, at most a minute, or
+// after 1, 2, 4... seconds when it asks nothing. 0 never retries.
+func WithRetries(n int) Option { return func(c *Client) { c.retries = n } }
+
+// WithSleep replaces the wait between retries (tests make it instant).
+func WithSleep(sleep func(context.Context, time.Duration) error) Option {
+	return func(c *Client) { c.sleep = sleep }
+}
+
 // New returns a client of the API at baseURL (such as
 // "https://thingspace.verizon.com" or "http://127.0.0.1:8080").
 func New(baseURL string, opts ...Option) (*Client, error) {
@@ -65,7 +78,7 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("client: base URL %q must be an absolute http or https URL", baseURL)
 	}
-	c := &Client{base: strings.TrimRight(baseURL, "/"), hc: http.DefaultClient, now: time.Now}
+	c := &Client{base: strings.TrimRight(baseURL, "/"), hc: http.DefaultClient, now: time.Now, retries: 3, sleep: sleepCtx}
 	for _, o := range opts {
 		o(c)
 	}
@@ -295,9 +308,49 @@ func (c *Client) callWith(ctx context.Context, method, path string, in, out any,
 	}
 }
 
+// maxRetryAfter caps the wait a Retry-After asks for.
+const maxRetryAfter = time.Minute
+
 // do sends req and decodes a 2xx answer into out, or the error envelope
-// into an *Error.
+// into an *Error. A 429 or 503 is sent again, up to c.retries times, once
+// Retry-After has passed: ThingSpace's gateway served nothing.
 func (c *Client) do(req *http.Request, out any) error {
+	for attempt := 0; ; attempt++ {
+		err := c.doOnce(req, out)
+		var e *Error
+		if !errors.As(err, &e) || (e.StatusCode != http.StatusTooManyRequests && e.StatusCode != http.StatusServiceUnavailable) || attempt >= c.retries {
+			return err
+		}
+		wait := min(e.RetryAfter, maxRetryAfter)
+		if wait <= 0 {
+			wait = time.Second << attempt
+		}
+		if err := c.sleep(req.Context(), wait); err != nil {
+			return fmt.Errorf("client: %s %s: waiting to retry after %d: %w", req.Method, req.URL.Path, e.StatusCode, err)
+		}
+		if req.GetBody != nil {
+			body, err := req.GetBody()
+			if err != nil {
+				return err
+			}
+			req = req.Clone(req.Context())
+			req.Body = body
+		}
+	}
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (c *Client) doOnce(req *http.Request, out any) error {
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		return fmt.Errorf("client: %s %s: %w", req.Method, req.URL.Path, err)
@@ -308,7 +361,11 @@ func (c *Client) do(req *http.Request, out any) error {
 		return fmt.Errorf("client: %s %s: reading the answer: %w", req.Method, req.URL.Path, err)
 	}
 	if resp.StatusCode/100 != 2 {
-		return decodeError(resp.StatusCode, data)
+		e := decodeError(resp.StatusCode, data)
+		if secs, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && secs > 0 {
+			e.RetryAfter = time.Duration(secs) * time.Second
+		}
+		return e
 	}
 	if out == nil || len(bytes.TrimSpace(data)) == 0 {
 		return nil

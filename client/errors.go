@@ -1,6 +1,9 @@
 package client
 
-import "fmt"
+import (
+	"fmt"
+	"time"
+)
 
 // Error is a failure ThingSpace answered with. Code is the ThingSpace
 // errorCode ("UnifiedWebService.REQUEST_FAILED.SessionToken.Expired"), the
@@ -13,6 +16,8 @@ type Error struct {
 	// Fault is set when the API gateway refused the call (401 on the
 	// access token): it holds the fault code, as Code does.
 	Fault string
+	// RetryAfter is what a 429 or 503 asked to wait (Retry-After), or 0.
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string {

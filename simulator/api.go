@@ -15,14 +15,14 @@ import (
 // are most of the traffic.
 func (s *Server) apiRoutes() []route {
 	return []route{
-		{http.MethodPost, "/api/m2m/v1/devices/profile/actions/{action:" + strings.Join(domain.Actions, "|") + "}", accessSession, "profile-action.json", withBody(s, "profile-action.json", s.profileAction)},
-		{http.MethodPost, "/api/ts/v1/oauth2/token", accessOpen, "", s.token},
-		{http.MethodPost, "/api/ts/v1/oauth2/revoke", accessOpen, "", s.revoke},
-		{http.MethodPost, "/api/m2m/v1/session/login", accessBearer, "login.json", withBody(s, "login.json", s.login)},
-		{http.MethodPost, "/api/m2m/v1/session/logout", accessSession, "", s.logout},
-		{http.MethodPost, "/api/m2m/v1/callbacks/{accountName}", accessSession, "callback-registration.json", withBody(s, "callback-registration.json", s.registerCallback)},
-		{http.MethodGet, "/api/m2m/v1/callbacks/{accountName}", accessSession, "", s.listCallbacks},
-		{http.MethodDelete, "/api/m2m/v1/callbacks/{accountName}/name/{serviceName}", accessSession, "", s.deregisterCallback},
+		{http.MethodPost, "/api/m2m/v1/devices/profile/actions/{action:" + strings.Join(domain.Actions, "|") + "}", accessSession, "profile-action.json", withBody(s, "profile-action.json", s.profileAction), routeAction},
+		{http.MethodPost, "/api/ts/v1/oauth2/token", accessOpen, "", s.token, "token"},
+		{http.MethodPost, "/api/ts/v1/oauth2/revoke", accessOpen, "", s.revoke, "token"},
+		{http.MethodPost, "/api/m2m/v1/session/login", accessBearer, "login.json", withBody(s, "login.json", s.login), "login"},
+		{http.MethodPost, "/api/m2m/v1/session/logout", accessSession, "", s.logout, "logout"},
+		{http.MethodPost, "/api/m2m/v1/callbacks/{accountName}", accessSession, "callback-registration.json", withBody(s, "callback-registration.json", s.registerCallback), "callbacks"},
+		{http.MethodGet, "/api/m2m/v1/callbacks/{accountName}", accessSession, "", s.listCallbacks, "callbacks"},
+		{http.MethodDelete, "/api/m2m/v1/callbacks/{accountName}/name/{serviceName}", accessSession, "", s.deregisterCallback, "callbacks"},
 	}
 }
 

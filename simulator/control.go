@@ -7,26 +7,31 @@ import (
 
 	"github.com/tssim/tssim/internal/delivery"
 	"github.com/tssim/tssim/internal/domain"
+	"github.com/tssim/tssim/internal/fault"
 	"github.com/tssim/tssim/internal/tserr"
 )
 
 // controlRoutes are the simulator's own API, under /_sim/.
 func (s *Server) controlRoutes() []route {
 	return []route{
-		{"GET", "/_sim/health", accessOpen, "", s.health},
-		{"POST", "/_sim/reset", accessAdmin, "", s.reset},
-		{"GET", "/_sim/devices", accessAdmin, "", s.listDevices},
-		{"GET", "/_sim/devices/{eid}", accessAdmin, "", s.getDevice},
-		{"PUT", "/_sim/devices/{eid}", accessAdmin, "device.json", withBody(s, "device.json", s.putDevice)},
-		{"PUT", "/_sim/devices/{eid}/scenario", accessAdmin, "control.json#scenario", withBody(s, "control.json#scenario", s.putDeviceScenario)},
-		{"PUT", "/_sim/accounts/{account}/scenario", accessAdmin, "control.json#scenario", withBody(s, "control.json#scenario", s.putAccountScenario)},
-		{"POST", "/_sim/users/{username}/unlock", accessAdmin, "", s.unlockUser},
-		{"GET", "/_sim/scenarios", accessAdmin, "", s.listScenarios},
-		{"GET", "/_sim/requests", accessAdmin, "", s.listRequests},
-		{"GET", "/_sim/callbacks", accessAdmin, "", s.listCallbackRecords},
-		{"GET", "/_sim/delivery", accessAdmin, "", s.deliveryStats},
-		{"GET", "/_sim/clock", accessAdmin, "", s.getClock},
-		{"POST", "/_sim/clock/advance", accessAdmin, "control.json#advance", withBody(s, "control.json#advance", s.advanceClock)},
+		{"GET", "/_sim/health", accessOpen, "", s.health, ""},
+		{"POST", "/_sim/reset", accessAdmin, "", s.reset, ""},
+		{"GET", "/_sim/devices", accessAdmin, "", s.listDevices, ""},
+		{"GET", "/_sim/devices/{eid}", accessAdmin, "", s.getDevice, ""},
+		{"PUT", "/_sim/devices/{eid}", accessAdmin, "device.json", withBody(s, "device.json", s.putDevice), ""},
+		{"PUT", "/_sim/devices/{eid}/scenario", accessAdmin, "control.json#scenario", withBody(s, "control.json#scenario", s.putDeviceScenario), ""},
+		{"PUT", "/_sim/accounts/{account}/scenario", accessAdmin, "control.json#scenario", withBody(s, "control.json#scenario", s.putAccountScenario), ""},
+		{"POST", "/_sim/users/{username}/unlock", accessAdmin, "", s.unlockUser, ""},
+		{"GET", "/_sim/scenarios", accessAdmin, "", s.listScenarios, ""},
+		{"GET", "/_sim/requests", accessAdmin, "", s.listRequests, ""},
+		{"GET", "/_sim/callbacks", accessAdmin, "", s.listCallbackRecords, ""},
+		{"GET", "/_sim/delivery", accessAdmin, "", s.deliveryStats, ""},
+		{"GET", "/_sim/clock", accessAdmin, "", s.getClock, ""},
+		{"POST", "/_sim/clock/advance", accessAdmin, "control.json#advance", withBody(s, "control.json#advance", s.advanceClock), ""},
+		{"GET", "/_sim/faults", accessAdmin, "", s.listFaults, ""},
+		{"POST", "/_sim/faults", accessAdmin, "control.json#fault-rule", withBody(s, "control.json#fault-rule", s.addFault), ""},
+		{"DELETE", "/_sim/faults", accessAdmin, "", s.clearFaults, ""},
+		{"DELETE", "/_sim/faults/{id}", accessAdmin, "", s.removeFault, ""},
 	}
 }
 
@@ -184,4 +189,21 @@ func (s *Server) awaitAttempts() {
 	ctx, cancel := context.WithTimeout(context.Background(), s.opts.CallbackTimeout+time.Second)
 	defer cancel()
 	_ = s.dispatcher.Idle(ctx)
+}
+
+func (s *Server) listFaults(*call) (any, error) { return s.faults.List(), nil }
+
+func (s *Server) addFault(_ *call, r *fault.Rule) (any, error) { return s.faults.Add(*r), nil }
+
+func (s *Server) clearFaults(*call) (any, error) {
+	s.faults.Clear()
+	return s.faults.List(), nil
+}
+
+func (s *Server) removeFault(c *call) (any, error) {
+	id, err := strconv.Atoi(c.vars["id"])
+	if err != nil || !s.faults.Remove(id) {
+		return nil, tserr.New(404, tserr.CodeSimFaultNotFound, "fault rule %s was not found (GET /_sim/faults lists them)", c.vars["id"])
+	}
+	return s.faults.List(), nil
 }

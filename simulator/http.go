@@ -39,6 +39,9 @@ type route struct {
 	// withBody, which hands its handler the body decoded.
 	schema string
 	h      func(*call) (any, error)
+	// fault names the route for the fault rules (routeAction: by its
+	// {action}); "" takes no fault.
+	fault string
 }
 
 // withBody makes the handler of a route with a schema: the body, valid
@@ -93,9 +96,10 @@ func (s *Server) router(routes []route) http.Handler {
 
 // serve adapts a route to HTTP: credentials, body limits and Content-Type
 // are checked before the handler runs (and the body against its schema by
-// withBody); its result or error is written here and only here, then
-// journalled and logged; the callbacks the handler produced go to delivery
-// last, once the answer is out, as on ThingSpace.
+// withBody), then the fault asked for, if any (faults.go); the result or
+// error is journalled, then written here and only here, and logged; the
+// callbacks the handler produced go to delivery last, once the answer is
+// out, as on ThingSpace.
 func (s *Server) serve(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -106,6 +110,14 @@ func (s *Server) serve(rt route) http.Handler {
 		defer func() { s.dispatcher.Release(c.callbacks) }()
 		var v any
 		err := s.prepare(rt, c, w)
+		if err == nil && rt.fault != "" {
+			var handled bool
+			if handled, err = s.injectFault(rt, c, w); handled {
+				logline.Write(s.log, slog.LevelInfo, "request",
+					slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.String("fault", rec.Fault))
+				return
+			}
+		}
 		if err == nil {
 			v, err = rt.h(c)
 		}
@@ -113,21 +125,26 @@ func (s *Server) serve(rt route) http.Handler {
 			// Answered only once what it changed is on disk.
 			err = s.keeper.Durable(r.Context())
 		}
+		var a answer
 		if err != nil {
-			rec.Status, rec.ErrorCode = writeError(w, err, &rec)
+			a = errorAnswer(w, err, &rec)
 		} else {
 			if c.nextPage > 0 {
 				w.Header().Set(NextPageHeader, strconv.Itoa(c.nextPage))
 			}
-			rec.Status = writeValue(w, v)
+			a = valueAnswer(w, v)
 		}
+		rec.Status = a.status
+		// Journalled before the answer goes out: whoever has the answer
+		// finds the request in /_sim/requests.
+		s.requests.add(rec)
+		a.write(w)
 		if f, ok := w.(http.Flusher); ok && c.callbacks.Len() > 0 {
 			f.Flush()
 		}
-		s.requests.add(rec)
 		logline.Write(s.log, slog.LevelInfo, "request",
 			slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Int("status", rec.Status),
-			slog.String("errorCode", rec.ErrorCode), slog.String("requestId", rec.RequestID),
+			slog.String("errorCode", rec.ErrorCode), slog.String("requestId", rec.RequestID), slog.String("fault", rec.Fault),
 			slog.Float64("ms", float64(time.Since(start).Microseconds())/1000))
 	})
 }
@@ -191,23 +208,35 @@ func bearerToken(r *http.Request) string {
 	return strings.TrimSpace(tok)
 }
 
-// writeValue writes a handler's result as a 200.
-func writeValue(w http.ResponseWriter, v any) int {
-	if _, ok := v.(empty); ok {
-		w.WriteHeader(http.StatusOK)
-		return http.StatusOK
-	}
-	writeJSON(w, http.StatusOK, v)
-	return http.StatusOK
+// answer is a status and a body, its headers set, to write.
+type answer struct {
+	status int
+	body   []byte
 }
 
-// writeError is the one place an error becomes a status and a body, in the
-// envelope its kind calls for. It returns the status and the code written.
-func writeError(w http.ResponseWriter, err error, rec *requestRecord) (int, string) {
+func (a answer) write(w http.ResponseWriter) {
+	w.WriteHeader(a.status)
+	if a.body != nil {
+		_, _ = w.Write(a.body)
+	}
+}
+
+// valueAnswer is a handler's result as a 200.
+func valueAnswer(w http.ResponseWriter, v any) answer {
+	if _, ok := v.(empty); ok {
+		return answer{status: http.StatusOK}
+	}
+	return jsonAnswer(w, http.StatusOK, v)
+}
+
+// errorAnswer is the one place an error becomes a status and a body, in
+// the envelope its kind calls for; rec gets its code and violations.
+func errorAnswer(w http.ResponseWriter, err error, rec *requestRecord) answer {
 	var e *tserr.Error
 	if !errors.As(err, &e) {
 		e = tserr.New(500, tserr.CodeUnexpected, "internal error: %s", err)
 	}
+	rec.ErrorCode = e.Code
 	rec.Violations = e.Violations
 	if n := len(rec.Violations); n > maxJournalViolations {
 		rec.Violations, rec.ViolationsOmitted = rec.Violations[:maxJournalViolations:maxJournalViolations], n-maxJournalViolations
@@ -221,19 +250,18 @@ func writeError(w http.ResponseWriter, err error, rec *requestRecord) (int, stri
 		if e.Code == tserr.FaultInvalidCredentials || e.Code == tserr.FaultMissingCredentials {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="ThingSpace"`)
 		}
-		writeJSON(w, e.Status, map[string]any{"fault": map[string]string{"code": e.Code, "message": e.Message, "description": desc}})
+		return jsonAnswer(w, e.Status, map[string]any{"fault": map[string]string{"code": e.Code, "message": e.Message, "description": desc}})
 	case tserr.KindOAuth:
 		if e.Status == http.StatusUnauthorized {
 			w.Header().Set("WWW-Authenticate", `Basic realm="ThingSpace"`)
 		}
-		writeJSON(w, e.Status, map[string]string{"error": e.Code, "error_description": e.Message})
-	default:
-		writeJSON(w, e.Status, map[string]string{"errorCode": e.Code, "errorMessage": e.Message})
+		return jsonAnswer(w, e.Status, map[string]string{"error": e.Code, "error_description": e.Message})
 	}
-	return e.Status, e.Code
+	return jsonAnswer(w, e.Status, map[string]string{"errorCode": e.Code, "errorMessage": e.Message})
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
+// jsonAnswer encodes v and sets the headers of a JSON answer.
+func jsonAnswer(w http.ResponseWriter, status int, v any) answer {
 	b, err := json.Marshal(v)
 	if err != nil {
 		status = http.StatusInternalServerError
@@ -244,6 +272,5 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	// With its length known the answer is sent whole when flushed early,
 	// not chunked.
 	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
-	w.WriteHeader(status)
-	_, _ = w.Write(b)
+	return answer{status: status, body: b}
 }

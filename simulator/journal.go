@@ -10,14 +10,16 @@ import (
 
 // requestRecord is one API request as GET /_sim/requests shows it.
 type requestRecord struct {
-	Seq        int               `json:"seq"`
-	Time       time.Time         `json:"time"`
-	Method     string            `json:"method"`
-	Path       string            `json:"path"`
-	Status     int               `json:"status"`
-	ErrorCode  string            `json:"errorCode,omitempty"`
-	RequestID  string            `json:"requestId,omitempty"`
-	Scenario   string            `json:"scenario,omitempty"`
+	Seq       int       `json:"seq"`
+	Time      time.Time `json:"time"`
+	Method    string    `json:"method"`
+	Path      string    `json:"path"`
+	Status    int       `json:"status"`
+	ErrorCode string    `json:"errorCode,omitempty"`
+	RequestID string    `json:"requestId,omitempty"`
+	Scenario  string    `json:"scenario,omitempty"`
+	// Fault is the fault the request got, and who asked for it.
+	Fault      string            `json:"fault,omitempty"`
 	Violations []tserr.Violation `json:"violations,omitempty"`
 	// ViolationsOmitted counts the violations past the first
 	// maxJournalViolations, which the journal does not keep.

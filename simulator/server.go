@@ -28,6 +28,7 @@ import (
 	"github.com/tssim/tssim/internal/clock"
 	"github.com/tssim/tssim/internal/delivery"
 	"github.com/tssim/tssim/internal/domain"
+	"github.com/tssim/tssim/internal/fault"
 	"github.com/tssim/tssim/internal/state"
 	"github.com/tssim/tssim/internal/validate"
 )
@@ -129,6 +130,7 @@ type Server struct {
 	requests   *requestJournal
 	callbacks  *delivery.Log
 	dispatcher *delivery.Dispatcher
+	faults     fault.Rules
 	handler    http.Handler
 
 	// world is held for reading while a request changes the world and
@@ -232,7 +234,7 @@ func New(opts Options) (*Server, error) {
 func (s *Server) Handler() http.Handler { return s.handler }
 
 // Reset puts the simulator back to its fixtures: devices, tokens, sessions,
-// registrations, journals and the manual clock. Scheduled steps and retries
+// registrations, journals, fault rules and the manual clock. Scheduled steps and retries
 // are dropped.
 func (s *Server) Reset() {
 	s.world.Lock()
@@ -243,6 +245,7 @@ func (s *Server) Reset() {
 	s.sim.Reset()
 	s.dispatcher.Reset()
 	s.requests.reset()
+	s.faults.Clear()
 }
 
 // abandon stops what New started, when it fails.

@@ -34,6 +34,8 @@ const (
 	CodeMethodNotAllowed     = "UnifiedWebService.REQUEST_FAILED.MethodNotAllowed"
 	CodeCallbackNotFound     = "UnifiedWebService.REQUEST_FAILED.Callback.NotFound"
 	CodeSimUnknownScenario   = "Tssim.INPUT_INVALID.Scenario.Unknown"
+	CodeSimBadFault          = "Tssim.INPUT_INVALID.Fault"
+	CodeSimFaultNotFound     = "Tssim.REQUEST_FAILED.Fault.NotFound"
 	CodeSimNotManualClock    = "Tssim.REQUEST_FAILED.Clock.NotManual"
 	CodeSimUnauthorized      = "Tssim.REQUEST_FAILED.AdminToken.Invalid"
 )

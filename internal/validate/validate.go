@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -59,7 +60,8 @@ func NewValidator() (*Validator, error) {
 		}
 		v.compiled[name] = s
 	}
-	for _, def := range []string{"scenario", "advance"} {
+	defs, _ := v.raw["control.json"].(map[string]any)["$defs"].(map[string]any)
+	for _, def := range slices.Sorted(maps.Keys(defs)) {
 		s, err := c.Compile("control.json#/$defs/" + def)
 		if err != nil {
 			return nil, fmt.Errorf("schema control.json#/$defs/%s: %w", def, err)
