@@ -139,10 +139,19 @@ func serveListener(l http.Handler, addr, host string) (stop func(), url string, 
 func listenCmd(fs *flag.FlagSet) func(context.Context, *app) int {
 	addr := fs.String("addr", "127.0.0.1:9090", "where to listen")
 	register := fs.String("register", "", "register this URL of the listener for --account first (for example http://listener:9090/callbacks)")
+	var fault listenerFault
+	fault.flags(fs)
 	return func(ctx context.Context, a *app) int {
+		if err := fault.check(); err != nil {
+			return a.fail(exitUsage, "%v", err)
+		}
 		l := client.NewListener()
 		mux := http.NewServeMux()
-		mux.Handle("/", l)
+		if fault.on() {
+			mux.Handle("/", &faulty{fault: fault, next: l, out: a.stdout, stop: ctx.Done()})
+		} else {
+			mux.Handle("/", l)
+		}
 		mux.HandleFunc("GET /health", func(w http.ResponseWriter, _ *http.Request) {
 			w.Header().Set("Content-Type", "application/json")
 			_, _ = w.Write([]byte(`{"status":"ok"}` + "\n"))
@@ -163,6 +172,9 @@ func listenCmd(fs *flag.FlagSet) func(context.Context, *app) int {
 			url = *register
 		}
 		fmt.Fprintf(a.stdout, "listening at %s\n", url)
+		if fault.on() {
+			fmt.Fprintf(a.stdout, "fault: %s\n", &fault)
+		}
 		for r := range l.Stream(ctx) {
 			fmt.Fprintln(a.stdout, "callback "+describe(r))
 		}

@@ -42,6 +42,8 @@ Usage:
   tsclient callbacks deregister [--name SERVICE]   remove a listener
   tsclient delete --eid EID --iccid ICCID [--wait] delete a local profile (repeat --eid/--iccid for more devices)
   tsclient listen [--addr HOST:PORT]               serve a callback listener, print each callback
+      [--status CODE|--hang|--drop|--garbage] [--delay DUR] [--times N]
+                                                   ...answering as a broken listener would, for QA
   tsclient adapter [--http ADDR]                   speak the contract suite's adapter protocol on stdin/stdout (or HTTP)
 
 Connection flags, on every command, with their environment variables:

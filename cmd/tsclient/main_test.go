@@ -3,8 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -67,7 +69,12 @@ func (l *lockedBuffer) String() string {
 
 func startSim(t *testing.T) (string, *client.Admin) {
 	t.Helper()
-	srv, err := simulator.New(simulator.Options{Clock: "manual"})
+	return startSimWith(t, simulator.Options{Clock: "manual"})
+}
+
+func startSimWith(t *testing.T, opts simulator.Options) (string, *client.Admin) {
+	t.Helper()
+	srv, err := simulator.New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -211,5 +218,93 @@ func TestListenServesCallbacksAndHealth(t *testing.T) {
 	<-done
 	if !strings.Contains(out.String(), "callback eid="+seedEID+" status=Success") {
 		t.Errorf("output:\n%s", out.String())
+	}
+}
+
+// startListen runs tsclient listen with flags until the test ends, and
+// returns its URL and its output.
+func startListen(t *testing.T, url string, flags ...string) (string, *lockedBuffer) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	out := &lockedBuffer{}
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, append([]string{"listen", "--url", url, "--addr", "127.0.0.1:0"}, flags...), func(string) string { return "" }, strings.NewReader(""), out, io.Discard)
+	}()
+	t.Cleanup(func() { cancel(); <-done })
+	first, _, _ := strings.Cut(out.waitFor(t, "listening at "), "\n")
+	return strings.TrimPrefix(first, "listening at "), out
+}
+
+// Each listener fault, as the simulator's callback journal records the
+// attempts it made against it: the fault for the first --times, then the
+// callback taken.
+func TestListenFaults(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		flags []string
+		say   string
+		want  []string
+	}{
+		{"status", []string{"--status", "500", "--times", "2"}, "fault: answering 500 to the first 2 callbacks, then 200", []string{"500", "500", "200"}},
+		{"drop", []string{"--drop", "--times", "1"}, "fault: closing the connection without an answer to the first 1 callbacks, then 200", []string{"EOF", "200"}},
+		{"garbage", []string{"--garbage", "--times", "1"}, "fault: answering bytes that are not HTTP to the first 1 callbacks, then 200", []string{"malformed HTTP", "200"}},
+		{"hang", []string{"--hang", "--times", "1"}, "fault: never answering to the first 1 callbacks, then 200", []string{"no answer within 50ms", "200"}},
+		{"delay", []string{"--delay", "1ms"}, "fault: waiting 1ms, then answering 200 to every callback", []string{"200"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			url, admin := startSimWith(t, simulator.Options{Clock: "manual", CallbackTimeout: 50 * time.Millisecond})
+			ctx := context.Background()
+			listenURL, out := startListen(t, url, tt.flags...)
+			if !strings.Contains(out.String(), tt.say+"\n") {
+				t.Errorf("output %q does not say %q", out.String(), tt.say)
+			}
+			if code, _, errs := runCmd(ctx, "callbacks", "register", "--url", url, listenURL); code != 0 {
+				t.Fatal(errs)
+			}
+			if code, _, errs := runCmd(ctx, "delete", "--url", url, "--eid", seedEID, "--iccid", seedICCID); code != 0 {
+				t.Fatal(errs)
+			}
+			var cbs []client.SimCallback
+			for i := range tt.want {
+				if i > 0 {
+					if _, err := admin.Advance(ctx, 5*time.Minute); err != nil {
+						t.Fatal(err)
+					}
+				}
+				var err error
+				if cbs, err = admin.Callbacks(ctx, client.CallbackQuery{Wait: 10 * time.Second, Min: 1, Attempts: i + 1}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var got []string
+			for _, a := range cbs[0].Attempts {
+				if a.Error != "" && a.StatusCode == 0 {
+					got = append(got, a.Error)
+				} else {
+					got = append(got, strconv.Itoa(a.StatusCode))
+				}
+			}
+			if len(got) != len(tt.want) {
+				t.Fatalf("attempts %q, want %q", got, tt.want)
+			}
+			for i := range got {
+				if !strings.Contains(got[i], tt.want[i]) {
+					t.Errorf("attempt %d: %q, want %q", i+1, got[i], tt.want[i])
+				}
+			}
+			if cbs[0].State != "delivered" {
+				t.Errorf("callback state %s", cbs[0].State)
+			}
+		})
+	}
+}
+
+func TestListenFaultFlagsRefused(t *testing.T) {
+	for _, flags := range [][]string{{"--status", "500", "--drop"}, {"--times", "2"}, {"--status", "42"}, {"--hang", "--garbage"}} {
+		code, _, errs := runCmd(context.Background(), append([]string{"listen", "--addr", "127.0.0.1:0"}, flags...)...)
+		if code != exitUsage || !strings.Contains(errs, "tsclient: listen:") {
+			t.Errorf("%v: exit %d, %q", flags, code, errs)
+		}
 	}
 }
