@@ -251,19 +251,29 @@ func (a *Admin) ClearFaults(ctx context.Context) error {
 	return a.call(ctx, http.MethodDelete, "/_sim/faults", nil, nil)
 }
 
-type clockAnswer struct {
-	Now time.Time `json:"now"`
+// SimClock is tssim's clock: its time, its mode ("real" or "manual") and,
+// for a real clock, its time scale.
+type SimClock struct {
+	Now       time.Time `json:"now"`
+	Mode      string    `json:"mode"`
+	TimeScale float64   `json:"timeScale"`
 }
 
-// Now returns tssim's clock.
+// Clock returns tssim's clock.
+func (a *Admin) Clock(ctx context.Context) (SimClock, error) {
+	var out SimClock
+	return out, a.call(ctx, http.MethodGet, "/_sim/clock", nil, &out)
+}
+
+// Now returns tssim's time.
 func (a *Admin) Now(ctx context.Context) (time.Time, error) {
-	var out clockAnswer
-	return out.Now, a.call(ctx, http.MethodGet, "/_sim/clock", nil, &out)
+	c, err := a.Clock(ctx)
+	return c.Now, err
 }
 
 // Advance moves tssim's manual clock forward and runs what falls due.
 func (a *Admin) Advance(ctx context.Context, by time.Duration) (time.Time, error) {
-	var out clockAnswer
+	var out SimClock
 	return out.Now, a.call(ctx, http.MethodPost, "/_sim/clock/advance", map[string]string{"by": by.String()}, &out)
 }
 

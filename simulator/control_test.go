@@ -199,3 +199,23 @@ func TestJournalsPage(t *testing.T) {
 		}
 	}
 }
+
+// The control API reads JSON whatever the Content-Type says: curl -d sends
+// a form's, and before, the copy-paste line of the README got a 415.
+func TestControlBodyWithAnyContentType(t *testing.T) {
+	e := newEnv(t)
+	for _, ct := range []string{"application/x-www-form-urlencoded", "", "text/plain"} {
+		req, _ := http.NewRequest("POST", e.url+"/_sim/clock/advance", strings.NewReader(`{"by":"1m"}`))
+		if ct != "" {
+			req.Header.Set("Content-Type", ct)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Errorf("Content-Type %q: %d", ct, resp.StatusCode)
+		}
+	}
+}

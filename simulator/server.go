@@ -225,8 +225,12 @@ func New(opts Options) (*Server, error) {
 			return nil, err
 		}
 	}
-	s.log.Info("loaded", "fixtures", name, "devices", len(world.Devices), "accounts", len(world.Accounts),
-		"scenarios", len(scenarios), "clock", opts.Clock, "auth", opts.Auth)
+	attrs := []any{"fixtures", name, "devices", len(world.Devices), "accounts", len(world.Accounts),
+		"scenarios", len(scenarios), "clock", opts.Clock, "auth", opts.Auth}
+	if s.real != nil && opts.TimeScale != 1 {
+		attrs = append(attrs, "timeScale", opts.TimeScale)
+	}
+	s.log.Info("loaded", attrs...)
 	return s, nil
 }
 

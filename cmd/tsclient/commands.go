@@ -14,24 +14,37 @@ func printJSON(a *app, v any) {
 	fmt.Fprintf(a.stdout, "%s\n", b)
 }
 
-func tokenCmd(*flag.FlagSet) func(context.Context, *app) int {
+// tokenCmd prints the access token alone, as a shell variable wants it
+// (TOKEN=$(tsclient token)), or with --json the whole answer.
+func tokenCmd(fs *flag.FlagSet) func(context.Context, *app) int {
+	asJSON := fs.Bool("json", false, "print the whole answer as JSON (token, type, expiry, scope)")
 	return func(ctx context.Context, a *app) int {
 		t, err := a.api.FetchToken(ctx)
 		if err != nil {
 			return a.trouble("token", err)
 		}
-		printJSON(a, t)
+		if *asJSON {
+			printJSON(a, t)
+		} else {
+			fmt.Fprintln(a.stdout, t.AccessToken)
+		}
 		return exitOK
 	}
 }
 
-func loginCmd(*flag.FlagSet) func(context.Context, *app) int {
+// loginCmd prints the session token alone, or with --json the answer.
+func loginCmd(fs *flag.FlagSet) func(context.Context, *app) int {
+	asJSON := fs.Bool("json", false, `print the answer as JSON ({"sessionToken": ...})`)
 	return func(ctx context.Context, a *app) int {
 		s, err := a.api.Login(ctx)
 		if err != nil {
 			return a.trouble("login", err)
 		}
-		fmt.Fprintln(a.stdout, s)
+		if *asJSON {
+			printJSON(a, map[string]string{"sessionToken": s})
+		} else {
+			fmt.Fprintln(a.stdout, s)
+		}
 		return exitOK
 	}
 }

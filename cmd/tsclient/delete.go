@@ -52,8 +52,9 @@ func deleteCmd(fs *flag.FlagSet) func(context.Context, *app) int {
 	}
 }
 
-// deleteAndWait serves a listener, registers it, sends the request, prints
-// each callback of it and a final line per device.
+// deleteAndWait serves a listener, registers it in place of the account's
+// own for as long as it waits, sends the request, prints each callback of
+// it and a final line per device.
 func deleteAndWait(ctx context.Context, a *app, req client.ProfileRequest, header http.Header, listen, public string, timeout time.Duration) int {
 	l := client.NewListener()
 	stop, url, err := serveListener(l, listen, "")
@@ -68,15 +69,21 @@ func deleteAndWait(ctx context.Context, a *app, req client.ProfileRequest, heade
 	if err != nil {
 		return a.fail(exitUsage, "%v", err)
 	}
-	if err := c.RegisterCallback(ctx, a.conn.account, client.CallbackRegistration{Name: client.ServiceDeviceProfile, URL: url}); err != nil {
+	restore, err := borrowListener(ctx, a, c, url)
+	if err != nil {
 		return a.trouble("registering the listener", err)
 	}
+	defer restore()
 	fmt.Fprintf(a.stdout, "listening at %s\n", url)
 	id, err := c.ProfileActionWith(ctx, client.ActionDelete, req, header)
 	if err != nil {
 		return a.trouble("delete", err)
 	}
 	fmt.Fprintf(a.stdout, "requestId %s: waiting for %d device(s)\n", id, len(req.Devices))
+	if clk, err := client.NewAdmin(a.conn.url, nil, "").Clock(ctx); err == nil && clk.Mode == "manual" {
+		fmt.Fprintf(a.stdout, "tssim's clock is manual: results due later come only once it is advanced, for example:\n"+
+			"  curl -X POST -d '{\"by\":\"10m\"}' %s/_sim/clock/advance\n", strings.TrimRight(a.conn.url, "/"))
+	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	final := map[string]client.Result{}
@@ -112,6 +119,41 @@ func deleteAndWait(ctx context.Context, a *app, req client.ProfileRequest, heade
 		return a.fail(exitTrouble, "timed out after %s waiting for the final results of request %s", timeout, id)
 	}
 	return code
+}
+
+// borrowListener registers url as the account's DeviceProfileService
+// listener; restore puts back the one registered before (or removes url
+// when there was none) and says what it did.
+func borrowListener(ctx context.Context, a *app, c *client.Client, url string) (restore func(), err error) {
+	regs, err := c.Callbacks(ctx, a.conn.account)
+	if err != nil {
+		return nil, err
+	}
+	var prev *client.CallbackRegistration
+	for _, r := range regs {
+		if r.ServiceName == client.ServiceDeviceProfile || r.Name == client.ServiceDeviceProfile {
+			prev = &client.CallbackRegistration{Name: client.ServiceDeviceProfile, URL: r.URL, Username: r.Username, Password: r.Password}
+		}
+	}
+	if err := c.RegisterCallback(ctx, a.conn.account, client.CallbackRegistration{Name: client.ServiceDeviceProfile, URL: url}); err != nil {
+		return nil, err
+	}
+	return func() {
+		ctx := context.WithoutCancel(ctx)
+		if prev == nil {
+			if err := c.DeregisterCallback(ctx, a.conn.account, client.ServiceDeviceProfile); err != nil {
+				fmt.Fprintf(a.stderr, "tsclient: removing the listener of this run: %v\n", err)
+				return
+			}
+			fmt.Fprintf(a.stdout, "removed the listener of this run: account %s has no DeviceProfileService listener again\n", a.conn.account)
+			return
+		}
+		if err := c.RegisterCallback(ctx, a.conn.account, *prev); err != nil {
+			fmt.Fprintf(a.stderr, "tsclient: putting back the account's listener %s: %v\n", prev.URL, err)
+			return
+		}
+		fmt.Fprintf(a.stdout, "put back the account's DeviceProfileService listener: %s\n", prev.URL)
+	}, nil
 }
 
 // describe is the one-line form of a callback.

@@ -35,8 +35,8 @@ const (
 const usage = `tsclient: a ThingSpace eUICC profile API client (the reference client of tssim).
 
 Usage:
-  tsclient token                                   fetch an OAuth access token
-  tsclient login                                   open a session, print its token
+  tsclient token [--json]                          fetch an OAuth access token, print it (--json: the whole answer)
+  tsclient login [--json]                          open a session, print its token
   tsclient callbacks register LISTENER_URL         register the DeviceProfileService listener
   tsclient callbacks list                          list the account's listeners
   tsclient callbacks deregister [--name SERVICE]   remove a listener

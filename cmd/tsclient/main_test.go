@@ -98,6 +98,11 @@ func TestDeleteWaitWarningThenSuccess(t *testing.T) {
 	if err := admin.AssignScenario(ctx, seedEID, "warning-then-success"); err != nil {
 		t.Fatal(err)
 	}
+	// The account's own listener, which --wait borrows the registration of.
+	const own = "http://127.0.0.1:9/own"
+	if code, _, errs := runCmd(ctx, "callbacks", "register", "--url", url, "--cb-username", "u", "--cb-password", "p", own); code != 0 {
+		t.Fatal(errs)
+	}
 	var out, errb lockedBuffer
 	done := make(chan int, 1)
 	go func() {
@@ -114,13 +119,21 @@ func TestDeleteWaitWarningThenSuccess(t *testing.T) {
 		t.Fatalf("exit %d\n%s\n%s", code, out.String(), errb.String())
 	}
 	lines := out.String()
-	for _, want := range []string{"listening at http://127.0.0.1:", "requestId ", "callback eid=" + seedEID + " status=Warning", "callback eid=" + seedEID + " status=Success", "final    eid=" + seedEID + " succeeded"} {
+	for _, want := range []string{"listening at http://127.0.0.1:", "requestId ", "tssim's clock is manual", "/_sim/clock/advance",
+		"callback eid=" + seedEID + " status=Warning", "callback eid=" + seedEID + " status=Success", "final    eid=" + seedEID + " succeeded",
+		"put back the account's DeviceProfileService listener: " + own} {
 		if !strings.Contains(lines, want) {
 			t.Errorf("output lacks %q:\n%s", want, lines)
 		}
 	}
 	if strings.Index(lines, "status=Warning") > strings.Index(lines, "status=Success") {
 		t.Errorf("warning printed after success:\n%s", lines)
+	}
+	// Before, the run's listener stayed registered, and the account's own
+	// silently stopped receiving.
+	_, list, _ := runCmd(ctx, "callbacks", "list", "--url", url)
+	if !strings.Contains(list, `"url": "`+own+`"`) || !strings.Contains(list, `"username": "u"`) {
+		t.Errorf("registrations after the run:\n%s", list)
 	}
 }
 
@@ -172,11 +185,18 @@ func TestCallbackCommands(t *testing.T) {
 	if code, out, _ := runCmd(ctx, "callbacks", "deregister", "--url", url); code != 0 || !strings.Contains(out, "deregistered") {
 		t.Errorf("deregister: %d %s", code, out)
 	}
-	if code, out, _ := runCmd(ctx, "token", "--url", url); code != 0 || !strings.Contains(out, `"expires_in": 3600`) {
-		t.Errorf("token: %d %s", code, out)
+	// token and login print what a shell variable wants; --json, the answer.
+	if code, out, _ := runCmd(ctx, "token", "--url", url); code != 0 || strings.Count(out, "\n") != 1 || strings.ContainsAny(out, "{ ") {
+		t.Errorf("token: %d %q", code, out)
+	}
+	if code, out, _ := runCmd(ctx, "token", "--json", "--url", url); code != 0 || !strings.Contains(out, `"expires_in": 3600`) {
+		t.Errorf("token --json: %d %s", code, out)
 	}
 	if code, out, _ := runCmd(ctx, "login", "--url", url); code != 0 || len(strings.TrimSpace(out)) != 36 {
 		t.Errorf("login: %d %s", code, out)
+	}
+	if code, out, _ := runCmd(ctx, "login", "--json", "--url", url); code != 0 || !strings.Contains(out, `"sessionToken": "`) {
+		t.Errorf("login --json: %d %s", code, out)
 	}
 }
 

@@ -32,6 +32,23 @@ func (s *syncBuffer) String() string {
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
 
+// The start-up line says the time scale when it is not 1.
+func TestStartLineSaysTheTimeScale(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan string, 1)
+	var logs syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"--addr", "127.0.0.1:0", "--time-scale", "0.01"}, env(nil), &logs, &logs, ready)
+	}()
+	<-ready
+	cancel()
+	<-done
+	if !strings.Contains(logs.String(), "clock=real auth=strict timeScale=0.01") {
+		t.Errorf("logs:\n%s", logs.String())
+	}
+}
+
 func TestServeHealthcheckAndStop(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
