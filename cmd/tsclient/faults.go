@@ -57,7 +57,9 @@ func (f *listenerFault) check() error {
 	return nil
 }
 
-func (f *listenerFault) on() bool { return f.status != 0 || f.delay > 0 || f.hang || f.drop || f.garbage }
+func (f *listenerFault) on() bool {
+	return f.status != 0 || f.delay > 0 || f.hang || f.drop || f.garbage
+}
 
 // String says what the listener does, as tsclient listen prints it at
 // start: "answering 500 to the first 2 callbacks, then 200".
