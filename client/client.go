@@ -30,6 +30,7 @@ type Client struct {
 	now       func() time.Time
 	retries   int
 	sleep     func(context.Context, time.Duration) error
+	onRetry   func(Retry)
 
 	mu       sync.Mutex
 	token    string
@@ -70,6 +71,17 @@ func WithRetries(n int) Option { return func(c *Client) { c.retries = n } }
 func WithSleep(sleep func(context.Context, time.Duration) error) Option {
 	return func(c *Client) { c.sleep = sleep }
 }
+
+// Retry is a call answered 429 or 503 that the client sends again after
+// Wait.
+type Retry struct {
+	Method, Path string
+	Status       int
+	Wait         time.Duration
+}
+
+// WithOnRetry has f told of every retry before its wait, for a log line.
+func WithOnRetry(f func(Retry)) Option { return func(c *Client) { c.onRetry = f } }
 
 // New returns a client of the API at baseURL (such as
 // "https://thingspace.verizon.com" or "http://127.0.0.1:8080").
@@ -324,6 +336,9 @@ func (c *Client) do(req *http.Request, out any) error {
 		wait := min(e.RetryAfter, maxRetryAfter)
 		if wait <= 0 {
 			wait = time.Second << attempt
+		}
+		if c.onRetry != nil {
+			c.onRetry(Retry{Method: req.Method, Path: req.URL.Path, Status: e.StatusCode, Wait: wait})
 		}
 		if err := c.sleep(req.Context(), wait); err != nil {
 			return fmt.Errorf("client: %s %s: waiting to retry after %d: %w", req.Method, req.URL.Path, e.StatusCode, err)

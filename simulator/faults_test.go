@@ -211,8 +211,10 @@ func TestFaultRuleRateIsReproducible(t *testing.T) {
 func TestClientHonoursRetryAfter(t *testing.T) {
 	e := newEnv(t)
 	var waits []time.Duration
+	var told []client.Retry
 	c, err := client.New(e.url, client.WithCredentials("demo-key", "demo-secret"), client.WithUser("demo", "demo"),
-		client.WithSleep(func(_ context.Context, d time.Duration) error { waits = append(waits, d); return nil }))
+		client.WithSleep(func(_ context.Context, d time.Duration) error { waits = append(waits, d); return nil }),
+		client.WithOnRetry(func(r client.Retry) { told = append(told, r) }))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -225,6 +227,10 @@ func TestClientHonoursRetryAfter(t *testing.T) {
 	}
 	if diff := cmp.Diff([]time.Duration{30 * time.Second, 30 * time.Second}, waits); diff != "" {
 		t.Errorf("waits (-want +got):\n%s", diff)
+	}
+	want := client.Retry{Method: "POST", Path: "/api/m2m/v1/devices/profile/actions/delete", Status: 429, Wait: 30 * time.Second}
+	if diff := cmp.Diff([]client.Retry{want, want}, told); diff != "" {
+		t.Errorf("retries told (-want +got):\n%s", diff)
 	}
 	// Past its retries, the client reports the 429.
 	if _, err := e.admin.AddFault(e.ctx, client.SimFaultRule{Route: "delete", Status: 429}); err != nil {

@@ -65,6 +65,8 @@ Run 'tsclient COMMAND --help' for a command's own flags.
 // conn holds the connection flags shared by every command.
 type conn struct {
 	url, appKey, appSecret, username, password, account, smsrOID string
+	// stderr gets the client's notes (a retry after a 429).
+	stderr io.Writer
 }
 
 func (c *conn) flags(fs *flag.FlagSet, getenv func(string) string) {
@@ -84,7 +86,10 @@ func (c *conn) flags(fs *flag.FlagSet, getenv func(string) string) {
 }
 
 func (c *conn) client(opts ...client.Option) (*client.Client, error) {
-	return client.New(c.url, append([]client.Option{client.WithCredentials(c.appKey, c.appSecret), client.WithUser(c.username, c.password)}, opts...)...)
+	return client.New(c.url, append([]client.Option{client.WithCredentials(c.appKey, c.appSecret), client.WithUser(c.username, c.password),
+		client.WithOnRetry(func(r client.Retry) {
+			fmt.Fprintf(c.stderr, "tsclient: %s %s answered %d: sending it again in %s\n", r.Method, r.Path, r.Status, r.Wait)
+		})}, opts...)...)
 }
 
 // command is one subcommand: its flags are set up by setup, then it runs.
@@ -145,7 +150,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		}
 		fs := flag.NewFlagSet("tsclient "+name, flag.ContinueOnError)
 		fs.SetOutput(stderr)
-		a := &app{stdin: stdin, stdout: stdout, stderr: stderr}
+		a := &app{conn: conn{stderr: stderr}, stdin: stdin, stdout: stdout, stderr: stderr}
 		a.conn.flags(fs, getenv)
 		do := cmd.setup(fs)
 		if err := fs.Parse(rest); err != nil {
