@@ -32,32 +32,31 @@ func (s *syncBuffer) String() string {
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
 
-// The start-up line says the time scale when it is not 1.
-func TestStartLineSaysTheTimeScale(t *testing.T) {
+// serve runs tssim with args on a free port; stop ends it (as SIGTERM
+// does) and returns its exit code.
+func serve(args []string, getenv func(string) string, logs *syncBuffer) (addr string, stop func() int) {
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
-	var logs syncBuffer
 	done := make(chan int, 1)
 	go func() {
-		done <- run(ctx, []string{"--addr", "127.0.0.1:0", "--time-scale", "0.01"}, env(nil), &logs, &logs, ready)
+		done <- run(ctx, append([]string{"--addr", "127.0.0.1:0"}, args...), getenv, logs, logs, ready)
 	}()
-	<-ready
-	cancel()
-	<-done
+	return <-ready, func() int { cancel(); return <-done }
+}
+
+// The start-up line says the time scale when it is not 1.
+func TestStartLineSaysTheTimeScale(t *testing.T) {
+	var logs syncBuffer
+	_, stop := serve([]string{"--time-scale", "0.01"}, env(nil), &logs)
+	stop()
 	if !strings.Contains(logs.String(), "clock=real auth=strict timeScale=0.01") {
 		t.Errorf("logs:\n%s", logs.String())
 	}
 }
 
 func TestServeHealthcheckAndStop(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	ready := make(chan string, 1)
 	var logs syncBuffer
-	done := make(chan int, 1)
-	go func() {
-		done <- run(ctx, []string{"--addr", "127.0.0.1:0", "--log-format", "json"}, env(map[string]string{"TSSIM_CLOCK": "manual"}), &logs, &logs, ready)
-	}()
-	addr := <-ready
+	addr, stop := serve([]string{"--log-format", "json"}, env(map[string]string{"TSSIM_CLOCK": "manual"}), &logs)
 	var out, errb bytes.Buffer
 	if code := run(context.Background(), []string{"healthcheck", "--addr", addr}, env(nil), &out, &errb, nil); code != 0 {
 		t.Fatalf("healthcheck: %d %s", code, errb.String())
@@ -68,8 +67,7 @@ func TestServeHealthcheckAndStop(t *testing.T) {
 	if code := run(context.Background(), []string{"healthcheck", "--addr", addr, "--path", "/nope"}, env(nil), &out, &errb, nil); code != 1 || !strings.Contains(errb.String(), "answered 404") {
 		t.Errorf("healthcheck of a missing path: %d %s", code, errb.String())
 	}
-	cancel()
-	if code := <-done; code != 0 {
+	if code := stop(); code != 0 {
 		t.Errorf("exit %d; logs:\n%s", code, logs.String())
 	}
 	for _, want := range []string{`"msg":"tssim listening"`, `"addr":"` + addr + `"`, `"clock":"manual"`, `"path":"/_sim/health"`} {
@@ -160,18 +158,12 @@ func TestFixturesCommandPrintsALoadableFile(t *testing.T) {
 }
 
 func TestStateFileAcrossRuns(t *testing.T) {
-	state := filepath.Join(t.TempDir(), "state.json")
-	serve := func(during func(addr string)) {
-		ctx, cancel := context.WithCancel(context.Background())
-		ready := make(chan string, 1)
-		done := make(chan int, 1)
+	state := filepath.Join(t.TempDir(), "state.db")
+	runOnce := func(during func(addr string)) {
 		var logs syncBuffer
-		go func() {
-			done <- run(ctx, []string{"--addr", "127.0.0.1:0", "--state-file", state}, env(nil), &logs, &logs, ready)
-		}()
-		during(<-ready)
-		cancel() // as SIGTERM does
-		if code := <-done; code != 0 {
+		addr, stop := serve([]string{"--state-file", state}, env(nil), &logs)
+		during(addr)
+		if code := stop(); code != 0 {
 			t.Fatalf("exit %d: %s", code, logs.String())
 		}
 	}
@@ -185,12 +177,12 @@ func TestStateFileAcrossRuns(t *testing.T) {
 		resp.Body.Close()
 		return resp.StatusCode
 	}
-	serve(func(addr string) {
+	runOnce(func(addr string) {
 		if st := put(addr, `{"scenario":"failure"}`); st != 200 {
 			t.Fatalf("PUT: %d", st)
 		}
 	})
-	serve(func(addr string) {
+	runOnce(func(addr string) {
 		resp, err := http.Get("http://" + addr + "/_sim/devices/666456789123456789123456784008")
 		if err != nil {
 			t.Fatal(err)
