@@ -13,16 +13,16 @@ import (
 // apiRoutes are ThingSpace's own paths, served as in production. The
 // profile actions come first: gorilla/mux tries routes in order, and they
 // are most of the traffic.
-func (s *Server) apiRoutes() []route {
+func apiRoutes() []route {
 	return []route{
-		{http.MethodPost, "/api/m2m/v1/devices/profile/actions/{action:" + strings.Join(domain.Actions, "|") + "}", accessSession, "profile-action.json", withBody(s, "profile-action.json", s.profileAction), routeAction},
-		{http.MethodPost, "/api/ts/v1/oauth2/token", accessOpen, "", s.token, "token"},
-		{http.MethodPost, "/api/ts/v1/oauth2/revoke", accessOpen, "", s.revoke, "token"},
-		{http.MethodPost, "/api/m2m/v1/session/login", accessBearer, "login.json", withBody(s, "login.json", s.login), "login"},
-		{http.MethodPost, "/api/m2m/v1/session/logout", accessSession, "", s.logout, "logout"},
-		{http.MethodPost, "/api/m2m/v1/callbacks/{accountName}", accessSession, "callback-registration.json", withBody(s, "callback-registration.json", s.registerCallback), "callbacks"},
-		{http.MethodGet, "/api/m2m/v1/callbacks/{accountName}", accessSession, "", s.listCallbacks, "callbacks"},
-		{http.MethodDelete, "/api/m2m/v1/callbacks/{accountName}/name/{serviceName}", accessSession, "", s.deregisterCallback, "callbacks"},
+		{http.MethodPost, "/api/m2m/v1/devices/profile/actions/{action:" + strings.Join(domain.Actions, "|") + "}", accessSession, "profile-action.json", withBody("profile-action.json", (*world).profileAction), routeAction},
+		{http.MethodPost, "/api/ts/v1/oauth2/token", accessOpen, "", (*world).token, "token"},
+		{http.MethodPost, "/api/ts/v1/oauth2/revoke", accessOpen, "", (*world).revoke, "token"},
+		{http.MethodPost, "/api/m2m/v1/session/login", accessBearer, "login.json", withBody("login.json", (*world).login), "login"},
+		{http.MethodPost, "/api/m2m/v1/session/logout", accessSession, "", (*world).logout, "logout"},
+		{http.MethodPost, "/api/m2m/v1/callbacks/{accountName}", accessSession, "callback-registration.json", withBody("callback-registration.json", (*world).registerCallback), "callbacks"},
+		{http.MethodGet, "/api/m2m/v1/callbacks/{accountName}", accessSession, "", (*world).listCallbacks, "callbacks"},
+		{http.MethodDelete, "/api/m2m/v1/callbacks/{accountName}/name/{serviceName}", accessSession, "", (*world).deregisterCallback, "callbacks"},
 	}
 }
 
@@ -52,7 +52,7 @@ type tokenResponse struct {
 	Scope       string `json:"scope"`
 }
 
-func (s *Server) token(c *call) (any, error) {
+func (s *world) token(c *call) (any, error) {
 	form, key, secret, err := oauthForm(c)
 	if err != nil {
 		return nil, err
@@ -71,7 +71,7 @@ func (s *Server) token(c *call) (any, error) {
 	return tokenResponse{AccessToken: tok, TokenType: "bearer", ExpiresIn: exp, Scope: form.Get("scope")}, nil
 }
 
-func (s *Server) revoke(c *call) (any, error) {
+func (s *world) revoke(c *call) (any, error) {
 	form, key, secret, err := oauthForm(c)
 	if err != nil {
 		return nil, err
@@ -91,7 +91,7 @@ type loginRequest struct {
 	Password string `json:"password"`
 }
 
-func (s *Server) login(_ *call, in *loginRequest) (any, error) {
+func (s *world) login(_ *call, in *loginRequest) (any, error) {
 	tok, err := s.sim.Login(in.Username, in.Password)
 	if err != nil {
 		return nil, err
@@ -99,7 +99,7 @@ func (s *Server) login(_ *call, in *loginRequest) (any, error) {
 	return sessionResponse{tok}, nil
 }
 
-func (s *Server) logout(c *call) (any, error) {
+func (s *world) logout(c *call) (any, error) {
 	tok := c.r.Header.Get("VZ-M2M-Token")
 	s.sim.Logout(tok)
 	return sessionResponse{tok}, nil
@@ -117,7 +117,7 @@ type registrationRequest struct {
 	Password string `json:"password"`
 }
 
-func (s *Server) registerCallback(c *call, in *registrationRequest) (any, error) {
+func (s *world) registerCallback(c *call, in *registrationRequest) (any, error) {
 	r := domain.Registration{AccountName: c.vars["accountName"], ServiceName: in.Name, URL: in.URL, Username: in.Username, Password: in.Password}
 	if err := s.sim.Register(c.principal, r); err != nil {
 		return nil, err
@@ -125,11 +125,11 @@ func (s *Server) registerCallback(c *call, in *registrationRequest) (any, error)
 	return callbackRef{r.AccountName, r.ServiceName}, nil
 }
 
-func (s *Server) listCallbacks(c *call) (any, error) {
+func (s *world) listCallbacks(c *call) (any, error) {
 	return s.sim.Registrations(c.principal, c.vars["accountName"])
 }
 
-func (s *Server) deregisterCallback(c *call) (any, error) {
+func (s *world) deregisterCallback(c *call) (any, error) {
 	ref := callbackRef{c.vars["accountName"], c.vars["serviceName"]}
 	return ref, s.sim.Deregister(c.principal, ref.AccountName, ref.ServiceName)
 }
@@ -140,10 +140,10 @@ type requestIDResponse struct {
 
 // profileAction starts an action on every device of the request; the
 // callbacks due at once go out once the answer is written (serve).
-func (s *Server) profileAction(c *call, req *wire.ActionRequest) (any, error) {
+func (s *world) profileAction(c *call, req *wire.ActionRequest) (any, error) {
 	c.record.Scenario = c.r.Header.Get(domain.ScenarioHeader)
-	s.world.RLock()
-	defer s.world.RUnlock()
+	s.lock.RLock()
+	defer s.lock.RUnlock()
 	id, due, err := s.sim.StartAction(c.principal, c.vars["action"], req, c.record.Scenario)
 	if err != nil {
 		return nil, err

@@ -12,41 +12,44 @@ import (
 )
 
 // controlRoutes are the simulator's own API, under /_sim/.
-func (s *Server) controlRoutes() []route {
+func controlRoutes() []route {
 	return []route{
-		{"GET", "/_sim/health", accessOpen, "", s.health, ""},
-		{"POST", "/_sim/reset", accessAdmin, "", s.reset, ""},
-		{"GET", "/_sim/devices", accessAdmin, "", s.listDevices, ""},
-		{"GET", "/_sim/devices/{eid}", accessAdmin, "", s.getDevice, ""},
-		{"PUT", "/_sim/devices/{eid}", accessAdmin, "device.json", withBody(s, "device.json", s.putDevice), ""},
-		{"PUT", "/_sim/devices/{eid}/scenario", accessAdmin, "control.json#scenario", withBody(s, "control.json#scenario", s.putDeviceScenario), ""},
-		{"PUT", "/_sim/accounts/{account}/scenario", accessAdmin, "control.json#scenario", withBody(s, "control.json#scenario", s.putAccountScenario), ""},
-		{"POST", "/_sim/users/{username}/unlock", accessAdmin, "", s.unlockUser, ""},
-		{"GET", "/_sim/scenarios", accessAdmin, "", s.listScenarios, ""},
-		{"GET", "/_sim/requests", accessAdmin, "", s.listRequests, ""},
-		{"GET", "/_sim/callbacks", accessAdmin, "", s.listCallbackRecords, ""},
-		{"GET", "/_sim/delivery", accessAdmin, "", s.deliveryStats, ""},
-		{"GET", "/_sim/clock", accessAdmin, "", s.getClock, ""},
-		{"POST", "/_sim/clock/advance", accessAdmin, "control.json#advance", withBody(s, "control.json#advance", s.advanceClock), ""},
-		{"GET", "/_sim/faults", accessAdmin, "", s.listFaults, ""},
-		{"POST", "/_sim/faults", accessAdmin, "control.json#fault-rule", withBody(s, "control.json#fault-rule", s.addFault), ""},
-		{"DELETE", "/_sim/faults", accessAdmin, "", s.clearFaults, ""},
-		{"DELETE", "/_sim/faults/{id}", accessAdmin, "", s.removeFault, ""},
+		{"GET", "/_sim/health", accessOpen, "", (*world).health, ""},
+		{"POST", "/_sim/reset", accessAdmin, "", (*world).postReset, ""},
+		{"GET", "/_sim/devices", accessAdmin, "", (*world).listDevices, ""},
+		{"GET", "/_sim/devices/{eid}", accessAdmin, "", (*world).getDevice, ""},
+		{"PUT", "/_sim/devices/{eid}", accessAdmin, "device.json", withBody("device.json", (*world).putDevice), ""},
+		{"PUT", "/_sim/devices/{eid}/scenario", accessAdmin, "control.json#scenario", withBody("control.json#scenario", (*world).putDeviceScenario), ""},
+		{"PUT", "/_sim/accounts/{account}/scenario", accessAdmin, "control.json#scenario", withBody("control.json#scenario", (*world).putAccountScenario), ""},
+		{"POST", "/_sim/users/{username}/unlock", accessAdmin, "", (*world).unlockUser, ""},
+		{"GET", "/_sim/scenarios", accessAdmin, "", (*world).listScenarios, ""},
+		{"GET", "/_sim/requests", accessAdmin, "", (*world).listRequests, ""},
+		{"GET", "/_sim/callbacks", accessAdmin, "", (*world).listCallbackRecords, ""},
+		{"GET", "/_sim/delivery", accessAdmin, "", (*world).deliveryStats, ""},
+		{"GET", "/_sim/clock", accessAdmin, "", (*world).getClock, ""},
+		{"POST", "/_sim/clock/advance", accessAdmin, "control.json#advance", withBody("control.json#advance", (*world).advanceClock), ""},
+		{"GET", "/_sim/faults", accessAdmin, "", (*world).listFaults, ""},
+		{"POST", "/_sim/faults", accessAdmin, "control.json#fault-rule", withBody("control.json#fault-rule", (*world).addFault), ""},
+		{"DELETE", "/_sim/faults", accessAdmin, "", (*world).clearFaults, ""},
+		{"DELETE", "/_sim/faults/{id}", accessAdmin, "", (*world).removeFault, ""},
+		{"GET", "/_sim/worlds", accessAdmin, "", (*world).listWorlds, ""},
+		{"PUT", "/_sim/worlds/{name}", accessAdmin, "control.json#world", withBody("control.json#world", (*world).putWorld), ""},
+		{"DELETE", "/_sim/worlds/{name}", accessAdmin, "", (*world).deleteWorld, ""},
 	}
 }
 
-func (s *Server) health(*call) (any, error) { return map[string]string{"status": "ok"}, nil }
+func (s *world) health(*call) (any, error) { return map[string]string{"status": "ok"}, nil }
 
-func (s *Server) reset(*call) (any, error) {
-	s.Reset()
+func (s *world) postReset(*call) (any, error) {
+	s.reset()
 	return map[string]string{"status": "reset"}, nil
 }
 
-func (s *Server) listDevices(*call) (any, error) { return s.sim.Devices(), nil }
+func (s *world) listDevices(*call) (any, error) { return s.sim.Devices(), nil }
 
-func (s *Server) getDevice(c *call) (any, error) { return s.sim.Device(c.vars["eid"]) }
+func (s *world) getDevice(c *call) (any, error) { return s.sim.Device(c.vars["eid"]) }
 
-func (s *Server) putDevice(c *call, d *domain.Device) (any, error) {
+func (s *world) putDevice(c *call, d *domain.Device) (any, error) {
 	if d.EID != c.vars["eid"] {
 		return nil, tserr.BadRequest(tserr.CodeDeviceIDInvalid, "/eid: %s does not match the path's EID %s", d.EID, c.vars["eid"])
 	}
@@ -60,25 +63,25 @@ type scenarioAssignment struct {
 	Scenario string `json:"scenario"`
 }
 
-func (s *Server) putDeviceScenario(c *call, in *scenarioAssignment) (any, error) {
+func (s *world) putDeviceScenario(c *call, in *scenarioAssignment) (any, error) {
 	if err := s.sim.AssignScenario(c.vars["eid"], in.Scenario); err != nil {
 		return nil, err
 	}
 	return s.sim.Device(c.vars["eid"])
 }
 
-func (s *Server) putAccountScenario(c *call, in *scenarioAssignment) (any, error) {
+func (s *world) putAccountScenario(c *call, in *scenarioAssignment) (any, error) {
 	return in, s.sim.AssignAccountScenario(c.vars["account"], in.Scenario)
 }
 
-func (s *Server) unlockUser(c *call) (any, error) {
+func (s *world) unlockUser(c *call) (any, error) {
 	s.sim.Unlock(c.vars["username"])
 	return map[string]string{"username": c.vars["username"], "status": "unlocked"}, nil
 }
 
-func (s *Server) listScenarios(*call) (any, error) { return s.sim.Scenarios(), nil }
+func (s *world) listScenarios(*call) (any, error) { return s.sim.Scenarios(), nil }
 
-func (s *Server) deliveryStats(*call) (any, error) { return s.dispatcher.Stats(), nil }
+func (s *world) deliveryStats(*call) (any, error) { return s.dispatcher.Stats(), nil }
 
 // defaultPage is how many records a journal page holds when the query
 // names no limit.
@@ -99,7 +102,7 @@ func page(c *call) (after, limit int, err error) {
 	return after, limit, nil
 }
 
-func (s *Server) listRequests(c *call) (any, error) {
+func (s *world) listRequests(c *call) (any, error) {
 	after, limit, err := page(c)
 	if err != nil {
 		return nil, err
@@ -112,7 +115,7 @@ func (s *Server) listRequests(c *call) (any, error) {
 // MaxWait bounds how long GET /_sim/callbacks?wait= holds an answer.
 const MaxWait = 2 * time.Minute
 
-func (s *Server) listCallbackRecords(c *call) (any, error) {
+func (s *world) listCallbackRecords(c *call) (any, error) {
 	q := c.r.URL.Query()
 	after, limit, err := page(c)
 	if err != nil {
@@ -160,23 +163,23 @@ type clockView struct {
 	TimeScale float64   `json:"timeScale,omitempty"`
 }
 
-func (s *Server) clockView() clockView {
-	v := clockView{Now: s.clock.Now(), Mode: s.opts.Clock}
+func (s *world) clockView() clockView {
+	v := clockView{Now: s.clock.Now(), Mode: s.spec.Clock}
 	if s.manual == nil {
-		v.TimeScale = s.opts.TimeScale
+		v.TimeScale = s.spec.TimeScale
 	}
 	return v
 }
 
-func (s *Server) getClock(*call) (any, error) { return s.clockView(), nil }
+func (s *world) getClock(*call) (any, error) { return s.clockView(), nil }
 
 type advance struct {
 	By domain.Duration `json:"by"`
 }
 
-func (s *Server) advanceClock(_ *call, in *advance) (any, error) {
+func (s *world) advanceClock(_ *call, in *advance) (any, error) {
 	if s.manual == nil {
-		return nil, tserr.New(409, tserr.CodeSimNotManualClock, "the clock is real: start tssim with --clock manual to advance it")
+		return nil, tserr.New(409, tserr.CodeSimNotManualClock, "the clock is real: start tssim with --clock manual, or make the world with PUT /_sim/worlds/{name} {\"clock\":\"manual\"}, to advance it")
 	}
 	s.manual.Advance(time.Duration(in.By), s.awaitAttempts)
 	return s.clockView(), nil
@@ -185,22 +188,22 @@ func (s *Server) advanceClock(_ *call, in *advance) (any, error) {
 // awaitAttempts waits for the callback attempts under way, so that the retries
 // they schedule fall at the right time on the manual clock. A listener that
 // hangs holds it for one attempt's timeout at most.
-func (s *Server) awaitAttempts() {
-	ctx, cancel := context.WithTimeout(context.Background(), s.opts.CallbackTimeout+time.Second)
+func (s *world) awaitAttempts() {
+	ctx, cancel := context.WithTimeout(context.Background(), s.host.opts.CallbackTimeout+time.Second)
 	defer cancel()
 	_ = s.dispatcher.Idle(ctx)
 }
 
-func (s *Server) listFaults(*call) (any, error) { return s.faults.List(), nil }
+func (s *world) listFaults(*call) (any, error) { return s.faults.List(), nil }
 
-func (s *Server) addFault(_ *call, r *fault.Rule) (any, error) { return s.faults.Add(*r), nil }
+func (s *world) addFault(_ *call, r *fault.Rule) (any, error) { return s.faults.Add(*r), nil }
 
-func (s *Server) clearFaults(*call) (any, error) {
+func (s *world) clearFaults(*call) (any, error) {
 	s.faults.Clear()
 	return s.faults.List(), nil
 }
 
-func (s *Server) removeFault(c *call) (any, error) {
+func (s *world) removeFault(c *call) (any, error) {
 	id, err := strconv.Atoi(c.vars["id"])
 	if err != nil || !s.faults.Remove(id) {
 		return nil, tserr.New(404, tserr.CodeSimFaultNotFound, "fault rule %s was not found (GET /_sim/faults lists them)", c.vars["id"])

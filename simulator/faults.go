@@ -22,7 +22,7 @@ const routeAction = "{action}"
 // waits the latency, then drops the connection or answers garbage (handled:
 // the request is journalled and nothing more is written), or returns the
 // error status to answer, or lets the request be served.
-func (s *Server) injectFault(rt route, c *call, w http.ResponseWriter) (handled bool, err error) {
+func (s *world) injectFault(rt route, c *call, w http.ResponseWriter) (handled bool, err error) {
 	f, source, err := s.faultFor(rt, c)
 	if err != nil || f == (fault.Fault{}) {
 		return false, err
@@ -59,7 +59,7 @@ func (s *Server) injectFault(rt route, c *call, w http.ResponseWriter) (handled 
 
 // faultFor returns the fault asked for the request and who asked: the
 // header, or a rule.
-func (s *Server) faultFor(rt route, c *call) (fault.Fault, string, error) {
+func (s *world) faultFor(rt route, c *call) (fault.Fault, string, error) {
 	if v := c.r.Header.Get(fault.Header); v != "" {
 		f, err := fault.Parse(v)
 		if err != nil {

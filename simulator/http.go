@@ -38,7 +38,8 @@ type route struct {
 	// route takes no JSON body. A route with a schema is made with
 	// withBody, which hands its handler the body decoded.
 	schema string
-	h      func(*call) (any, error)
+	// h handles the request in the world it is for.
+	h func(*world, *call) (any, error)
 	// fault names the route for the fault rules (routeAction: by its
 	// {action}); "" takes no fault.
 	fault string
@@ -46,13 +47,13 @@ type route struct {
 
 // withBody makes the handler of a route with a schema: the body, valid
 // against the route's schema, decoded into a T.
-func withBody[T any](s *Server, schema string, h func(*call, *T) (any, error)) func(*call) (any, error) {
-	return func(c *call) (any, error) {
+func withBody[T any](schema string, h func(*world, *call, *T) (any, error)) func(*world, *call) (any, error) {
+	return func(s *world, c *call) (any, error) {
 		var in T
-		if err := s.validator.Decode(schema, c.body, &in); err != nil {
+		if err := s.host.validator.Decode(schema, c.body, &in); err != nil {
 			return nil, err
 		}
-		return h(c, &in)
+		return h(s, c, &in)
 	}
 }
 
@@ -78,17 +79,17 @@ const NextPageHeader = "X-Tssim-Next-After"
 // empty is a handler result written as a 200 with no body.
 type empty struct{}
 
-// router builds the mux for a route table; every route, and every path or
-// method that matches none, goes through serve.
-func (s *Server) router(routes []route) http.Handler {
+// routes builds the one mux of every world for a route table; every route,
+// and every path or method that matches none, goes through serve.
+func (h *Server) routes(routes []route) http.Handler {
 	m := mux.NewRouter()
 	for _, rt := range routes {
-		m.Handle(rt.path, s.serve(rt)).Methods(rt.method)
+		m.Handle(rt.path, h.serve(rt)).Methods(rt.method)
 	}
-	m.NotFoundHandler = s.serve(route{h: func(c *call) (any, error) {
+	m.NotFoundHandler = h.serve(route{h: func(_ *world, c *call) (any, error) {
 		return nil, tserr.New(404, tserr.CodeNotFound, "%s %s: no such resource", c.r.Method, c.r.URL.Path)
 	}})
-	m.MethodNotAllowedHandler = s.serve(route{h: func(c *call) (any, error) {
+	m.MethodNotAllowedHandler = h.serve(route{h: func(_ *world, c *call) (any, error) {
 		return nil, tserr.New(405, tserr.CodeMethodNotAllowed, "%s is not allowed on %s", c.r.Method, c.r.URL.Path)
 	}})
 	return m
@@ -100,10 +101,15 @@ func (s *Server) router(routes []route) http.Handler {
 // error is journalled, then written here and only here, and logged; the
 // callbacks the handler produced go to delivery last, once the answer is
 // out, as on ThingSpace.
-func (s *Server) serve(rt route) http.Handler {
+func (h *Server) serve(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		rec := requestRecord{Time: s.clock.Now(), Method: r.Method, Path: r.URL.Path}
+		s := worldOf(r)
+		path := r.URL.Path
+		if s != h.root {
+			path = WorldPrefix + s.spec.Name + path
+		}
+		rec := requestRecord{Time: s.clock.Now(), Method: r.Method, Path: path}
 		c := &call{r: r, vars: mux.Vars(r), record: &rec}
 		// Released whatever happens next: held callbacks count as attempts
 		// under way until then.
@@ -113,17 +119,17 @@ func (s *Server) serve(rt route) http.Handler {
 		if err == nil && rt.fault != "" {
 			var handled bool
 			if handled, err = s.injectFault(rt, c, w); handled {
-				logline.Write(s.log, slog.LevelInfo, "request",
-					slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.String("fault", rec.Fault))
+				logline.Write(h.log, slog.LevelInfo, "request",
+					slog.String("method", r.Method), slog.String("path", path), slog.String("fault", rec.Fault))
 				return
 			}
 		}
 		if err == nil {
-			v, err = rt.h(c)
+			v, err = rt.h(s, c)
 		}
-		if err == nil && s.keeper != nil {
+		if err == nil && h.keeper != nil {
 			// Answered only once what it changed is on disk.
-			err = s.keeper.Durable(r.Context())
+			err = h.keeper.Durable(r.Context())
 		}
 		var a answer
 		if err != nil {
@@ -142,15 +148,15 @@ func (s *Server) serve(rt route) http.Handler {
 		if f, ok := w.(http.Flusher); ok && c.callbacks.Len() > 0 {
 			f.Flush()
 		}
-		logline.Write(s.log, slog.LevelInfo, "request",
-			slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Int("status", rec.Status),
+		logline.Write(h.log, slog.LevelInfo, "request",
+			slog.String("method", r.Method), slog.String("path", path), slog.Int("status", rec.Status),
 			slog.String("errorCode", rec.ErrorCode), slog.String("requestId", rec.RequestID), slog.String("fault", rec.Fault),
 			slog.Float64("ms", float64(time.Since(start).Microseconds())/1000))
 	})
 }
 
 // prepare runs every check that comes before the handler.
-func (s *Server) prepare(rt route, c *call, w http.ResponseWriter) error {
+func (s *world) prepare(rt route, c *call, w http.ResponseWriter) error {
 	r := c.r
 	for _, h := range []string{"Authorization", "Vz-M2m-Token", "Content-Type", domain.ScenarioHeader} {
 		if len(r.Header.Values(h)) > 1 {
@@ -159,7 +165,7 @@ func (s *Server) prepare(rt route, c *call, w http.ResponseWriter) error {
 	}
 	switch rt.access {
 	case accessAdmin:
-		if s.opts.AdminToken != "" && bearerToken(r) != s.opts.AdminToken {
+		if s.host.opts.AdminToken != "" && bearerToken(r) != s.host.opts.AdminToken {
 			return tserr.New(401, tserr.CodeSimUnauthorized, "the control API needs 'Authorization: Bearer <admin token>'")
 		}
 	case accessBearer, accessSession:
@@ -177,11 +183,11 @@ func (s *Server) prepare(rt route, c *call, w http.ResponseWriter) error {
 	if rt.schema == "" && rt.method != http.MethodPost {
 		return nil
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes))
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.host.opts.MaxBodyBytes))
 	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
-			return tserr.New(413, tserr.CodeRequestTooLarge, "request body exceeds %d bytes", s.opts.MaxBodyBytes)
+			return tserr.New(413, tserr.CodeRequestTooLarge, "request body exceeds %d bytes", s.host.opts.MaxBodyBytes)
 		}
 		return tserr.BadRequest(tserr.CodeUnexpected, "request body could not be read: %s", err)
 	}

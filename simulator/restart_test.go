@@ -151,7 +151,7 @@ func putRecord(path, bucket, key, value string) error {
 	if err != nil {
 		return err
 	}
-	if err := st.Commit(clock.Epoch, change.Set{Records: []change.Record{{Kind: bucket, ID: key, Value: []byte(value)}}}); err != nil {
+	if err := st.Commit(state.World{Clock: clock.Epoch, Sets: []change.Set{{Records: []change.Record{{Kind: bucket, ID: key, Value: []byte(value)}}}}}); err != nil {
 		return err
 	}
 	return st.Close()
@@ -233,7 +233,7 @@ func TestResetDuringAFailingAttemptLeavesNothingPending(t *testing.T) {
 	}
 	defer st.Close()
 	saved, err := st.Load()
-	if err != nil || len(saved.Deliveries) != 0 {
+	if err != nil || len(saved[""].Deliveries) != 0 {
 		t.Errorf("the state file still holds callbacks to deliver: %+v %v", saved, err)
 	}
 }
@@ -245,7 +245,7 @@ func TestScaledClockResumesFromTheStateFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "state.db")
 	st, err := state.Open(path)
 	if err == nil {
-		err = errors.Join(st.Commit(time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)), st.Close())
+		err = errors.Join(st.Commit(state.World{Clock: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)}), st.Close())
 	}
 	if err != nil {
 		t.Fatal(err)

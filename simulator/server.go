@@ -1,7 +1,8 @@
 // Package simulator is tssim's server: a stateful fake of ThingSpace's eUICC
 // profile API and of the SM-SR behind it, on ThingSpace's own paths and a
 // control API under /_sim/. New starts one; its Handler serves it, in a
-// program of its own (cmd/tssim) or in a test.
+// program of its own (cmd/tssim) or in a test. Each base URL /w/{name}
+// serves a world of its own (worlds.go); the root serves the default one.
 //
 // Inside, data flows one way: a request is validated into a typed value
 // (internal/validate), the domain (internal/domain) turns it into new state
@@ -13,22 +14,23 @@ package simulator
 import (
 	"context"
 	_ "embed"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"os"
+	"slices"
 	"runtime/debug"
 	"sync"
 	"time"
 
 	"github.com/tssim/tssim/fixtures"
 	"github.com/tssim/tssim/internal/change"
-	"github.com/tssim/tssim/internal/clock"
 	"github.com/tssim/tssim/internal/delivery"
 	"github.com/tssim/tssim/internal/domain"
-	"github.com/tssim/tssim/internal/fault"
 	"github.com/tssim/tssim/internal/state"
 	"github.com/tssim/tssim/internal/validate"
 )
@@ -74,6 +76,11 @@ type Options struct {
 	// of each).
 	MaxBodyBytes int64
 	JournalSize  int
+	// WorldTTL removes a world other than the default one after this long
+	// unused (default an hour); MaxWorlds bounds how many there are
+	// (default 1,000).
+	WorldTTL  time.Duration
+	MaxWorlds int
 }
 
 func (o *Options) setDefaults() {
@@ -115,46 +122,49 @@ func (o *Options) setDefaults() {
 	if o.JournalSize <= 0 {
 		o.JournalSize = 10_000
 	}
+	if o.WorldTTL <= 0 {
+		o.WorldTTL = time.Hour
+	}
+	if o.MaxWorlds <= 0 {
+		o.MaxWorlds = 1000
+	}
 }
 
-// Server is a running simulator: the domain, its journals, callback
-// delivery and the HTTP handler over them.
+// Server is a running simulator: its worlds, and what they share: the
+// schemas, the fixtures and scenarios, the callback workers, the state
+// file and the HTTP handler.
 type Server struct {
-	opts       Options
-	log        *slog.Logger
-	clock      clock.Clock
-	manual     *clock.Manual
-	real       *clock.Real
-	validator  *validate.Validator
-	sim        *domain.Sim
-	requests   *requestJournal
-	callbacks  *delivery.Log
-	dispatcher *delivery.Dispatcher
-	faults     fault.Rules
-	handler    http.Handler
-
-	// world is held for reading while a request changes the world and
-	// hands its callbacks to delivery, and for writing while changes are
-	// taken to be saved or the world is reset: a saved state never holds
-	// an accepted action without its callbacks.
-	world sync.RWMutex
+	opts      Options
+	log       *slog.Logger
+	validator *validate.Validator
+	fixtures  *domain.Fixtures
+	scenarios map[string]*domain.Scenario
+	pool      *delivery.Pool
+	router    http.Handler
 	// keeper saves every change to --state-file (nil without one).
 	keeper *state.Keeper
+	// now is the wall clock of world expiry.
+	now func() time.Time
+
+	// root is the default world.
+	root *world
+	mu   sync.Mutex
+	// worlds are the others, by name; gone are those removed since the
+	// last save, specs the changes of their records since then.
+	worlds    map[string]*world
+	gone      []string
+	specs     []change.Record
+	stopSweep chan struct{}
+	swept     chan struct{}
 }
 
 // New loads fixtures and scenarios, and starts callback delivery. Close
 // stops it.
 func New(opts Options) (*Server, error) {
 	opts.setDefaults()
-	s := &Server{opts: opts, log: opts.Logger, requests: newRequestJournal(opts.JournalSize), callbacks: delivery.NewLog(opts.JournalSize)}
-	switch opts.Clock {
-	case "real":
-		s.real = clock.NewReal(opts.TimeScale)
-		s.clock = s.real
-	case "manual":
-		s.manual = clock.NewManual()
-		s.clock = s.manual
-	default:
+	h := &Server{opts: opts, log: opts.Logger, now: time.Now, worlds: map[string]*world{},
+		stopSweep: make(chan struct{}), swept: make(chan struct{})}
+	if opts.Clock != "real" && opts.Clock != "manual" {
 		return nil, fmt.Errorf("clock %q: must be real or manual", opts.Clock)
 	}
 	if opts.Auth != "strict" && opts.Auth != "relaxed" {
@@ -164,7 +174,7 @@ func New(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.validator = v
+	h.validator = v
 	name, data := "built-in demo fixtures", fixtures.Demo
 	if opts.Fixtures != "" {
 		name = opts.Fixtures
@@ -172,8 +182,7 @@ func New(opts Options) (*Server, error) {
 			return nil, fmt.Errorf("fixtures: %w", err)
 		}
 	}
-	world, err := v.LoadFixtures(name, data)
-	if err != nil {
+	if h.fixtures, err = v.LoadFixtures(name, data); err != nil {
 		return nil, fmt.Errorf("fixtures %w", err)
 	}
 	if len(data) > 1<<20 {
@@ -182,125 +191,131 @@ func New(opts Options) (*Server, error) {
 		data = nil
 		debug.FreeOSMemory()
 	}
-	scenarios, err := v.LoadScenarios(opts.Scenarios)
-	if err != nil {
+	if h.scenarios, err = v.LoadScenarios(opts.Scenarios); err != nil {
 		return nil, err
 	}
+	h.pool = delivery.NewPool(opts.Sender, opts.Workers, opts.QueueSize, opts.CallbackTimeout)
 	// Nothing is saved until the saved state, if any, is restored.
-	s.world.Lock()
-	defer s.world.Unlock()
-	var changed func()
-	var durable func(context.Context) error
+	h.mu.Lock()
 	if opts.StateFile != "" {
 		store, err := state.Open(opts.StateFile)
 		if err != nil {
+			h.mu.Unlock()
 			return nil, err
 		}
-		s.keeper = state.NewKeeper(store, s.changes, s.log)
-		changed, durable = s.keeper.Changed, s.keeper.Durable
+		h.keeper = state.NewKeeper(store, h.changes, h.log)
 	}
-	registry := domain.NewRegistry(opts.CallbackURL)
-	s.dispatcher = delivery.New(delivery.Config{
-		Clock: s.clock, Sender: opts.Sender, Log: s.callbacks, Logger: s.log,
-		Resolve: func(account string) (delivery.Target, bool) {
-			r, ok := registry.Destination(account)
-			return delivery.Target{URL: r.URL, Username: r.Username, Password: r.Password}, ok
-		},
-		Workers: opts.Workers, Queue: opts.QueueSize, Timeout: opts.CallbackTimeout, RetryInterval: opts.RetryInterval,
-		MaxPending: opts.MaxPending, Changed: changed, Durable: durable,
-	})
-	s.sim, err = domain.New(domain.Config{
-		Clock: s.clock, Relaxed: opts.Auth == "relaxed", Fixtures: world, Scenarios: scenarios,
-		DefaultScenario: opts.DefaultScenario, Registry: registry, Deliver: s.dispatcher.Send, Changed: changed,
-	})
+	h.root, err = h.newWorld("", worldSpec{Clock: opts.Clock, TimeScale: opts.TimeScale}, h.fixtures)
+	if err == nil && h.keeper != nil {
+		err = h.restore()
+	}
+	h.mu.Unlock()
 	if err != nil {
-		s.abandon()
+		h.abandon()
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	s.handler = s.router(append(s.apiRoutes(), s.controlRoutes()...))
-	if s.keeper != nil {
-		if err := s.restore(); err != nil {
-			s.sim.Close()
-			s.abandon()
-			return nil, err
-		}
-	}
-	attrs := []any{"fixtures", name, "devices", len(world.Devices), "accounts", len(world.Accounts),
-		"scenarios", len(scenarios), "clock", opts.Clock, "auth", opts.Auth}
-	if s.real != nil && opts.TimeScale != 1 {
+	h.router = h.routes(append(apiRoutes(), controlRoutes()...))
+	go h.sweepEvery(min(opts.WorldTTL/4, time.Minute))
+	attrs := []any{"fixtures", name, "devices", len(h.fixtures.Devices), "accounts", len(h.fixtures.Accounts),
+		"scenarios", len(h.scenarios), "clock", opts.Clock, "auth", opts.Auth}
+	if opts.Clock == "real" && opts.TimeScale != 1 {
 		attrs = append(attrs, "timeScale", opts.TimeScale)
 	}
-	s.log.Info("loaded", attrs...)
-	return s, nil
+	h.log.Info("loaded", attrs...)
+	return h, nil
 }
 
-// Handler serves ThingSpace's paths and /_sim/.
-func (s *Server) Handler() http.Handler { return s.handler }
+// Handler serves ThingSpace's paths and /_sim/, of the default world at
+// the root and of world NAME under /w/NAME/.
+func (h *Server) Handler() http.Handler { return http.HandlerFunc(h.serveHTTP) }
 
-// Reset puts the simulator back to its fixtures: devices, tokens, sessions,
-// registrations, journals, fault rules and the manual clock. Scheduled steps and retries
-// are dropped.
-func (s *Server) Reset() {
-	s.world.Lock()
-	defer s.world.Unlock()
-	if s.manual != nil {
-		s.manual.Set(clock.Epoch)
-	}
-	s.sim.Reset()
-	s.dispatcher.Reset()
-	s.requests.reset()
-	s.faults.Clear()
-}
+// Reset puts the default world back to its fixtures: devices, tokens,
+// sessions, registrations, journals, fault rules and the manual clock.
+// Scheduled steps and retries are dropped.
+func (h *Server) Reset() { h.root.reset() }
 
 // abandon stops what New started, when it fails.
-func (s *Server) abandon() {
-	_ = s.dispatcher.Close(context.Background())
-	if s.keeper != nil {
-		_ = s.keeper.Close()
+func (h *Server) abandon() {
+	if h.root != nil {
+		h.root.close(context.Background())
+	}
+	_ = h.pool.Close(context.Background())
+	if h.keeper != nil {
+		_ = h.keeper.Close()
 	}
 }
 
-// restore loads the state file, if it holds a state.
-func (s *Server) restore() error {
-	st, err := s.keeper.Load()
-	if err != nil || st == nil {
+// restore loads the state file: the default world, then the others it
+// names; h.mu is held.
+func (h *Server) restore() error {
+	saved, err := h.keeper.Load()
+	if err != nil {
 		return err
 	}
-	if s.manual != nil {
-		s.manual.Set(st.Clock)
-	} else {
-		s.real.Resume(st.Clock)
+	root := saved[""]
+	if root == nil {
+		return nil
 	}
-	s.sim.Restore(&st.Snapshot)
-	s.dispatcher.Restore(st.Deliveries)
-	s.log.Info("restored", "stateFile", s.opts.StateFile, "devices", len(st.Devices), "actions", len(st.Actions), "callbacks", len(st.Deliveries))
+	h.root.restore(root)
+	for _, raw := range root.Worlds {
+		var spec worldSpec
+		if err := json.Unmarshal(raw, &spec); err != nil {
+			return fmt.Errorf("state file %s: a world's record: %w (remove it to start from the fixtures)", h.opts.StateFile, err)
+		}
+		w, err := h.createWorld(spec)
+		if err != nil {
+			return fmt.Errorf("state file %s: world %s: %w (remove it to start from the fixtures)", h.opts.StateFile, spec.Name, err)
+		}
+		if st := saved[spec.Name]; st != nil {
+			w.restore(st)
+		}
+	}
 	return nil
 }
 
-// changes takes what changed since the last call, for the keeper to save:
-// the world first, so that the callbacks of every step it holds are in
-// delivery's changes.
-func (s *Server) changes() (time.Time, []change.Set) {
-	s.world.Lock()
-	defer s.world.Unlock()
-	return s.clock.Now(), []change.Set{s.sim.Changes(), s.dispatcher.Changes()}
+// changes takes what changed in every world since the last call, for the
+// keeper to save.
+func (h *Server) changes() []state.World {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	out := make([]state.World, 0, len(h.worlds)+len(h.gone)+1)
+	for _, name := range h.gone {
+		out = append(out, state.World{Name: name, Gone: true})
+	}
+	h.gone = h.gone[:0]
+	root := h.root.changes()
+	root.Sets = append(root.Sets, change.Set{Records: h.specs})
+	h.specs = nil
+	out = append(out, root)
+	for _, w := range h.worlds {
+		out = append(out, w.changes())
+	}
+	return out
 }
 
-// Close stops the domain's scheduled steps and callback delivery, waiting
+// Close stops the worlds' scheduled steps and callback delivery, waiting
 // for attempts under way until ctx ends, and saves the state file:
 // callbacks not delivered by then are kept in it. It closes the
 // connections kept to listeners.
-func (s *Server) Close(ctx context.Context) error {
-	s.sim.Close()
-	err := s.dispatcher.Close(ctx)
+func (h *Server) Close(ctx context.Context) error {
+	close(h.stopSweep)
+	<-h.swept
+	h.mu.Lock()
+	worlds := append([]*world{h.root}, slices.Collect(maps.Values(h.worlds))...)
+	h.mu.Unlock()
+	var err error
+	for _, w := range worlds {
+		err = errors.Join(err, w.close(ctx))
+	}
 	if errors.Is(err, context.DeadlineExceeded) {
 		err = fmt.Errorf("callback workers still busy: %w", err)
 	}
-	if c, ok := s.opts.Sender.(interface{ CloseIdleConnections() }); ok {
+	err = errors.Join(err, h.pool.Close(ctx))
+	if c, ok := h.opts.Sender.(interface{ CloseIdleConnections() }); ok {
 		c.CloseIdleConnections()
 	}
-	if s.keeper != nil {
-		err = errors.Join(err, s.keeper.Close())
+	if h.keeper != nil {
+		err = errors.Join(err, h.keeper.Close())
 	}
 	return err
 }

@@ -15,23 +15,9 @@ import (
 	"github.com/tssim/tssim/internal/wire"
 )
 
-// One attempt at a callback: a worker takes it from the queue, encodes the
-// body, sends it, and concludes what follows (done, or a retry).
-
-func (d *Dispatcher) work() {
-	defer d.wg.Done()
-	var body bytes.Buffer // reused from one callback to the next
-	enc := json.NewEncoder(&body)
-	for {
-		select {
-		case <-d.done:
-			return
-		case j := <-d.queue:
-			d.attempt(j, &body, enc)
-			d.end()
-		}
-	}
-}
+// One attempt at a callback: a worker of the Pool takes it from the queue,
+// encodes the body, sends it, and concludes what follows (done, or a
+// retry).
 
 // message is the callback as attempt j sends it.
 func (d *Dispatcher) message(j *job) wire.CallbackMessage {
@@ -69,14 +55,14 @@ func (d *Dispatcher) attempt(j *job, buf *bytes.Buffer, enc *json.Encoder) {
 		d.conclude(j, a, msg)
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), d.cfg.Timeout)
+	ctx, cancel := context.WithTimeout(context.Background(), d.cfg.Pool.timeout)
 	start := time.Now()
 	var err error
-	a.StatusCode, err = d.cfg.Sender.Send(ctx, t, buf.Bytes())
+	a.StatusCode, err = d.cfg.Pool.sender.Send(ctx, t, buf.Bytes())
 	cancel()
 	a.LatencyMS = float64(time.Since(start).Microseconds()) / 1000
 	if errors.Is(err, context.DeadlineExceeded) {
-		err = fmt.Errorf("no answer within %s", d.cfg.Timeout)
+		err = fmt.Errorf("no answer within %s", d.cfg.Pool.timeout)
 	}
 	if err != nil {
 		a.Error = err.Error()

@@ -1,5 +1,6 @@
 // Package delivery POSTs callbacks to listeners, the way ThingSpace does:
-// through a bounded queue and a fixed pool of workers, retrying on the
+// through a bounded queue and a fixed pool of workers (a Pool, which many
+// Dispatchers may share), retrying on the
 // simulator's clock until a listener acknowledges with a 2xx or
 // wire.MaxCallbackThreshold attempts were made, and recording every attempt
 // in a Log. It knows nothing of the domain that produces the callbacks: a
@@ -33,18 +34,14 @@ type Sender interface {
 
 // Config sets how callbacks are delivered.
 type Config struct {
-	Clock  clock.Clock
-	Sender Sender
+	Clock clock.Clock
+	// Pool makes the attempts.
+	Pool *Pool
 	// Log records every callback and attempt.
 	Log    *Log
 	Logger *slog.Logger
 	// Resolve says where an account's callbacks go.
 	Resolve func(account string) (Target, bool)
-	// Workers deliver in parallel; Queue callbacks wait for a worker.
-	Workers int
-	Queue   int
-	// Timeout bounds one attempt, in wall time.
-	Timeout time.Duration
 	// RetryInterval separates attempts, on the simulator's clock.
 	RetryInterval time.Duration
 	// MaxPending bounds the callbacks not yet delivered (0: no bound).
@@ -66,10 +63,9 @@ type Config struct {
 type Dispatcher struct {
 	cfg    Config
 	timers *clock.Timers
-	queue  chan *job
-	done   chan struct{}
-	wg     sync.WaitGroup
-	once   sync.Once
+	// done is closed by Close: attempts queued meanwhile are not made.
+	done chan struct{}
+	once sync.Once
 
 	mu       sync.Mutex
 	inflight int
@@ -103,16 +99,12 @@ type job struct {
 	due   time.Time
 }
 
-// New starts the workers; Close stops them.
+// New returns a dispatcher making its attempts in cfg.Pool; Close stops it.
 func New(cfg Config) *Dispatcher {
-	d := &Dispatcher{cfg: cfg, timers: clock.NewTimers(cfg.Clock), queue: make(chan *job, cfg.Queue),
+	d := &Dispatcher{cfg: cfg, timers: clock.NewTimers(cfg.Clock),
 		done: make(chan struct{}), idle: make(chan struct{}), pending: map[uint64]*job{}, retries: map[uint64]func(){}}
 	if cfg.Changed != nil {
 		d.track.Track(cfg.Changed)
-	}
-	d.wg.Add(cfg.Workers)
-	for range cfg.Workers {
-		go d.work()
 	}
 	return d
 }
@@ -242,9 +234,7 @@ func (d *Dispatcher) push(j *job) {
 		return
 	default:
 	}
-	select {
-	case d.queue <- j:
-	default:
+	if !d.cfg.Pool.offer(task{d, j}) {
 		d.end()
 		d.mu.Lock()
 		d.stats.QueueFull++
@@ -287,18 +277,11 @@ func (d *Dispatcher) Idle(ctx context.Context) error {
 	}
 }
 
-// Close stops the retries waiting on the clock, then the workers once
-// their current attempts end, or when ctx does. Callbacks still queued or
+// Close stops the retries waiting on the clock, then waits for the
+// attempts under way to end, or for ctx to. Callbacks still queued or
 // waiting for a retry stay pending: they are not sent.
 func (d *Dispatcher) Close(ctx context.Context) error {
 	d.timers.Stop()
 	d.once.Do(func() { close(d.done) })
-	idle := make(chan struct{})
-	go func() { d.wg.Wait(); close(idle) }()
-	select {
-	case <-idle:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return d.Idle(ctx)
 }

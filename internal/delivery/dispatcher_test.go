@@ -44,14 +44,23 @@ type rig struct {
 	d     *delivery.Dispatcher
 }
 
+// newPool starts a pool of workers, closed after the test's dispatchers
+// (cleanups run last first).
+func newPool(t *testing.T, s delivery.Sender, workers, queue int) *delivery.Pool {
+	t.Helper()
+	p := delivery.NewPool(s, workers, queue, time.Second)
+	t.Cleanup(func() { _ = p.Close(context.Background()) })
+	return p
+}
+
 func newRig(t *testing.T, s delivery.Sender, queue int, maxPending ...int) *rig {
 	t.Helper()
 	r := &rig{clock: clock.NewManual(), log: delivery.NewLog(100)}
+	pool := newPool(t, s, 2, queue)
 	r.d = delivery.New(delivery.Config{
-		Clock: r.clock, Sender: s, Log: r.log, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Resolve: func(string) (delivery.Target, bool) { return delivery.Target{URL: "http://127.0.0.1:1/cb"}, true },
-		Workers: 2, Queue: queue, Timeout: time.Second, RetryInterval: 5 * time.Minute,
-		MaxPending: append(maxPending, 0)[0],
+		Clock: r.clock, Pool: pool, Log: r.log, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Resolve:       func(string) (delivery.Target, bool) { return delivery.Target{URL: "http://127.0.0.1:1/cb"}, true },
+		RetryInterval: 5 * time.Minute, MaxPending: append(maxPending, 0)[0],
 	})
 	t.Cleanup(func() { _ = r.d.Close(context.Background()) })
 	return r
@@ -173,11 +182,11 @@ func TestSecretsAreRedacted(t *testing.T) {
 	var logs bytes.Buffer
 	r := &rig{clock: clock.NewManual(), log: delivery.NewLog(100)}
 	r.d = delivery.New(delivery.Config{
-		Clock: r.clock, Sender: &script{statuses: []int{500, 200}}, Log: r.log, Logger: slog.New(slog.NewTextHandler(&logs, nil)),
+		Clock: r.clock, Pool: newPool(t, &script{statuses: []int{500, 200}}, 1, 10), Log: r.log, Logger: slog.New(slog.NewTextHandler(&logs, nil)),
 		Resolve: func(string) (delivery.Target, bool) {
 			return delivery.Target{URL: "http://hook:url-secret@127.0.0.1:1/cb", Username: "cb", Password: "registered-secret"}, true
 		},
-		Workers: 1, Queue: 10, Timeout: time.Second, RetryInterval: time.Minute,
+		RetryInterval: time.Minute,
 	})
 	t.Cleanup(func() { _ = r.d.Close(context.Background()) })
 	r.d.Send(callback())

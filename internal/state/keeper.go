@@ -5,9 +5,6 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
-	"time"
-
-	"github.com/tssim/tssim/internal/change"
 )
 
 // Keeper commits changes as they come: whatever changed while one commit
@@ -16,7 +13,7 @@ import (
 // disk.
 type Keeper struct {
 	store *Store
-	take  func() (time.Time, []change.Set)
+	take  func() []World
 	log   *slog.Logger
 
 	mu sync.Mutex
@@ -33,18 +30,18 @@ type Keeper struct {
 	stopped       chan struct{}
 }
 
-// NewKeeper starts committing to store what take returns: the clock and
-// the sets of changes since its last call. take must hold whatever keeps
-// the sets consistent with each other.
-func NewKeeper(store *Store, take func() (time.Time, []change.Set), log *slog.Logger) *Keeper {
+// NewKeeper starts committing to store what take returns: what changed in
+// each world since its last call. take must hold whatever keeps a world's
+// sets consistent with each other.
+func NewKeeper(store *Store, take func() []World, log *slog.Logger) *Keeper {
 	k := &Keeper{store: store, take: take, log: log, committed: make(chan struct{}),
 		wake: make(chan struct{}, 1), stop: make(chan struct{}), stopped: make(chan struct{})}
 	go k.run()
 	return k
 }
 
-// Load reads the state the store holds, or nil when it holds none.
-func (k *Keeper) Load() (*State, error) { return k.store.Load() }
+// Load reads the state of every world the store holds.
+func (k *Keeper) Load() (map[string]*State, error) { return k.store.Load() }
 
 // Changed notes that something changed. It does not block.
 func (k *Keeper) Changed() {
@@ -102,8 +99,7 @@ func (k *Keeper) commit() error {
 	k.dirty = false
 	k.started++
 	k.mu.Unlock()
-	clk, sets := k.take()
-	err := k.store.Commit(clk, sets...)
+	err := k.store.Commit(k.take()...)
 	k.mu.Lock()
 	k.done++
 	k.err = err

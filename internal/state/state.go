@@ -1,7 +1,8 @@
 // Package state keeps --state-file: a bbolt database of the records that
 // differ from the fixtures (devices, accounts, users, tokens, sessions,
 // registrations, actions with steps to run), the callbacks not yet
-// delivered, and the clock. Each commit writes the records that changed
+// delivered, and the clock, of each world (a bucket of each kind of record
+// per world). Each commit writes the records that changed
 // since the last one, in one transaction; Keeper groups the commits of
 // concurrent requests into one fsync.
 package state
@@ -10,6 +11,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -29,12 +32,15 @@ var (
 	keyClock   = []byte("clock")
 )
 
-// State is what a state file keeps across restarts: the world, the
-// callbacks not yet delivered, and the clock. The journals are not kept.
+// State is what a state file keeps of one world across restarts: the
+// world, the callbacks not yet delivered, and the clock; for the default
+// world, the other worlds too. The journals are not kept.
 type State struct {
 	Clock time.Time
 	domain.Snapshot
 	Deliveries []delivery.Pending
+	// Worlds are the records of KindWorld, for the caller to decode.
+	Worlds []json.RawMessage
 }
 
 // Store is an open state file.
@@ -80,51 +86,109 @@ func (st *Store) checkVersion(tx *bolt.Tx) error {
 // Close closes the file.
 func (st *Store) Close() error { return st.db.Close() }
 
-// Load reads the state, or nil when none was ever committed.
-func (st *Store) Load() (*State, error) {
-	var out *State
+// Load reads the state of every world the store holds, by name ("" the
+// default world); a world never committed is absent.
+func (st *Store) Load() (map[string]*State, error) {
+	out := map[string]*State{}
 	err := st.db.View(func(tx *bolt.Tx) error {
-		clk := tx.Bucket(bucketMeta).Get(keyClock)
-		if clk == nil {
-			return nil
-		}
-		s := &State{}
-		if err := s.Clock.UnmarshalText(clk); err != nil {
-			return st.corrupt("meta/clock", err)
-		}
+		meta := tx.Bucket(bucketMeta)
 		var errs []error
-		read := func(kind string, add func([]byte) error) {
-			b := tx.Bucket([]byte(kind))
-			if b == nil {
-				return
+		_ = meta.ForEach(func(k, v []byte) error {
+			world, ok := strings.CutPrefix(string(k), string(keyClock))
+			if !ok || (world != "" && world[0] != '/') {
+				return nil
 			}
-			_ = b.ForEach(func(k, v []byte) error {
+			s := &State{}
+			if err := s.Clock.UnmarshalText(v); err != nil {
+				errs = append(errs, st.corrupt("meta/"+string(k), err))
+			}
+			out[strings.TrimPrefix(world, "/")] = s
+			return nil
+		})
+		_ = tx.ForEach(func(name []byte, b *bolt.Bucket) error {
+			world, kind := splitBucket(string(name))
+			s := out[world]
+			if s == nil || kind == string(bucketMeta) {
+				return nil
+			}
+			add := s.reader(kind)
+			if add == nil {
+				return nil
+			}
+			return b.ForEach(func(k, v []byte) error {
 				if err := add(v); err != nil {
-					errs = append(errs, st.corrupt(kind+"/"+string(k), err))
+					errs = append(errs, st.corrupt(string(name)+"/"+string(k), err))
 				}
 				return nil
 			})
-		}
-		read(domain.KindDevice, into(&s.Devices))
-		read(domain.KindAccount, into(&s.Accounts))
-		read(domain.KindUser, into(&s.Users))
-		read(domain.KindToken, into(&s.Tokens))
-		read(domain.KindSession, into(&s.Sessions))
-		read(domain.KindListener, into(&s.Listeners))
-		read(domain.KindAction, into(&s.Actions))
-		read(delivery.KindPending, into(&s.Deliveries))
-		out = s
+		})
 		return errors.Join(errs...)
 	})
 	if err != nil {
 		return nil, err
 	}
-	if out != nil {
-		if err := st.check(out); err != nil {
+	for _, s := range out {
+		if err := st.check(s); err != nil {
 			return nil, err
 		}
 	}
 	return out, nil
+}
+
+// reader decodes a record of kind into s, or is nil for a kind s does not
+// keep.
+func (s *State) reader(kind string) func([]byte) error {
+	switch kind {
+	case domain.KindDevice:
+		return into(&s.Devices)
+	case domain.KindAccount:
+		return into(&s.Accounts)
+	case domain.KindUser:
+		return into(&s.Users)
+	case domain.KindToken:
+		return into(&s.Tokens)
+	case domain.KindSession:
+		return into(&s.Sessions)
+	case domain.KindListener:
+		return into(&s.Listeners)
+	case domain.KindAction:
+		return into(&s.Actions)
+	case delivery.KindPending:
+		return into(&s.Deliveries)
+	case KindWorld:
+		return into(&s.Worlds)
+	}
+	return nil
+}
+
+// KindWorld is the kind of record that names a world other than the
+// default one, with what it was made from.
+const KindWorld = "worlds"
+
+// bucketOf names the bucket of a world's records of one kind: the kind
+// itself for the default world, w/NAME/KIND for another.
+func bucketOf(world, kind string) []byte {
+	if world == "" {
+		return []byte(kind)
+	}
+	return []byte("w/" + world + "/" + kind)
+}
+
+// splitBucket is the inverse of bucketOf.
+func splitBucket(name string) (world, kind string) {
+	if rest, ok := strings.CutPrefix(name, "w/"); ok {
+		if w, k, ok := strings.Cut(rest, "/"); ok {
+			return w, k
+		}
+	}
+	return "", name
+}
+
+func clockKey(world string) []byte {
+	if world == "" {
+		return keyClock
+	}
+	return []byte(string(keyClock) + "/" + world)
 }
 
 // into decodes a record and appends it to list.
@@ -158,48 +222,69 @@ func (st *Store) check(s *State) error {
 	return nil
 }
 
-// Commit writes the changes of sets and the clock in one transaction,
-// synced to disk when it returns. When a set resets, every record is
-// forgotten before any set's records are written.
-func (st *Store) Commit(clock time.Time, sets ...change.Set) error {
-	clk, err := clock.MarshalText()
-	if err != nil {
-		return err
-	}
+// World is one world's part of a commit: its clock and what changed in
+// it. A set that resets forgets the world's records before any are
+// written; Gone forgets the world altogether.
+type World struct {
+	Name  string
+	Clock time.Time
+	Sets  []change.Set
+	Gone  bool
+}
+
+// Commit writes the changes of every world in one transaction, synced to
+// disk when it returns.
+func (st *Store) Commit(worlds ...World) error {
 	return st.db.Update(func(tx *bolt.Tx) error {
-		for _, set := range sets {
-			if set.Reset {
-				if err := dropData(tx); err != nil {
-					return err
-				}
-				break
+		for _, w := range worlds {
+			if err := commitWorld(tx, w); err != nil {
+				return err
 			}
 		}
-		for _, set := range sets {
-			for _, r := range set.Records {
-				b, err := tx.CreateBucketIfNotExists([]byte(r.Kind))
-				if err != nil {
-					return err
-				}
-				if r.Value == nil {
-					err = b.Delete([]byte(r.ID))
-				} else {
-					err = b.Put([]byte(r.ID), r.Value)
-				}
-				if err != nil {
-					return err
-				}
-			}
-		}
-		return tx.Bucket(bucketMeta).Put(keyClock, clk)
+		return nil
 	})
 }
 
-// dropData deletes every bucket but meta.
-func dropData(tx *bolt.Tx) error {
+func commitWorld(tx *bolt.Tx, w World) error {
+	meta := tx.Bucket(bucketMeta)
+	if w.Gone || slices.ContainsFunc(w.Sets, func(s change.Set) bool { return s.Reset }) {
+		if err := dropWorld(tx, w.Name); err != nil {
+			return err
+		}
+	}
+	if w.Gone {
+		return meta.Delete(clockKey(w.Name))
+	}
+	for _, set := range w.Sets {
+		for _, r := range set.Records {
+			b, err := tx.CreateBucketIfNotExists(bucketOf(w.Name, r.Kind))
+			if err != nil {
+				return err
+			}
+			if r.Value == nil {
+				err = b.Delete([]byte(r.ID))
+			} else {
+				err = b.Put([]byte(r.ID), r.Value)
+			}
+			if err != nil {
+				return err
+			}
+		}
+	}
+	clk, err := w.Clock.MarshalText()
+	if err != nil {
+		return err
+	}
+	return meta.Put(clockKey(w.Name), clk)
+}
+
+// dropWorld deletes the buckets of one world (but meta, and for the
+// default world, the records naming the other worlds).
+func dropWorld(tx *bolt.Tx, world string) error {
 	var names [][]byte
 	_ = tx.ForEach(func(name []byte, _ *bolt.Bucket) error {
-		if string(name) != string(bucketMeta) {
+		w, kind := splitBucket(string(name))
+		if w == world && kind != string(bucketMeta) && !(world == "" && kind == KindWorld) {
 			names = append(names, append([]byte(nil), name...))
 		}
 		return nil

@@ -28,12 +28,12 @@ func rec(kind, id, v string) change.Record {
 }
 
 // A commit changes the records it names and no other; a reset forgets
-// every record first.
+// every record of its world first, and no other world's.
 func TestCommitWritesWhatChanged(t *testing.T) {
 	st := open(t)
 	defer st.Close()
 	at := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
-	if s, err := st.Load(); s != nil || err != nil {
+	if s, err := st.Load(); len(s) != 0 || err != nil {
 		t.Fatalf("a new file holds %+v %v", s, err)
 	}
 	must := func(err error) {
@@ -42,22 +42,30 @@ func TestCommitWritesWhatChanged(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	must(st.Commit(at, change.Set{Records: []change.Record{
+	users := func(rs ...change.Record) []change.Set { return []change.Set{{Records: rs}} }
+	must(st.Commit(World{Clock: at, Sets: users(
 		rec(domain.KindUser, "a", `{"username":"a","failures":1}`),
 		rec(domain.KindUser, "b", `{"username":"b","failures":2}`),
 		rec(delivery.KindPending, "01", `{"id":1,"eid":"e"}`),
-	}}))
-	must(st.Commit(at.Add(time.Minute), change.Set{Records: []change.Record{change.Removed(domain.KindUser, "a")}}))
+	)}, World{Name: "other", Clock: at, Sets: users(rec(domain.KindUser, "z", `{"username":"z"}`))}))
+	must(st.Commit(World{Clock: at.Add(time.Minute), Sets: users(change.Removed(domain.KindUser, "a"))}))
 	s, err := st.Load()
 	must(err)
-	if !s.Clock.Equal(at.Add(time.Minute)) || len(s.Users) != 1 || s.Users[0].Username != "b" || len(s.Deliveries) != 1 {
-		t.Errorf("loaded %+v", s)
+	if d := s[""]; !d.Clock.Equal(at.Add(time.Minute)) || len(d.Users) != 1 || d.Users[0].Username != "b" || len(d.Deliveries) != 1 {
+		t.Errorf("loaded %+v", d)
 	}
-	must(st.Commit(at, change.Set{Reset: true}, change.Set{Records: []change.Record{rec(domain.KindUser, "c", `{"username":"c"}`)}}))
+	must(st.Commit(World{Clock: at, Sets: []change.Set{{Reset: true}, {Records: []change.Record{rec(domain.KindUser, "c", `{"username":"c"}`)}}}}))
 	s, err = st.Load()
 	must(err)
-	if len(s.Users) != 1 || s.Users[0].Username != "c" || len(s.Deliveries) != 0 {
-		t.Errorf("after a reset: %+v", s)
+	if d := s[""]; len(d.Users) != 1 || d.Users[0].Username != "c" || len(d.Deliveries) != 0 {
+		t.Errorf("after a reset: %+v", d)
+	}
+	if o := s["other"]; o == nil || len(o.Users) != 1 || o.Users[0].Username != "z" {
+		t.Errorf("another world after the default one's reset: %+v", o)
+	}
+	must(st.Commit(World{Name: "other", Gone: true}))
+	if s, _ = st.Load(); s["other"] != nil || len(s) != 1 {
+		t.Errorf("a world gone is still there: %+v", s)
 	}
 }
 
@@ -81,7 +89,7 @@ func TestKeeperGroupsCommits(t *testing.T) {
 	first, release := make(chan struct{}), make(chan struct{})
 	var mu sync.Mutex
 	takes := 0
-	take := func() (time.Time, []change.Set) {
+	take := func() []World {
 		mu.Lock()
 		takes++
 		n := takes
@@ -90,7 +98,7 @@ func TestKeeperGroupsCommits(t *testing.T) {
 			close(first)
 			<-release
 		}
-		return time.Time{}, nil
+		return nil
 	}
 	k := NewKeeper(st, take, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	k.Changed()
@@ -121,7 +129,7 @@ func TestKeeperGroupsCommits(t *testing.T) {
 
 // Durable returns at once when nothing changed since the last commit.
 func TestDurableWithNothingChanged(t *testing.T) {
-	k := NewKeeper(open(t), func() (time.Time, []change.Set) { return time.Time{}, nil }, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	k := NewKeeper(open(t), func() []World { return nil }, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	defer k.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()

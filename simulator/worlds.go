@@ -1,0 +1,247 @@
+package simulator
+
+import (
+	"context"
+	"encoding/json"
+	"maps"
+	"net/http"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/tssim/tssim/internal/change"
+	"github.com/tssim/tssim/internal/state"
+	"github.com/tssim/tssim/internal/tserr"
+)
+
+// Worlds: http://HOST:PORT/w/{name}/ serves a whole simulator of its own,
+// made on first use (or by PUT /_sim/worlds/{name}), removed by DELETE or
+// after --world-ttl unused.
+
+// WorldPrefix starts the base URL of a world other than the default one.
+const WorldPrefix = "/w/"
+
+var worldName = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
+
+type worldKey struct{}
+
+// worldOf is the world a request is for.
+func worldOf(r *http.Request) *world { return r.Context().Value(worldKey{}).(*world) }
+
+// serveHTTP finds the world of a request, by its path, and serves it there
+// with the world's prefix taken off the path.
+func (h *Server) serveHTTP(rw http.ResponseWriter, r *http.Request) {
+	w := h.root
+	if rest, ok := strings.CutPrefix(r.URL.Path, WorldPrefix); ok {
+		name, sub, _ := strings.Cut(rest, "/")
+		var err error
+		if w, err = h.world(name); err != nil {
+			a := errorAnswer(rw, err, &requestRecord{})
+			a.write(rw)
+			return
+		}
+		r2 := *r
+		u := *r.URL
+		u.Path, u.RawPath = "/"+sub, ""
+		r2.URL = &u
+		r = &r2
+	}
+	w.touch()
+	h.router.ServeHTTP(rw, r.WithContext(context.WithValue(r.Context(), worldKey{}, w)))
+}
+
+// world returns the world of that name, made from the fixtures when there
+// is none yet.
+func (h *Server) world(name string) (*world, error) {
+	if err := checkWorldName(name); err != nil {
+		return nil, err
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if w := h.worlds[name]; w != nil {
+		return w, nil
+	}
+	return h.createWorld(worldSpec{Name: name, Clock: h.opts.Clock, TimeScale: h.opts.TimeScale})
+}
+
+func checkWorldName(name string) error {
+	if !worldName.MatchString(name) || name == "." || name == ".." {
+		return tserr.BadRequest(tserr.CodeSimBadWorld, "world name %q: 1 to 64 letters, digits, '.', '_' or '-' (and not . or ..)", name)
+	}
+	return nil
+}
+
+// createWorld makes a world from spec and adds it; h.mu is held.
+func (h *Server) createWorld(spec worldSpec) (*world, error) {
+	if len(h.worlds) >= h.opts.MaxWorlds {
+		return nil, tserr.New(409, tserr.CodeSimWorldLimit, "%d worlds exist, the limit (--max-worlds): remove one with DELETE /_sim/worlds/{name}, or wait for an unused one to expire (--world-ttl %s)", len(h.worlds), h.opts.WorldTTL)
+	}
+	f := h.fixtures
+	if len(spec.Fixtures) > 0 {
+		var err error
+		if f, err = h.validator.LoadFixtures("/fixtures", spec.Fixtures); err != nil {
+			return nil, tserr.BadRequest(tserr.CodeUnexpected, "%s", err)
+		}
+	}
+	w, err := h.newWorld(spec.Name, spec, f)
+	if err != nil {
+		return nil, tserr.BadRequest(tserr.CodeUnexpected, "world %s: %s", spec.Name, err)
+	}
+	h.worlds[spec.Name] = w
+	h.gone = slices.DeleteFunc(h.gone, func(n string) bool { return n == spec.Name })
+	h.saveSpec(spec.Name, &w.spec)
+	h.log.Info("world created", "world", spec.Name, "clock", spec.Clock, "ownFixtures", len(spec.Fixtures) > 0)
+	return w, nil
+}
+
+// saveSpec marks the record of a world (nil: its removal) to be saved;
+// h.mu is held.
+func (h *Server) saveSpec(name string, spec *worldSpec) {
+	if h.keeper == nil {
+		return
+	}
+	if spec == nil {
+		h.specs = append(h.specs, change.Removed(state.KindWorld, name))
+	} else {
+		h.specs = append(h.specs, change.Encode(state.KindWorld, name, spec))
+	}
+	h.keeper.Changed()
+}
+
+// removeWorld takes a world out, drops its pending callbacks and stops its
+// timers; h.mu is held.
+func (h *Server) removeWorld(name, why string) bool {
+	w := h.worlds[name]
+	if w == nil {
+		return false
+	}
+	delete(h.worlds, name)
+	if h.keeper != nil {
+		h.gone = append(h.gone, name)
+	}
+	h.saveSpec(name, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), h.opts.CallbackTimeout)
+	defer cancel()
+	_ = w.close(ctx)
+	h.log.Info("world removed", "world", name, "why", why)
+	return true
+}
+
+// sweep removes the worlds unused for --world-ttl.
+func (h *Server) sweep() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	cutoff := h.now().Add(-h.opts.WorldTTL).UnixNano()
+	for name, w := range h.worlds {
+		if w.lastUsed.Load() < cutoff {
+			h.removeWorld(name, "unused for --world-ttl "+h.opts.WorldTTL.String())
+		}
+	}
+}
+
+func (h *Server) sweepEvery(d time.Duration) {
+	defer close(h.swept)
+	t := time.NewTicker(d)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			h.sweep()
+		case <-h.stopSweep:
+			return
+		}
+	}
+}
+
+// worldView is a world as GET /_sim/worlds lists it.
+type worldView struct {
+	Name      string    `json:"name"`
+	Clock     string    `json:"clock"`
+	Created   time.Time `json:"created"`
+	LastUsed  time.Time `json:"lastUsed"`
+	Devices   int       `json:"devices"`
+	Pending   int       `json:"pendingCallbacks"`
+	Fixtures  string    `json:"fixtures"`
+	ExpiresAt time.Time `json:"expiresAt"`
+}
+
+func (w *world) view() worldView {
+	used := time.Unix(0, w.lastUsed.Load()).UTC()
+	fix := "the server's"
+	if len(w.spec.Fixtures) > 0 {
+		fix = "its own"
+	}
+	return worldView{Name: w.spec.Name, Clock: w.spec.Clock, Created: w.spec.Created, LastUsed: used,
+		Devices: len(w.sim.Devices()), Pending: w.dispatcher.Stats().Pending, Fixtures: fix, ExpiresAt: used.Add(w.host.opts.WorldTTL)}
+}
+
+// onlyAtRoot refuses the routes of every world at a world's own base URL.
+func onlyAtRoot(w *world) error {
+	if w != w.host.root {
+		return tserr.New(404, tserr.CodeNotFound, "/_sim/worlds is served at the root only, not under %s%s/", WorldPrefix, w.spec.Name)
+	}
+	return nil
+}
+
+func (w *world) listWorlds(*call) (any, error) {
+	if err := onlyAtRoot(w); err != nil {
+		return nil, err
+	}
+	h := w.host
+	h.mu.Lock()
+	worlds := slices.Collect(maps.Values(h.worlds))
+	h.mu.Unlock()
+	out := make([]worldView, 0, len(worlds))
+	for _, x := range worlds {
+		out = append(out, x.view())
+	}
+	slices.SortFunc(out, func(a, b worldView) int { return strings.Compare(a.Name, b.Name) })
+	return out, nil
+}
+
+// worldRequest is the body of PUT /_sim/worlds/{name}, all optional.
+type worldRequest struct {
+	Clock     string          `json:"clock"`
+	TimeScale float64         `json:"timeScale"`
+	Fixtures  json.RawMessage `json:"fixtures"`
+}
+
+func (w *world) putWorld(c *call, in *worldRequest) (any, error) {
+	if err := onlyAtRoot(w); err != nil {
+		return nil, err
+	}
+	name := c.vars["name"]
+	if err := checkWorldName(name); err != nil {
+		return nil, err
+	}
+	h := w.host
+	spec := worldSpec{Name: name, Clock: in.Clock, TimeScale: in.TimeScale, Fixtures: in.Fixtures}
+	if spec.Clock == "" {
+		spec.Clock = h.opts.Clock
+	}
+	if spec.TimeScale == 0 {
+		spec.TimeScale = h.opts.TimeScale
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.removeWorld(name, "replaced by PUT /_sim/worlds/"+name)
+	nw, err := h.createWorld(spec)
+	if err != nil {
+		return nil, err
+	}
+	return nw.view(), nil
+}
+
+func (w *world) deleteWorld(c *call) (any, error) {
+	if err := onlyAtRoot(w); err != nil {
+		return nil, err
+	}
+	h := w.host
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !h.removeWorld(c.vars["name"], "DELETE /_sim/worlds/"+c.vars["name"]) {
+		return nil, tserr.New(404, tserr.CodeSimWorldNotFound, "world %s was not found (GET /_sim/worlds lists them)", c.vars["name"])
+	}
+	return map[string]string{"name": c.vars["name"], "status": "removed"}, nil
+}
