@@ -58,7 +58,7 @@ func (s *Sim) StartAction(p *Principal, action string, req *wire.ActionRequest, 
 	}
 	now := s.clock.Now()
 	for _, a := range acts {
-		d := s.devices[a.eid]
+		d := s.device(a.eid)
 		a.device = d.clone()
 		if r := Refuse(d, action, a.iccid); r != nil {
 			a.scenario = refusalScenario(r)
@@ -96,7 +96,7 @@ func (s *Sim) accept(p *Principal, action string, req *wire.ActionRequest) (stri
 				iccid = id.ID
 			}
 		}
-		d := s.devices[eid]
+		d := s.device(eid)
 		if d == nil || d.Account != req.AccountName {
 			return "", nil, tserr.BadRequest(tserr.CodeDeviceNotFound, "/devices/%d: device %s was not found in account %s", i, eid, req.AccountName)
 		}
@@ -158,7 +158,7 @@ func (s *Sim) fire(a *deviceAction, i int, out *[]wire.Callback) {
 		delete(s.actions, a.key)
 	}
 	s.track.Mark(KindAction, a.key)
-	d := s.devices[a.eid]
+	d := s.device(a.eid)
 	if !a.done && st.Result != ResultPending {
 		a.done = true
 		if d != nil && d.Pending != nil && d.Pending.RequestID == a.requestID {

@@ -24,7 +24,12 @@ func (s *Sim) Scenarios() []*Scenario {
 func (s *Sim) Devices() []*Device {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make([]*Device, 0, len(s.devices))
+	out := make([]*Device, 0, len(s.fixtures.Devices)+len(s.devices))
+	for _, d := range s.fixtures.Devices {
+		if _, own := s.devices[d.EID]; !own {
+			out = append(out, d.clone())
+		}
+	}
 	for _, d := range s.devices {
 		out = append(out, d.clone())
 	}
@@ -36,7 +41,7 @@ func (s *Sim) Devices() []*Device {
 func (s *Sim) Device(eid string) (*Device, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	d := s.devices[eid]
+	d := s.device(eid)
 	if d == nil {
 		return nil, tserr.New(404, tserr.CodeDeviceNotFound, "device %s was not found", eid)
 	}
@@ -60,7 +65,6 @@ func (s *Sim) PutDevice(d *Device) error {
 	d = d.clone()
 	d.Pending = nil
 	s.devices[d.EID] = d
-	s.owned[d.EID] = true
 	s.track.Mark(KindDevice, d.EID)
 	return nil
 }

@@ -3,6 +3,7 @@ package domain
 import (
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 )
 
@@ -100,6 +101,21 @@ type Fixtures struct {
 	Users    []User      `json:"users"`
 	Accounts []Account   `json:"accounts"`
 	Devices  []*Device   `json:"devices"`
+
+	// byEID indexes Devices, once, for every world made from them.
+	indexOnce sync.Once
+	byEID     map[string]*Device
+}
+
+// device returns the fixture device with that EID, or nil.
+func (f *Fixtures) device(eid string) *Device {
+	f.indexOnce.Do(func() {
+		f.byEID = make(map[string]*Device, len(f.Devices))
+		for _, d := range f.Devices {
+			f.byEID[d.EID] = d
+		}
+	})
+	return f.byEID[eid]
 }
 
 // CheckDevice enforces what the device schema cannot say: ICCIDs are unique

@@ -36,10 +36,10 @@ type Sim struct {
 	mu sync.Mutex
 	// gen counts resets: a step scheduled before one does nothing.
 	gen uint64
-	// devices share the fixtures' devices until one is changed: mutable
-	// copies it first, and owned remembers the copies.
+	// devices are the world's own devices: those changed or added since
+	// the fixtures (mutable copies a fixture device first). The others
+	// are the fixtures', shared by every world: device finds either.
 	devices  map[string]*Device
-	owned    map[string]bool
 	accounts map[string]*Account
 	users    map[string]*userState
 	// strangers counts the failed logins of names that are no user's.
@@ -117,11 +117,7 @@ func (s *Sim) Reset() {
 	defer s.mu.Unlock()
 	s.gen++
 	f := s.fixtures
-	s.devices = make(map[string]*Device, len(f.Devices))
-	for _, d := range f.Devices {
-		s.devices[d.EID] = d
-	}
-	s.owned = map[string]bool{}
+	s.devices = map[string]*Device{}
 	s.accounts = map[string]*Account{}
 	for _, a := range f.Accounts {
 		s.accounts[a.Name] = &a
@@ -156,11 +152,22 @@ func (s *Sim) Close() { s.timers.Stop() }
 // and marks it changed; s.mu is held.
 func (s *Sim) mutable(eid string) *Device {
 	s.track.Mark(KindDevice, eid)
-	d := s.devices[eid]
-	if d != nil && !s.owned[eid] {
+	if d := s.devices[eid]; d != nil {
+		return d
+	}
+	d := s.fixtures.device(eid)
+	if d != nil {
 		d = d.clone()
 		s.devices[eid] = d
-		s.owned[eid] = true
 	}
 	return d
+}
+
+// device returns the device with that EID, the world's own or the
+// fixtures', or nil; s.mu is held. It must not be changed: see mutable.
+func (s *Sim) device(eid string) *Device {
+	if d := s.devices[eid]; d != nil {
+		return d
+	}
+	return s.fixtures.device(eid)
 }

@@ -85,7 +85,8 @@ func (s *Sim) Changes() change.Set {
 func (s *Sim) record(kind, id string) (any, bool) {
 	switch kind {
 	case KindDevice:
-		return s.devices[id], s.owned[id]
+		d := s.devices[id]
+		return d, d != nil
 	case KindAccount:
 		if a := s.accounts[id]; a != nil {
 			return a, true
@@ -131,7 +132,6 @@ func (s *Sim) Restore(st *Snapshot) {
 	defer s.mu.Unlock()
 	for _, d := range st.Devices {
 		s.devices[d.EID] = d
-		s.owned[d.EID] = true
 	}
 	for _, a := range st.Accounts {
 		if acc := s.accounts[a.Name]; acc != nil {

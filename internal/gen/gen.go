@@ -13,7 +13,7 @@ import (
 // account, each with a disabled bootstrap profile and an enabled local one:
 // device i has EID EID(i) and local profile ICCID(i).
 func WithDevices(f *domain.Fixtures, account string, n int) *domain.Fixtures {
-	g := *f
+	g := domain.Fixtures{Clients: f.Clients, Users: f.Users, Accounts: f.Accounts}
 	g.Devices = append(make([]*domain.Device, 0, len(f.Devices)+n), f.Devices...)
 	for i := range n {
 		g.Devices = append(g.Devices, &domain.Device{
