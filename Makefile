@@ -23,6 +23,7 @@ test: ## run every test, with the race detector (the nested modules' too)
 bench: build ## Go benchmarks of the hot paths, then the load command (see BENCHMARKS.md)
 	$(GO) test -run '^$$' -bench . -benchmem ./simulator/
 	$(GO) run ./cmd/tsload --tssim $(BIN)/tssim
+	$(GO) run ./cmd/tsload worlds --tssim $(BIN)/tssim
 
 bench-ci: ## every Go benchmark once, so that none rots
 	$(GO) test -run '^$$' -bench . -benchtime=1x ./...

@@ -95,6 +95,18 @@ func (r runResult) pct(p float64) time.Duration {
 // bodies[next()]: the bodies are made beforehand so that the load generator
 // spends its time sending.
 func load(addr, path string, header http.Header, conns int, d time.Duration, next func() int, bodies [][]byte) runResult {
+	return loadTargets(addr, []target{{path, header}}, conns, d, next, bodies)
+}
+
+// target is where a request goes: a path, with its headers.
+type target struct {
+	path   string
+	header http.Header
+}
+
+// loadTargets is load with the requests spread over targets in turn.
+func loadTargets(addr string, targets []target, conns int, d time.Duration, next func() int, bodies [][]byte) runResult {
+	var turn atomic.Int64
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	res := runResult{}
@@ -114,7 +126,8 @@ func load(addr, path string, header http.Header, conns int, d time.Duration, nex
 						continue
 					}
 				}
-				req := renderPost(addr, path, header, bodies[next()])
+				t := targets[int(turn.Add(1)-1)%len(targets)]
+				req := renderPost(addr, t.path, t.header, bodies[next()])
 				t0 := time.Now()
 				var status int
 				status, err = c.do(req)

@@ -43,6 +43,9 @@ func main() {
 	if len(os.Args) > 1 && os.Args[1] == "crash" {
 		os.Exit(crash(os.Args[2:]))
 	}
+	if len(os.Args) > 1 && os.Args[1] == "worlds" {
+		os.Exit(worlds(os.Args[2:]))
+	}
 	fs := flag.NewFlagSet("tsload", flag.ExitOnError)
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), usage)
@@ -78,6 +81,9 @@ Usage: tsload [--tssim bin/tssim] [--duration 5s] [--conns 32]
            deletes at full rate on one device with its listener down, then
            up: RSS every 10 s and the callbacks delivered, given up on and
            pending (tsload soak --help)
+       tsload worlds [--tssim bin/tssim] [--worlds 1000] [--spread 100] [--conns 32]
+           what worlds cost: RSS of 1,000 worlds, and deletes per second in
+           one world and spread over 100
        tsload crash [--tssim bin/tssim] [--kills 20] [--devices 32]
            the kill -9 test: tssim killed at random moments under load;
            fails when an accepted request or a delivered result is lost
