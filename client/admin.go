@@ -234,6 +234,12 @@ type SimFaultRule struct {
 	Fired      int     `json:"fired,omitempty"`
 }
 
+// DeleteWorld removes a world (/w/{name}/): its devices, journals and
+// pending callbacks. Call it on the default world's Admin.
+func (a *Admin) DeleteWorld(ctx context.Context, name string) error {
+	return a.call(ctx, http.MethodDelete, "/_sim/worlds/"+url.PathEscape(name), nil, nil)
+}
+
 // AddFault puts a fault rule in force and returns it with its id.
 func (a *Admin) AddFault(ctx context.Context, r SimFaultRule) (SimFaultRule, error) {
 	var out SimFaultRule

@@ -47,7 +47,9 @@ const callbackPath = "/callbacks"
 // holdLimit bounds how long a held answer waits for its callback.
 const holdLimit = 10 * time.Second
 
-func newProxy(cfg *setup) (*proxy, error) {
+// newProxy starts a proxy in front of the client's listener, and of the
+// simulator (at simURL) for the client's profile actions.
+func newProxy(cfg *setup, simURL string) (*proxy, error) {
 	ln, err := net.Listen("tcp", cfg.callbackListen)
 	if err != nil {
 		return nil, fmt.Errorf("the suite's callback proxy on %s: %w", cfg.callbackListen, err)
@@ -56,7 +58,7 @@ func newProxy(cfg *setup) (*proxy, error) {
 	if cfg.callbackHost != "" {
 		host = cfg.callbackHost
 	}
-	sim, err := url.Parse(cfg.simURL)
+	sim, err := url.Parse(simURL)
 	if err != nil {
 		return nil, err
 	}

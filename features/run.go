@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -53,6 +54,10 @@ type Config struct {
 	Formats []string
 	// Seed orders the scenarios; 0 picks one at random (and says it).
 	Seed int64
+	// Concurrency is how many scenarios run at once (default 1), each in
+	// a simulator world of its own. More than 1 needs Adapter or the Go
+	// client: an HTTP adapter serves one scenario at a time.
+	Concurrency int
 
 	Stdout, Stderr io.Writer
 	// T, when set, runs each scenario as a subtest of a go test.
@@ -70,6 +75,9 @@ func Run(ctx context.Context, c Config) int {
 	}
 	if c.Adapter != "" && c.AdapterURL != "" {
 		return fail("give --adapter or --adapter-url, not both")
+	}
+	if c.Concurrency > 1 && c.AdapterURL != "" {
+		return fail("--concurrency %d needs --adapter (a process per scenario) or the Go client: an --adapter-url serves one scenario at a time", c.Concurrency)
 	}
 	s, err := c.setup()
 	if err != nil {
@@ -98,7 +106,7 @@ func Run(ctx context.Context, c Config) int {
 		ScenarioInitializer: func(sc *godog.ScenarioContext) {
 			w := newWorld(s)
 			sc.Before(func(ctx context.Context, _ *godog.Scenario) (context.Context, error) {
-				p, err := newProxy(s)
+				p, err := newProxy(s, w.simURL)
 				w.proxy = p
 				return ctx, err
 			})
@@ -118,6 +126,7 @@ func Run(ctx context.Context, c Config) int {
 			Strict:         true,
 			NoColors:       true,
 			Randomize:      c.Seed,
+			Concurrency:    c.Concurrency,
 			Tags:           c.Tags,
 			Output:         c.Stdout,
 			TestingT:       c.T,
@@ -157,6 +166,9 @@ func (c *Config) defaults() {
 	if c.Seed == 0 {
 		c.Seed = -1
 	}
+	if c.Concurrency < 1 {
+		c.Concurrency = 1
+	}
 }
 
 // setup turns the configuration into what each scenario's world uses.
@@ -168,6 +180,7 @@ func (c *Config) setup() (*setup, error) {
 	s := &setup{
 		simURL: strings.TrimRight(c.URL, "/"), clientURL: strings.TrimRight(c.ClientURL, "/"), adminToken: c.AdminToken,
 		callbackListen: c.CallbackListen, callbackHost: c.CallbackHost, schemas: wire,
+		run: strconv.FormatInt(time.Now().UnixNano()%(1<<40), 36),
 	}
 	switch {
 	case c.Adapter != "":

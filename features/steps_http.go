@@ -13,7 +13,7 @@ import (
 // Raw HTTP, for what no client would send: tssim's own answers.
 
 func (w *world) callerLogsIn(ctx context.Context) error {
-	c, err := client.New(w.cfg.simURL, client.WithCredentials("demo-key", "demo-secret"), client.WithUser("demo", "demo"))
+	c, err := client.New(w.simURL, client.WithCredentials("demo-key", "demo-secret"), client.WithUser("demo", "demo"))
 	if err != nil {
 		return err
 	}
@@ -25,7 +25,7 @@ func (w *world) callerLogsIn(ctx context.Context) error {
 }
 
 func (w *world) send(ctx context.Context, method, path string, header http.Header, body string) error {
-	req, err := http.NewRequestWithContext(ctx, method, w.cfg.simURL+path, strings.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, method, w.simURL+path, strings.NewReader(body))
 	if err != nil {
 		return err
 	}

@@ -27,7 +27,8 @@ func init() { godog.BindFlags("godog.", flag.CommandLine, &godogFlags) }
 // on a manual clock), TSSIM_ADMIN_TOKEN, TSSIM_ADAPTER or
 // TSSIM_ADAPTER_URL (a client behind the adapter protocol instead of the Go
 // client in process), TSSIM_CLIENT_URL, TSSIM_CALLBACK_LISTEN and
-// TSSIM_CALLBACK_HOST.
+// TSSIM_CALLBACK_HOST. Scenarios run four at a time, each in a world of
+// its own, but through an HTTP adapter.
 func TestFeatures(t *testing.T) {
 	run(t, Config{
 		URL: os.Getenv("TSSIM_URL"), AdminToken: os.Getenv("TSSIM_ADMIN_TOKEN"),
@@ -52,6 +53,9 @@ func run(t *testing.T, c Config) {
 		}
 	})
 	c.T, c.Stdout, c.Stderr = t, os.Stdout, os.Stderr
+	if c.AdapterURL == "" {
+		c.Concurrency = 4
+	}
 	if code := Run(context.Background(), c); code != Passed {
 		t.Fatalf("the contract suite exited %d", code)
 	}

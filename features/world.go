@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/tssim/tssim/client"
+	"github.com/tssim/tssim/simulator"
 )
 
 // Names of the demo fixtures the features use.
@@ -21,14 +23,18 @@ const (
 // behind its driver, and the suite's proxy in front of the client's
 // listener.
 type world struct {
-	cfg      *setup
-	admin    *client.Admin
-	drv      driver
-	started  bool
-	secret   string
-	proxy    *proxy
-	requests []string
-	lastErr  error
+	cfg *setup
+	// name is the simulator's world the scenario runs in, at simURL (the
+	// suite's way there) and clientURL (the client's); admin is its
+	// control API.
+	name, simURL, clientURL string
+	admin                   *client.Admin
+	drv                     driver
+	started                 bool
+	secret                  string
+	proxy                   *proxy
+	requests                []string
+	lastErr                 error
 	// heldAnswers makes the client reach the simulator through the proxy,
 	// which holds each profile action's answer until its callback was
 	// delivered.
@@ -50,14 +56,22 @@ type setup struct {
 	adminToken        string
 	// newDriver makes the client under test, once per scenario.
 	newDriver func() driver
+	// run names this run's worlds; worlds counts them.
+	run    string
+	worlds atomic.Int64
 	// callbackListen is where the proxy listens; callbackHost is the host
 	// the simulator (and, for held answers, the client) reaches it at.
 	callbackListen, callbackHost string
 	schemas                      wireSchemas
 }
 
+// newWorld sets up a scenario in a simulator world of its own, so that
+// scenarios run side by side see nothing of each other.
 func newWorld(cfg *setup) *world {
-	return &world{cfg: cfg, admin: client.NewAdmin(cfg.simURL, nil, cfg.adminToken), secret: "demo-secret"}
+	name := fmt.Sprintf("contract-%s-%d", cfg.run, cfg.worlds.Add(1))
+	prefix := simulator.WorldPrefix + name
+	return &world{cfg: cfg, name: name, simURL: cfg.simURL + prefix, clientURL: cfg.clientURL + prefix,
+		admin: client.NewAdmin(cfg.simURL+prefix, nil, cfg.adminToken), secret: "demo-secret"}
 }
 
 // client starts the client under test on first use.
@@ -66,7 +80,7 @@ func (w *world) client() (driver, error) {
 		return w.drv, nil
 	}
 	w.drv, w.started = w.cfg.newDriver(), true
-	base := w.cfg.clientURL
+	base := w.clientURL
 	if w.heldAnswers {
 		base = w.proxy.baseURL
 	}
@@ -87,6 +101,10 @@ func (w *world) close() error {
 	}
 	if w.proxy != nil {
 		w.proxy.close()
+	}
+	root := client.NewAdmin(w.cfg.simURL, nil, w.cfg.adminToken)
+	if derr := root.DeleteWorld(context.Background(), w.name); err == nil {
+		err = derr
 	}
 	return err
 }

@@ -22,8 +22,8 @@ import (
 	"maps"
 	"net/http"
 	"os"
-	"slices"
 	"runtime/debug"
+	"slices"
 	"sync"
 	"time"
 

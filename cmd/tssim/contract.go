@@ -61,6 +61,7 @@ func contract(ctx context.Context, args []string, getenv func(string) string, st
 	fs.StringVar(&c.Tags, "tags", "", "run the scenarios these tags select, such as '@client && ~@burst' (default: all; @client with an adapter)")
 	fs.Var(&fmts, "format", "pretty, progress, junit:FILE or cucumber:FILE; repeat it for several (default: pretty on a terminal, else progress)")
 	fs.Int64Var(&c.Seed, "seed", 0, "the order of the scenarios: the seed a run printed repeats its order (default: random)")
+	fs.IntVar(&c.Concurrency, "concurrency", 1, "scenarios run at once, each in a simulator world of its own (/w/NAME/); more than 1 needs --adapter or the Go client")
 	fs.BoolVar(&list, "list", false, "list the scenarios with their tags and what each checks, and exit")
 	if err := setFromEnv(fs, getenv); err != nil {
 		fmt.Fprintf(stderr, "tssim contract: %v\n", err)
