@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -75,6 +76,9 @@ func Run(ctx context.Context, c Config) int {
 	}
 	if c.Adapter != "" && c.AdapterURL != "" {
 		return fail("give --adapter or --adapter-url, not both")
+	}
+	if u, err := url.Parse(c.URL); err == nil && strings.Contains(u.Path+"/", simulator.WorldPrefix) {
+		return fail("--url %s is a world's URL: give tssim's own (each scenario runs in a world of its own)", c.URL)
 	}
 	if c.Concurrency > 1 && c.AdapterURL != "" {
 		return fail("--concurrency %d needs --adapter (a process per scenario) or the Go client: an --adapter-url serves one scenario at a time", c.Concurrency)

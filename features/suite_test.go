@@ -209,3 +209,13 @@ func TestEveryScenarioNamesItsCapability(t *testing.T) {
 		}
 	}
 }
+
+// The suite makes a world per scenario: a world's URL, which cannot hold
+// worlds, is refused with a sentence.
+func TestWorldURLIsRefused(t *testing.T) {
+	var stderr strings.Builder
+	code := Run(context.Background(), Config{URL: "http://127.0.0.1:1/w/mine", Stderr: &stderr})
+	if code != BadSetup || !strings.Contains(stderr.String(), "is a world's URL") {
+		t.Errorf("exit %d: %s", code, stderr.String())
+	}
+}
