@@ -148,7 +148,9 @@ type Server struct {
 
 	// root is the default world.
 	root *world
-	mu   sync.Mutex
+	// mu is held for reading to find a world, for writing to add or
+	// remove one and to take the changes to save.
+	mu sync.RWMutex
 	// worlds are the others, by name; gone are those removed since the
 	// last save, specs the changes of their records since then.
 	worlds    map[string]*world

@@ -57,6 +57,12 @@ func (h *Server) world(name string) (*world, error) {
 	if err := checkWorldName(name); err != nil {
 		return nil, err
 	}
+	h.mu.RLock()
+	w := h.worlds[name]
+	h.mu.RUnlock()
+	if w != nil {
+		return w, nil
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if w := h.worlds[name]; w != nil {

@@ -34,23 +34,10 @@ func measureWorlds(bin string, n, spread, conns int, d time.Duration) error {
 	if err != nil {
 		return err
 	}
-	p, _, err := startTssim(bin, "--clock", "manual", "--max-worlds", strconv.Itoa(max(n, spread)))
+	before, after, err := worldsRSS(bin, n, l.url)
 	if err != nil {
 		return err
 	}
-	defer p.stop()
-	base := "http://" + p.addr
-	if _, err := session(base, l.url); err != nil {
-		return err
-	}
-	before := p.rssMB()
-	for i := range n {
-		if _, err := session(base+"/w/w"+strconv.Itoa(i), l.url); err != nil {
-			return err
-		}
-	}
-	after := p.rssMB()
-	p.stop()
 
 	dir, err := os.MkdirTemp("", "tsload-worlds")
 	if err != nil {
@@ -62,26 +49,28 @@ func measureWorlds(bin string, n, spread, conns int, d time.Duration) error {
 	if err := writeFixture(bin, fixture, devices); err != nil {
 		return err
 	}
-	p, _, err = startTssim(bin, "--fixtures", fixture, "--max-worlds", strconv.Itoa(spread))
-	if err != nil {
-		return err
-	}
-	defer p.stop()
-	base = "http://" + p.addr
-	next, bodies := sequence(devices)
-	targetsOf := func(prefixes []string) ([]target, error) {
-		out := make([]target, len(prefixes))
+	// Each run on a tssim of its own: a run leaves its deletes pending (2
+	// minutes ahead), which would weigh on the run after it.
+	run := func(prefixes []string) (runResult, error) {
+		p, _, err := startTssim(bin, "--fixtures", fixture, "--max-worlds", strconv.Itoa(spread))
+		if err != nil {
+			return runResult{}, err
+		}
+		defer p.stop()
+		targets := make([]target, len(prefixes))
 		for i, prefix := range prefixes {
-			h, err := session(base+prefix, l.url)
+			h, err := session("http://"+p.addr+prefix, l.url)
 			if err != nil {
-				return nil, err
+				return runResult{}, err
 			}
 			h.Set("X-Tssim-Scenario", "delayed-success")
-			out[i] = target{prefix + deletePath, h}
+			targets[i] = target{prefix + deletePath, h}
 		}
-		return out, nil
+		next, bodies := sequence(devices)
+		loadTargets(p.addr, targets, conns, d/5, next, bodies)
+		return loadTargets(p.addr, targets, conns, d, next, bodies), nil
 	}
-	one, err := targetsOf([]string{""})
+	r1, err := run([]string{""})
 	if err != nil {
 		return err
 	}
@@ -89,14 +78,10 @@ func measureWorlds(bin string, n, spread, conns int, d time.Duration) error {
 	for i := range spread {
 		prefixes = append(prefixes, "/w/load"+strconv.Itoa(i))
 	}
-	many, err := targetsOf(prefixes)
+	rn, err := run(prefixes)
 	if err != nil {
 		return err
 	}
-	loadTargets(p.addr, one, conns, d/5, next, bodies)
-	loadTargets(p.addr, many, conns, d/5, next, bodies)
-	r1 := loadTargets(p.addr, one, conns, d, next, bodies)
-	rn := loadTargets(p.addr, many, conns, d, next, bodies)
 
 	fmt.Printf("| worlds | figure |\n|---|---|\n")
 	fmt.Printf("| RSS, default world only (demo fixture, one session) | %.1f MB |\n", before)
@@ -106,4 +91,25 @@ func measureWorlds(bin string, n, spread, conns int, d time.Duration) error {
 	fmt.Printf("| deletes/s at %d connections, spread over %d worlds | %.0f (p50 %s, errors %d) |\n", conns, spread, rn.rps(), rn.pct(0.5), rn.errors)
 	fmt.Printf("| ratio | %.2f |\n", rn.rps()/r1.rps())
 	return nil
+}
+
+// worldsRSS is tssim's RSS with the default world only, then with n more
+// worlds, each with a token, a session and a registration.
+func worldsRSS(bin string, n int, listener string) (before, after float64, err error) {
+	p, _, err := startTssim(bin, "--clock", "manual", "--max-worlds", strconv.Itoa(n))
+	if err != nil {
+		return 0, 0, err
+	}
+	defer p.stop()
+	base := "http://" + p.addr
+	if _, err := session(base, listener); err != nil {
+		return 0, 0, err
+	}
+	before = p.rssMB()
+	for i := range n {
+		if _, err := session(base+"/w/w"+strconv.Itoa(i), listener); err != nil {
+			return 0, 0, err
+		}
+	}
+	return before, p.rssMB(), nil
 }
