@@ -45,7 +45,26 @@ func (s *world) postReset(*call) (any, error) {
 	return map[string]string{"status": "reset"}, nil
 }
 
-func (s *world) listDevices(*call) (any, error) { return s.sim.Devices(), nil }
+// listDevices lists the devices by EID, all of them, or a page of them:
+// ?limit=N&after=EID, and ?eid=PREFIX for those whose EID starts so.
+func (s *world) listDevices(c *call) (any, error) {
+	q := c.r.URL.Query()
+	limit, err := queryInt(q.Get("limit"), "limit")
+	if err != nil {
+		return nil, err
+	}
+	devices, next := s.sim.Devices(q.Get("eid"), q.Get("after"), limit)
+	c.nextPage = next
+	return devices, nil
+}
+
+// pageMark is a journal's next-page seq as NextPageHeader gives it.
+func pageMark(seq int) string {
+	if seq == 0 {
+		return ""
+	}
+	return strconv.Itoa(seq)
+}
 
 func (s *world) getDevice(c *call) (any, error) { return s.sim.Device(c.vars["eid"]) }
 
@@ -108,7 +127,7 @@ func (s *world) listRequests(c *call) (any, error) {
 		return nil, err
 	}
 	records, next := s.requests.page(after, limit)
-	c.nextPage = next
+	c.nextPage = pageMark(next)
 	return records, nil
 }
 
@@ -124,7 +143,7 @@ func (s *world) listCallbackRecords(c *call) (any, error) {
 	f := delivery.Filter{RequestID: q.Get("requestId"), EID: q.Get("eid"), After: after, Limit: limit}
 	if q.Get("wait") == "" {
 		records, next := s.callbacks.Records(f)
-		c.nextPage = next
+		c.nextPage = pageMark(next)
 		return records, nil
 	}
 	wait, err := time.ParseDuration(q.Get("wait"))
@@ -142,7 +161,7 @@ func (s *world) listCallbackRecords(c *call) (any, error) {
 	ctx, cancel := context.WithTimeout(c.r.Context(), wait)
 	defer cancel()
 	records, next := s.callbacks.Wait(ctx, f, min, attempts)
-	c.nextPage = next
+	c.nextPage = pageMark(next)
 	return records, nil
 }
 

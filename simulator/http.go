@@ -67,13 +67,13 @@ type call struct {
 	principal *domain.Principal
 	record    *requestRecord
 	callbacks delivery.Batch
-	// nextPage, when not 0, is the after= of a journal's next page,
+	// nextPage, when not "", is the after= of a list's next page,
 	// written as the NextPageHeader of the answer.
-	nextPage int
+	nextPage string
 }
 
-// NextPageHeader carries the after= of the next page of a journal
-// (/_sim/requests, /_sim/callbacks) when there is one.
+// NextPageHeader carries the after= of the next page of a list
+// (/_sim/requests, /_sim/callbacks, /_sim/devices) when there is one.
 const NextPageHeader = "X-Tssim-Next-After"
 
 // empty is a handler result written as a 200 with no body.
@@ -135,8 +135,8 @@ func (h *Server) serve(rt route) http.Handler {
 		if err != nil {
 			a = errorAnswer(w, err, &rec)
 		} else {
-			if c.nextPage > 0 {
-				w.Header().Set(NextPageHeader, strconv.Itoa(c.nextPage))
+			if c.nextPage != "" {
+				w.Header().Set(NextPageHeader, c.nextPage)
 			}
 			a = valueAnswer(w, v)
 		}

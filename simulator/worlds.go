@@ -179,7 +179,7 @@ func (w *world) view() worldView {
 		fix = "its own"
 	}
 	return worldView{Name: w.spec.Name, Clock: w.spec.Clock, Created: w.spec.Created, LastUsed: used,
-		Devices: len(w.sim.Devices()), Pending: w.dispatcher.Stats().Pending, Fixtures: fix, ExpiresAt: used.Add(w.host.opts.WorldTTL)}
+		Devices: w.sim.DeviceCount(), Pending: w.dispatcher.Stats().Pending, Fixtures: fix, ExpiresAt: used.Add(w.host.opts.WorldTTL)}
 }
 
 // onlyAtRoot refuses the routes of every world at a world's own base URL.

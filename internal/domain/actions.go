@@ -64,15 +64,17 @@ func (s *Sim) StartAction(p *Principal, action string, req *wire.ActionRequest, 
 			a.scenario = refusalScenario(r)
 			continue
 		}
-		a.scenario = s.scenarioFor(d, scenario)
+		var from string
+		a.scenario, from = s.scenarioFor(d, scenario)
 		d = s.mutable(a.eid)
-		d.Pending = &Pending{RequestID: a.requestID, Action: action, ICCID: a.iccid, Scenario: a.scenario.Name, Since: now}
+		d.Pending = &Pending{RequestID: a.requestID, Action: action, ICCID: a.iccid, Scenario: a.scenario.Name, ScenarioFrom: from, Since: now}
 	}
 	due := make([]wire.Callback, 0, len(acts))
 	for _, a := range acts {
 		s.actions[a.key] = a
 		s.track.Mark(KindAction, a.key)
 		s.schedule(a, &due)
+		s.noteNextStep(a)
 	}
 	return requestID, due, nil
 }
@@ -134,15 +136,27 @@ func (s *Sim) schedule(a *deviceAction, due *[]wire.Callback) {
 	}
 }
 
-// scenarioFor picks a device's scenario: the request's, the device's, the
-// account's, the default, first match wins.
-func (s *Sim) scenarioFor(d *Device, requested string) *Scenario {
-	for _, name := range []string{requested, d.Scenario, s.accounts[d.Account].Scenario} {
-		if sc, ok := s.scenarios[name]; ok {
-			return sc
+// scenarioFor picks a device's scenario, and says where it came from: the
+// request's, the device's, the account's, the default, first match wins.
+func (s *Sim) scenarioFor(d *Device, requested string) (*Scenario, string) {
+	for _, c := range []struct{ name, from string }{{requested, FromHeader}, {d.Scenario, FromDevice}, {s.accounts[d.Account].Scenario, FromAccount}} {
+		if sc, ok := s.scenarios[c.name]; ok {
+			return sc, c.from
 		}
 	}
-	return s.scenarios[s.defaultScenario]
+	return s.scenarios[s.defaultScenario], FromDefault
+}
+
+// noteNextStep sets, on the device waiting on a, when a's next step is
+// due; s.mu is held.
+func (s *Sim) noteNextStep(a *deviceAction) {
+	d := s.devices[a.eid]
+	if d == nil || d.Pending == nil || d.Pending.RequestID != a.requestID || a.fired >= len(a.scenario.Steps) {
+		return
+	}
+	at := a.started.Add(time.Duration(a.scenario.Steps[a.fired].After))
+	d.Pending.NextStepAt = &at
+	s.track.Mark(KindDevice, a.eid)
 }
 
 // fire runs step i of an action and adds its callbacks to out: it ends
@@ -174,6 +188,7 @@ func (s *Sim) fire(a *deviceAction, i int, out *[]wire.Callback) {
 	if d == nil {
 		d = a.device
 	}
+	s.noteNextStep(a)
 	msg := newMessage(a, d, st)
 	for range st.sends() {
 		*out = append(*out, wire.Callback{Account: a.account, EID: a.eid, Step: i, Message: msg})

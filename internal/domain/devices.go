@@ -3,7 +3,7 @@ package domain
 import (
 	"maps"
 	"slices"
-	"sort"
+	"strings"
 
 	"github.com/tssim/tssim/internal/tserr"
 )
@@ -20,21 +20,59 @@ func (s *Sim) Scenarios() []*Scenario {
 	return out
 }
 
-// Devices returns a copy of every device, ordered by EID.
-func (s *Sim) Devices() []*Device {
+// DeviceView is a device as the control API lists it, with the scenario a
+// new action on it would run and where that comes from.
+type DeviceView struct {
+	*Device
+	ScenarioInForce string `json:"scenarioInForce"`
+	ScenarioFrom    string `json:"scenarioFrom"`
+}
+
+// Devices returns copies of the devices whose EID starts with prefix, by
+// EID, from the first after the EID after ("" from the start), at most
+// limit of them (0: all); and the EID to give as after for the next page,
+// "" when this one is the last.
+func (s *Sim) Devices(prefix, after string, limit int) ([]DeviceView, string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make([]*Device, 0, len(s.fixtures.Devices)+len(s.devices))
+	eids := make([]string, 0, len(s.fixtures.Devices)+len(s.devices))
+	keep := func(eid string) bool { return eid > after && strings.HasPrefix(eid, prefix) }
 	for _, d := range s.fixtures.Devices {
-		if _, own := s.devices[d.EID]; !own {
-			out = append(out, d.clone())
+		if _, own := s.devices[d.EID]; !own && keep(d.EID) {
+			eids = append(eids, d.EID)
 		}
 	}
-	for _, d := range s.devices {
-		out = append(out, d.clone())
+	for eid := range s.devices {
+		if keep(eid) {
+			eids = append(eids, eid)
+		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].EID < out[j].EID })
-	return out
+	slices.Sort(eids)
+	next := ""
+	if limit > 0 && len(eids) > limit {
+		eids = eids[:limit]
+		next = eids[limit-1]
+	}
+	out := make([]DeviceView, len(eids))
+	for i, eid := range eids {
+		d := s.device(eid)
+		sc, from := s.scenarioFor(d, "")
+		out[i] = DeviceView{Device: d.clone(), ScenarioInForce: sc.Name, ScenarioFrom: from}
+	}
+	return out, next
+}
+
+// DeviceCount is how many devices there are.
+func (s *Sim) DeviceCount() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := len(s.fixtures.Devices)
+	for eid := range s.devices {
+		if s.fixtures.device(eid) == nil {
+			n++
+		}
+	}
+	return n
 }
 
 // Device returns a copy of one device.

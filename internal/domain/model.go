@@ -26,14 +26,26 @@ type Profile struct {
 	Status string `json:"status"`
 }
 
-// Pending is the profile action a device is waiting on.
+// Pending is the profile action a device is waiting on: the scenario it
+// runs and where that came from (ScenarioFrom), and when its next step is
+// due, on the simulator's clock.
 type Pending struct {
-	RequestID string    `json:"requestId"`
-	Action    string    `json:"action"`
-	ICCID     string    `json:"iccid"`
-	Scenario  string    `json:"scenario"`
-	Since     time.Time `json:"since"`
+	RequestID    string     `json:"requestId"`
+	Action       string     `json:"action"`
+	ICCID        string     `json:"iccid"`
+	Scenario     string     `json:"scenario"`
+	ScenarioFrom string     `json:"scenarioFrom,omitempty"`
+	Since        time.Time  `json:"since"`
+	NextStepAt   *time.Time `json:"nextStepAt,omitempty"`
 }
+
+// Where a device's scenario comes from, first match wins.
+const (
+	FromHeader  = "header"
+	FromDevice  = "device"
+	FromAccount = "account"
+	FromDefault = "default"
+)
 
 // Device is a simulated eUICC device, in the shape fixtures and the control
 // API use.
