@@ -142,6 +142,17 @@ type requestIDResponse struct {
 // callbacks due at once go out once the answer is written (serve).
 func (s *world) profileAction(c *call, req *wire.ActionRequest) (any, error) {
 	c.record.Scenario = c.r.Header.Get(domain.ScenarioHeader)
+	for i, d := range req.Devices {
+		if i == maxJournalEIDs {
+			c.record.EIDsOmitted = len(req.Devices) - i
+			break
+		}
+		for _, id := range d.DeviceIDs {
+			if id.Kind == "eid" {
+				c.record.EIDs = append(c.record.EIDs, id.ID)
+			}
+		}
+	}
 	s.lock.RLock()
 	defer s.lock.RUnlock()
 	id, due, err := s.sim.StartAction(c.principal, c.vars["action"], req, c.record.Scenario)
