@@ -108,7 +108,9 @@ type SimRequest struct {
 	Status    int       `json:"status"`
 	ErrorCode string    `json:"errorCode"`
 	RequestID string    `json:"requestId"`
-	Scenario  string    `json:"scenario"`
+	// EIDs are the devices of a profile action (the first 10).
+	EIDs     []string `json:"eids"`
+	Scenario string   `json:"scenario"`
 	// Fault is the fault the request got, and who asked for it.
 	Fault      string         `json:"fault"`
 	Violations []SimViolation `json:"violations"`

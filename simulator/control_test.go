@@ -219,3 +219,56 @@ func TestControlBodyWithAnyContentType(t *testing.T) {
 		}
 	}
 }
+
+// /_sim/devices pages by EID and says, for each device, the scenario a
+// new action would run and where it comes from; a pending action says when
+// its next step is due; the journal names the devices of a request.
+func TestDeviceViewsAndPages(t *testing.T) {
+	e := newEnv(t)
+	if err := e.admin.AssignAccountScenario(e.ctx, account, "failure"); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.admin.AssignScenario(e.ctx, seedEID, "warning-then-success"); err != nil {
+		t.Fatal(err)
+	}
+	e.register(account)
+	e.delete(seedEID, seedICCID)
+	var page []struct {
+		EID             string `json:"eid"`
+		ScenarioInForce string `json:"scenarioInForce"`
+		ScenarioFrom    string `json:"scenarioFrom"`
+		Pending         *struct {
+			ScenarioFrom string    `json:"scenarioFrom"`
+			NextStepAt   time.Time `json:"nextStepAt"`
+		} `json:"pending"`
+	}
+	resp, err := http.Get(e.url + "/_sim/devices?eid=6664567891234567891234567840&limit=2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(&page); err != nil {
+		t.Fatal(err)
+	}
+	if len(page) != 2 || page[0].EID != seedEID || resp.Header.Get(simulator.NextPageHeader) != page[1].EID {
+		t.Fatalf("page %+v, next %q", page, resp.Header.Get(simulator.NextPageHeader))
+	}
+	first, other := page[0], page[1]
+	if first.ScenarioInForce != "warning-then-success" || first.ScenarioFrom != "device" || first.Pending == nil ||
+		first.Pending.ScenarioFrom != "device" || !first.Pending.NextStepAt.Equal(clock.Epoch.Add(10*time.Minute)) {
+		t.Errorf("the seed device: %+v %+v", first, first.Pending)
+	}
+	if other.ScenarioInForce != "failure" || other.ScenarioFrom != "account" || other.Pending != nil {
+		t.Errorf("another device of the account: %+v", other)
+	}
+	rs, _ := e.admin.Requests(e.ctx)
+	var eids []string
+	for _, r := range rs {
+		if strings.HasSuffix(r.Path, "/delete") {
+			eids = r.EIDs
+		}
+	}
+	if len(eids) != 1 || eids[0] != seedEID {
+		t.Errorf("the journal's devices of the delete: %v", eids)
+	}
+}
