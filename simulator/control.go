@@ -15,6 +15,7 @@ import (
 func controlRoutes() []route {
 	return []route{
 		{"GET", "/_sim/health", accessOpen, "", (*world).health, ""},
+		{"GET", "/_sim/ui", accessOpen, "", (*world).ui, ""},
 		{"POST", "/_sim/reset", accessAdmin, "", (*world).postReset, ""},
 		{"GET", "/_sim/devices", accessAdmin, "", (*world).listDevices, ""},
 		{"GET", "/_sim/devices/{eid}", accessAdmin, "", (*world).getDevice, ""},

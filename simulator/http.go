@@ -231,8 +231,11 @@ func (a answer) write(w http.ResponseWriter) {
 
 // valueAnswer is a handler's result as a 200.
 func valueAnswer(w http.ResponseWriter, v any) answer {
-	if _, ok := v.(empty); ok {
+	switch v := v.(type) {
+	case empty:
 		return answer{status: http.StatusOK}
+	case htmlPage:
+		return pageAnswer(w, v)
 	}
 	return jsonAnswer(w, http.StatusOK, v)
 }

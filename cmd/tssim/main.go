@@ -166,7 +166,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	hs := newHTTPServer(srv.Handler(), time.Minute)
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
-	log.Info("tssim listening", "addr", ln.Addr().String(), "url", "http://"+ln.Addr().String())
+	log.Info("tssim listening", "addr", ln.Addr().String(), "url", "http://"+ln.Addr().String(), "dashboard", "http://"+ln.Addr().String()+"/_sim/ui")
 	if ready != nil {
 		ready <- ln.Addr().String()
 	}

@@ -70,7 +70,7 @@ func TestServeHealthcheckAndStop(t *testing.T) {
 	if code := stop(); code != 0 {
 		t.Errorf("exit %d; logs:\n%s", code, logs.String())
 	}
-	for _, want := range []string{`"msg":"tssim listening"`, `"addr":"` + addr + `"`, `"clock":"manual"`, `"path":"/_sim/health"`} {
+	for _, want := range []string{`"msg":"tssim listening"`, `"addr":"` + addr + `"`, `"dashboard":"http://` + addr + `/_sim/ui"`, `"clock":"manual"`, `"path":"/_sim/health"`} {
 		if !strings.Contains(logs.String(), want) {
 			t.Errorf("logs lack %s:\n%s", want, logs.String())
 		}
