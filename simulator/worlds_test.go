@@ -220,3 +220,26 @@ func send(t *testing.T, method, url, body string) (int, string) {
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(b)
 }
+
+// --admin-token guards every world's control API; the dashboard's page
+// itself is open, and asks for the token.
+func TestAdminTokenInWorlds(t *testing.T) {
+	_, base := worldsServer(t, simulator.Options{AdminToken: "s3cret"})
+	for path, want := range map[string]int{
+		"/w/x/_sim/devices": 401, "/_sim/worlds": 401, "/w/x/_sim/ui": 200, "/_sim/ui": 200, "/w/x/_sim/health": 200,
+	} {
+		if st, body := send(t, "GET", base+path, ""); st != want {
+			t.Errorf("%s: %d %s", path, st, body)
+		}
+	}
+	req, _ := http.NewRequest("GET", base+"/w/x/_sim/devices", nil)
+	req.Header.Set("Authorization", "Bearer s3cret")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Errorf("with the token: %d", resp.StatusCode)
+	}
+}
