@@ -12,11 +12,10 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
+	"github.com/tssim/tssim/client"
 	"github.com/tssim/tssim/internal/gen"
 )
 
@@ -80,12 +79,18 @@ func runCrash(bin string, kills, devices int, seed uint64) error {
 	if err != nil {
 		return err
 	}
-	d := &driver{rec: rec, accepted: map[string]string{}}
-	d.base.Store("http://" + p.addr)
-	if err := d.login("http://" + ln.Addr().String() + "/callbacks"); err != nil {
+	base := "http://" + p.addr
+	api, err := client.New(base, client.WithCredentials("demo-key", "demo-secret"), client.WithUser("demo", "demo"),
+		client.WithHTTPClient(&http.Client{Timeout: 5 * time.Second}))
+	if err != nil {
 		p.stop()
 		return err
 	}
+	if err := api.RegisterCallback(context.Background(), account, client.CallbackRegistration{Name: client.ServiceDeviceProfile, URL: "http://" + ln.Addr().String() + "/callbacks"}); err != nil {
+		p.stop()
+		return err
+	}
+	d := &driver{rec: rec, api: api, admin: client.NewAdmin(base, &http.Client{Timeout: 5 * time.Second}, ""), accepted: map[string]string{}}
 
 	sending, stopSending := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
@@ -94,23 +99,34 @@ func runCrash(bin string, kills, devices int, seed uint64) error {
 	}
 	rng := rand.New(rand.NewPCG(seed, seed))
 	fmt.Printf("seed %d: %d devices, %d kills\n", seed, devices, kills)
+	var stalled []int
+	last := 0
 	for k := 1; k <= kills; k++ {
 		time.Sleep(time.Duration(100+rng.IntN(900)) * time.Millisecond)
 		_ = p.cmd.Process.Kill()
 		_ = p.cmd.Wait()
 		accepted, finals := d.counts()
 		fmt.Printf("kill %2d: %d requests accepted, %d final callbacks so far\n", k, accepted, finals)
-		if p, _, err = startTssim(bin, args...); err != nil {
+		if accepted == last {
+			stalled = append(stalled, k)
+		}
+		last = accepted
+		if p, _, err = startTssimAt(bin, p.addr, args...); err != nil {
 			stopSending()
 			wg.Wait()
 			return fmt.Errorf("restart after kill %d: %w", k, err)
 		}
-		d.base.Store("http://" + p.addr)
 	}
 	stopSending()
 	wg.Wait()
 	defer p.stop()
-	return d.verify(60 * time.Second)
+	if err := d.verify(60 * time.Second); err != nil {
+		return err
+	}
+	if len(stalled) > 0 {
+		return fmt.Errorf("no request was accepted before kills %v: the test stopped testing", stalled)
+	}
+	return nil
 }
 
 // recorder is the listener: it keeps the first final callback of every
@@ -170,25 +186,15 @@ func (r *recorder) final(key string) bool {
 	return ok
 }
 
-// driver sends the profile actions, to whichever tssim runs now.
+// driver sends the profile actions with the Go client, which renews its
+// token and session as they expire (in seconds, at this time scale).
 type driver struct {
-	rec    *recorder
-	base   atomic.Value // string
-	header atomic.Pointer[http.Header]
+	rec   *recorder
+	api   *client.Client
+	admin *client.Admin
 
 	mu       sync.Mutex
 	accepted map[string]string // requestId/eid -> action
-}
-
-var crashClient = &http.Client{Timeout: 5 * time.Second}
-
-func (d *driver) login(listener string) error {
-	h, err := session(d.base.Load().(string), listener)
-	if err != nil {
-		return err
-	}
-	d.header.Store(&h)
-	return nil
 }
 
 // drive sends device i's actions one at a time until ctx ends: a delete
@@ -196,28 +202,27 @@ func (d *driver) login(listener string) error {
 // After a 200 it waits for the final callback, tssim killed or not.
 func (d *driver) drive(ctx context.Context, i int) {
 	eid, iccid := gen.EID(i), gen.ICCID(i)
+	var header http.Header
+	if i%2 == 0 {
+		header = http.Header{"X-Tssim-Scenario": {"immediate-success"}}
+	}
 	for ctx.Err() == nil {
-		dev, err := d.device(eid)
+		dev, err := d.admin.Device(ctx, eid)
 		if err != nil || dev.Pending != nil {
 			time.Sleep(20 * time.Millisecond)
 			continue
 		}
-		action := "download_enable"
-		if dev.has(iccid) {
-			action = "delete"
+		action := client.ActionDownloadEnable
+		if slices.ContainsFunc(dev.Profiles, func(p client.SimProfile) bool { return p.ICCID == iccid }) {
+			action = client.ActionDelete
 		}
-		body := fmt.Sprintf(`{"devices":[{"deviceIds":[{"kind":"eid","id":%q},{"kind":"iccid","id":%q}]}],"accountName":%q,"smsrOid":%q}`, eid, iccid, account, smsrOID)
-		req, _ := http.NewRequest("POST", d.base.Load().(string)+"/api/m2m/v1/devices/profile/actions/"+action, strings.NewReader(body))
-		req.Header = d.header.Load().Clone()
-		if i%2 == 0 {
-			req.Header.Set("X-Tssim-Scenario", "immediate-success")
-		}
-		var out struct{ RequestID string }
-		if err := doJSON(crashClient, req, &out); err != nil {
+		id, err := d.api.ProfileActionWith(ctx, action, client.ProfileRequest{AccountName: account, SMSROID: smsrOID,
+			Devices: []client.DeviceRef{{EID: eid, ICCID: iccid}}}, header)
+		if err != nil {
 			time.Sleep(20 * time.Millisecond) // killed before it answered: not accepted
 			continue
 		}
-		key := out.RequestID + "/" + eid
+		key := id + "/" + eid
 		d.mu.Lock()
 		d.accepted[key] = action
 		d.mu.Unlock()
@@ -225,39 +230,6 @@ func (d *driver) drive(ctx context.Context, i int) {
 			time.Sleep(5 * time.Millisecond)
 		}
 	}
-}
-
-// crashDevice is what tsload crash reads of a device.
-type crashDevice struct {
-	Profiles []struct{ ICCID, Status string }
-	Pending  *struct{ RequestID string }
-}
-
-// enabled is the ICCID of the enabled profile.
-func (c *crashDevice) enabled() string {
-	for _, p := range c.Profiles {
-		if p.Status == "enabled" {
-			return p.ICCID
-		}
-	}
-	return ""
-}
-
-func (c *crashDevice) has(iccid string) bool {
-	return slices.ContainsFunc(c.Profiles, func(p struct{ ICCID, Status string }) bool { return p.ICCID == iccid })
-}
-
-func (d *driver) device(eid string) (*crashDevice, error) {
-	resp, err := crashClient.Get(d.base.Load().(string) + "/_sim/devices/" + eid)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	var dev crashDevice
-	if resp.StatusCode != 200 {
-		return nil, fmt.Errorf("GET /_sim/devices/%s: %d", eid, resp.StatusCode)
-	}
-	return &dev, json.NewDecoder(resp.Body).Decode(&dev)
 }
 
 func (d *driver) counts() (accepted, finals int) {
@@ -291,11 +263,11 @@ func (d *driver) verify(wait time.Duration) error {
 	defer d.rec.mu.Unlock()
 	var contradictions []string
 	for eid, want := range d.rec.lastSuccess {
-		dev, err := d.device(eid)
+		dev, err := d.admin.Device(context.Background(), eid)
 		if err != nil {
 			return err
 		}
-		if got := dev.enabled(); got != want {
+		if got := dev.Enabled(); got != want {
 			contradictions = append(contradictions, fmt.Sprintf("%s enables %s, the last Success reported %s", eid, got, want))
 		}
 	}

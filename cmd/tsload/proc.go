@@ -99,6 +99,11 @@ func startTssim(bin string, args ...string) (*proc, time.Duration, error) {
 	}
 	addr := ln.Addr().String()
 	_ = ln.Close()
+	return startTssimAt(bin, addr, args...)
+}
+
+// startTssimAt is startTssim on a given address.
+func startTssimAt(bin, addr string, args ...string) (*proc, time.Duration, error) {
 	cmd := exec.Command(bin, append([]string{"--addr", addr, "--log-format", "text"}, args...)...)
 	cmd.Stdout, cmd.Stderr = nil, nil // /dev/null: tssim writes its logs as it would to a file
 	start := time.Now()
