@@ -248,24 +248,11 @@ func TestClientHonoursRetryAfter(t *testing.T) {
 func TestFaultRulesRefuseBadInput(t *testing.T) {
 	e := newEnv(t)
 	for _, body := range []string{`{"route":"delete"}`, `{"route":"nope","status":500}`, `{"status":200}`, `{"Status":500}`, `{"retryAfter":"3s","latency":"1s"}`, `{"drop":false}`} {
-		req, _ := http.NewRequest("POST", e.url+"/_sim/faults", strings.NewReader(body))
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != 400 {
-			t.Errorf("%s: %d", body, resp.StatusCode)
+		if st, answer := send(t, "POST", e.url+"/_sim/faults", body); st != 400 {
+			t.Errorf("%s: %d %s", body, st, answer)
 		}
 	}
-	req, _ := http.NewRequest("DELETE", e.url+"/_sim/faults/9", nil)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != 404 {
-		t.Errorf("removing an unknown rule: %d", resp.StatusCode)
+	if st, answer := send(t, "DELETE", e.url+"/_sim/faults/9", ""); st != 404 {
+		t.Errorf("removing an unknown rule: %d %s", st, answer)
 	}
 }
