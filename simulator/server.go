@@ -62,8 +62,9 @@ type Options struct {
 
 	CallbackTimeout time.Duration
 	RetryInterval   time.Duration
-	// MaxPending bounds the callbacks not yet delivered (default 20,000):
-	// past it the oldest is given up on.
+	// MaxPending bounds the callbacks not yet delivered, in all worlds
+	// together (default 20,000): past it the oldest of the world holding
+	// the most is given up on.
 	MaxPending int
 	// Workers deliver callbacks in parallel (default 64); up to QueueSize
 	// wait for one (default 100,000).
@@ -196,7 +197,7 @@ func New(opts Options) (*Server, error) {
 	if h.scenarios, err = v.LoadScenarios(opts.Scenarios); err != nil {
 		return nil, err
 	}
-	h.pool = delivery.NewPool(opts.Sender, opts.Workers, opts.QueueSize, opts.CallbackTimeout)
+	h.pool = delivery.NewPool(opts.Sender, opts.Workers, opts.QueueSize, opts.CallbackTimeout, opts.MaxPending)
 	// Nothing is saved until the saved state, if any, is restored.
 	h.mu.Lock()
 	if opts.StateFile != "" {

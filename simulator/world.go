@@ -82,7 +82,7 @@ func (h *Server) newWorld(name string, spec worldSpec, f *domain.Fixtures) (*wor
 			r, ok := registry.Destination(account)
 			return delivery.Target{URL: r.URL, Username: r.Username, Password: r.Password}, ok
 		},
-		RetryInterval: h.opts.RetryInterval, MaxPending: h.opts.MaxPending, Changed: changed, Durable: durable,
+		RetryInterval: h.opts.RetryInterval, Changed: changed, Durable: durable,
 	})
 	var err error
 	w.sim, err = domain.New(domain.Config{

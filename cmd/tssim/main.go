@@ -91,7 +91,7 @@ func newFlags(stderr io.Writer) (*flag.FlagSet, *config) {
 	fs.DurationVar(&c.opts.CallbackTimeout, "callback-timeout", 10*time.Second, "how long one callback attempt may take before it counts as failed")
 	fs.DurationVar(&c.opts.RetryInterval, "retry-interval", 5*time.Minute, "time between callback attempts, on the simulator's clock")
 	fs.IntVar(&c.opts.JournalSize, "journal-size", 10_000, "requests and callbacks that /_sim/requests and /_sim/callbacks remember (each; the oldest are dropped)")
-	fs.IntVar(&c.opts.MaxPending, "max-pending", 20_000, "callbacks not yet delivered that tssim keeps, per world; past it the oldest is given up on (journalled as given-up, counted in a log line)")
+	fs.IntVar(&c.opts.MaxPending, "max-pending", 20_000, "callbacks not yet delivered that tssim keeps, in all worlds together; past it the oldest of the world holding the most is given up on (journalled as given-up, counted in a log line)")
 	fs.DurationVar(&c.opts.WorldTTL, "world-ttl", time.Hour, "remove a world (/w/NAME/) after this long unused")
 	fs.IntVar(&c.opts.MaxWorlds, "max-worlds", 1000, "worlds (/w/NAME/) that may exist at once, besides the default one")
 	return fs, c

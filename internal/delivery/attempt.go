@@ -84,7 +84,7 @@ func (d *Dispatcher) conclude(j *job, a Attempt, msg wire.CallbackMessage) {
 			next := &job{id: j.id, epoch: j.epoch, cb: j.cb, rec: j.rec, count: j.count + 1,
 				due: d.cfg.Clock.Now().Add(d.cfg.RetryInterval)}
 			d.mu.Lock()
-			live := d.pending[j.id] == j && j.epoch == d.epoch // else a reset or MaxPending dropped it
+			live := d.pending[j.id] == j && j.epoch == d.epoch // else a reset or the pool's bound dropped it
 			if live {
 				d.pending[j.id] = next
 				d.track.Mark(KindPending, pendingKey(j.id))

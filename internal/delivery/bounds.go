@@ -2,8 +2,9 @@ package delivery
 
 import "time"
 
-// What bounds the memory of callbacks a listener does not take:
-// Config.MaxPending, and the counts that say what became of them.
+// What bounds the memory of callbacks listeners do not take: the pool's
+// maxPending, over all its dispatchers, and the counts that say what became
+// of them.
 
 // Stats count callbacks by what became of them.
 type Stats struct {
@@ -24,6 +25,7 @@ func (d *Dispatcher) oldest() *job {
 		d.order = d.order[1:]
 		if j, ok := d.pending[id]; ok {
 			delete(d.pending, id)
+			d.counted(-1)
 			d.track.Mark(KindPending, pendingKey(id))
 			if cancel, ok := d.retries[id]; ok {
 				cancel()
@@ -65,7 +67,7 @@ func (d *Dispatcher) giveUp(j *job) {
 	d.mu.Unlock()
 	if due {
 		d.cfg.Logger.Warn("callbacks given up on: more than --max-pending waited for delivery",
-			"givenUp", n, "maxPending", d.cfg.MaxPending)
+			"givenUp", n, "maxPending", d.cfg.Pool.maxPending)
 	}
 }
 
@@ -76,4 +78,59 @@ func (d *Dispatcher) Stats() Stats {
 	st := d.stats
 	st.Pending = len(d.pending)
 	return st
+}
+
+// counted adds n to the callbacks d holds, and to the pool's while d is in
+// it; d.mu is held.
+func (d *Dispatcher) counted(n int) {
+	d.count.Add(int64(n))
+	if !d.left {
+		d.cfg.Pool.total.Add(int64(n))
+	}
+}
+
+// giveUpOldest gives up on d's oldest pending callback.
+func (d *Dispatcher) giveUpOldest() {
+	d.mu.Lock()
+	j := d.oldest()
+	d.mu.Unlock()
+	if j != nil {
+		d.giveUp(j)
+	}
+}
+
+func (p *Pool) join(d *Dispatcher) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.members[d] = struct{}{}
+}
+
+// leave takes a closed dispatcher out, with its callbacks: they are freed
+// with it, or kept in a state file.
+func (p *Pool) leave(d *Dispatcher) {
+	p.mu.Lock()
+	delete(p.members, d)
+	p.mu.Unlock()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.left = true
+	p.total.Add(-d.count.Load())
+}
+
+// over returns, when more than maxPending callbacks wait in all, the
+// dispatcher that holds the most: a world whose listener is down gives up
+// on its own callbacks, not on the other worlds'.
+func (p *Pool) over() *Dispatcher {
+	if p.maxPending <= 0 || p.total.Load() <= int64(p.maxPending) {
+		return nil
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var most *Dispatcher
+	for d := range p.members {
+		if most == nil || d.count.Load() > most.count.Load() {
+			most = d
+		}
+	}
+	return most
 }

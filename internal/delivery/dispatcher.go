@@ -11,6 +11,7 @@ import (
 	"context"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tssim/tssim/internal/change"
@@ -44,10 +45,6 @@ type Config struct {
 	Resolve func(account string) (Target, bool)
 	// RetryInterval separates attempts, on the simulator's clock.
 	RetryInterval time.Duration
-	// MaxPending bounds the callbacks not yet delivered (0: no bound).
-	// Past it, the oldest is given up on: recorded so in the log, and
-	// counted in a log line.
-	MaxPending int
 	// Durable, when set, waits until the state that made a callback is
 	// saved; an attempt is made only then, so that no listener learns of
 	// a change a crash could undo.
@@ -82,6 +79,10 @@ type Dispatcher struct {
 	// retries cancel the timers of the attempts waiting on the clock.
 	retries map[uint64]func()
 	stats   Stats
+	// count is len(pending), for the pool to read without d.mu; left
+	// says that the pool no longer counts them.
+	count atomic.Int64
+	left  bool
 	// unlogged counts the callbacks given up on since the last log line
 	// saying so, at loggedAt.
 	unlogged int
@@ -106,6 +107,7 @@ func New(cfg Config) *Dispatcher {
 	if cfg.Changed != nil {
 		d.track.Track(cfg.Changed)
 	}
+	cfg.Pool.join(d)
 	return d
 }
 
@@ -165,7 +167,8 @@ func (d *Dispatcher) wait(j *job, dur time.Duration) {
 }
 
 // record logs a callback and adds it to the pending ones under id (0: a
-// new one), giving up on the oldest past MaxPending.
+// new one), giving up on the oldest of the dispatcher holding the most
+// when the pool holds more than its maxPending.
 func (d *Dispatcher) record(c wire.Callback, id uint64, count int, due time.Time) *job {
 	rec := d.cfg.Log.add(c, d.cfg.Clock.Now())
 	d.mu.Lock()
@@ -176,16 +179,13 @@ func (d *Dispatcher) record(c wire.Callback, id uint64, count int, due time.Time
 	d.nextID = max(d.nextID, id)
 	j := &job{id: id, epoch: d.epoch, cb: c, rec: rec, count: count, due: due}
 	d.pending[j.id] = j
+	d.counted(1)
 	d.order = append(d.order, j.id)
 	d.track.Mark(KindPending, pendingKey(j.id))
-	var gone *job
-	if d.cfg.MaxPending > 0 && len(d.pending) > d.cfg.MaxPending {
-		gone = d.oldest()
-	}
 	d.compactOrder()
 	d.mu.Unlock()
-	if gone != nil {
-		d.giveUp(gone)
+	if most := d.cfg.Pool.over(); most != nil {
+		most.giveUpOldest()
 	}
 	return j
 }
@@ -201,7 +201,10 @@ func (d *Dispatcher) gone(j *job) bool {
 func (d *Dispatcher) forget(j *job) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	delete(d.pending, j.id)
+	if _, ok := d.pending[j.id]; ok {
+		delete(d.pending, j.id)
+		d.counted(-1)
+	}
 	d.track.Mark(KindPending, pendingKey(j.id))
 }
 
@@ -210,6 +213,7 @@ func (d *Dispatcher) forget(j *job) {
 func (d *Dispatcher) Reset() {
 	d.mu.Lock()
 	d.epoch++
+	d.counted(-len(d.pending))
 	clear(d.pending)
 	d.order = nil
 	for _, cancel := range d.retries {
@@ -282,6 +286,9 @@ func (d *Dispatcher) Idle(ctx context.Context) error {
 // waiting for a retry stay pending: they are not sent.
 func (d *Dispatcher) Close(ctx context.Context) error {
 	d.timers.Stop()
-	d.once.Do(func() { close(d.done) })
+	d.once.Do(func() {
+		close(d.done)
+		d.cfg.Pool.leave(d)
+	})
 	return d.Idle(ctx)
 }

@@ -46,9 +46,9 @@ type rig struct {
 
 // newPool starts a pool of workers, closed after the test's dispatchers
 // (cleanups run last first).
-func newPool(t *testing.T, s delivery.Sender, workers, queue int) *delivery.Pool {
+func newPool(t *testing.T, s delivery.Sender, workers, queue, maxPending int) *delivery.Pool {
 	t.Helper()
-	p := delivery.NewPool(s, workers, queue, time.Second)
+	p := delivery.NewPool(s, workers, queue, time.Second, maxPending)
 	t.Cleanup(func() { _ = p.Close(context.Background()) })
 	return p
 }
@@ -56,11 +56,11 @@ func newPool(t *testing.T, s delivery.Sender, workers, queue int) *delivery.Pool
 func newRig(t *testing.T, s delivery.Sender, queue int, maxPending ...int) *rig {
 	t.Helper()
 	r := &rig{clock: clock.NewManual(), log: delivery.NewLog(100)}
-	pool := newPool(t, s, 2, queue)
+	pool := newPool(t, s, 2, queue, append(maxPending, 0)[0])
 	r.d = delivery.New(delivery.Config{
 		Clock: r.clock, Pool: pool, Log: r.log, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Resolve:       func(string) (delivery.Target, bool) { return delivery.Target{URL: "http://127.0.0.1:1/cb"}, true },
-		RetryInterval: 5 * time.Minute, MaxPending: append(maxPending, 0)[0],
+		RetryInterval: 5 * time.Minute,
 	})
 	t.Cleanup(func() { _ = r.d.Close(context.Background()) })
 	return r
@@ -182,7 +182,7 @@ func TestSecretsAreRedacted(t *testing.T) {
 	var logs bytes.Buffer
 	r := &rig{clock: clock.NewManual(), log: delivery.NewLog(100)}
 	r.d = delivery.New(delivery.Config{
-		Clock: r.clock, Pool: newPool(t, &script{statuses: []int{500, 200}}, 1, 10), Log: r.log, Logger: slog.New(slog.NewTextHandler(&logs, nil)),
+		Clock: r.clock, Pool: newPool(t, &script{statuses: []int{500, 200}}, 1, 10, 0), Log: r.log, Logger: slog.New(slog.NewTextHandler(&logs, nil)),
 		Resolve: func(string) (delivery.Target, bool) {
 			return delivery.Target{URL: "http://hook:url-secret@127.0.0.1:1/cb", Username: "cb", Password: "registered-secret"}, true
 		},
@@ -206,8 +206,8 @@ func TestSecretsAreRedacted(t *testing.T) {
 	}
 }
 
-// Past MaxPending, the oldest callbacks are given up on, said so in the
-// log, and their retries never run: memory holds MaxPending callbacks, not
+// Past the pool's bound, the oldest callbacks are given up on, said so in the
+// log, and their retries never run: memory holds that many callbacks, not
 // every one a down listener did not take. Before, a listener down at full
 // rate grew tssim by gigabytes.
 func TestDispatcherGivesUpTheOldestPastMaxPending(t *testing.T) {
@@ -229,5 +229,38 @@ func TestDispatcherGivesUpTheOldestPastMaxPending(t *testing.T) {
 	want := []string{delivery.StateGivenUp, delivery.StateGivenUp, delivery.StateGivenUp, delivery.StatePending, delivery.StatePending}
 	if diff := cmp.Diff(want, states); diff != "" {
 		t.Errorf("states (-want +got):\n%s", diff)
+	}
+}
+
+// The bound holds for all the dispatchers of a pool together (all the
+// worlds of a tssim): the one holding the most gives up its oldest, and the
+// others keep theirs. Before, each world had a bound of its own, and a
+// thousand worlds with their listeners down held a thousand times it.
+func TestPoolBoundsEveryDispatcher(t *testing.T) {
+	s := &script{statuses: []int{0}}
+	pool := newPool(t, s, 2, 10, 4)
+	c := clock.NewManual()
+	newD := func() *delivery.Dispatcher {
+		d := delivery.New(delivery.Config{Clock: c, Pool: pool, Log: delivery.NewLog(100), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+			Resolve:       func(string) (delivery.Target, bool) { return delivery.Target{URL: "http://127.0.0.1:1/cb"}, true },
+			RetryInterval: time.Minute})
+		t.Cleanup(func() { _ = d.Close(context.Background()) })
+		return d
+	}
+	quiet, flood := newD(), newD()
+	quiet.Send(callback())
+	for range 10 {
+		flood.Send(callback())
+	}
+	if q, f := quiet.Stats(), flood.Stats(); q.Pending != 1 || q.GivenUp != 0 || f.Pending != 3 || f.GivenUp != 7 {
+		t.Errorf("quiet %+v, flood %+v: want the flood to give up its own", q, f)
+	}
+	// A closed dispatcher's callbacks leave the count.
+	_ = flood.Close(context.Background())
+	for range 3 {
+		quiet.Send(callback())
+	}
+	if q := quiet.Stats(); q.Pending != 4 || q.GivenUp != 0 {
+		t.Errorf("quiet after the flood closed: %+v", q)
 	}
 }

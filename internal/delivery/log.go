@@ -26,7 +26,7 @@ const (
 	StateDelivered = "delivered"
 	StateFailed    = "failed"
 	// StateGivenUp is a callback given up on before its last attempt:
-	// more than Config.MaxPending were waiting.
+	// more than the pool's maxPending were waiting.
 	StateGivenUp = "given-up"
 )
 

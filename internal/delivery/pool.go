@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -18,6 +19,13 @@ type Pool struct {
 	done    chan struct{}
 	wg      sync.WaitGroup
 	once    sync.Once
+
+	// maxPending bounds the callbacks not yet delivered of all the
+	// dispatchers together (0: no bound); total counts them.
+	maxPending int
+	total      atomic.Int64
+	mu         sync.Mutex
+	members    map[*Dispatcher]struct{}
 }
 
 // task is one attempt of one dispatcher's callback.
@@ -27,9 +35,12 @@ type task struct {
 }
 
 // NewPool starts workers sending with sender; up to queue attempts wait for
-// a worker, and each may take timeout (wall time). Close stops them.
-func NewPool(sender Sender, workers, queue int, timeout time.Duration) *Pool {
-	p := &Pool{sender: sender, timeout: timeout, queue: make(chan task, queue), done: make(chan struct{})}
+// a worker, and each may take timeout (wall time). Its dispatchers keep
+// maxPending callbacks not yet delivered in all (0: no bound). Close stops
+// the workers.
+func NewPool(sender Sender, workers, queue int, timeout time.Duration, maxPending int) *Pool {
+	p := &Pool{sender: sender, timeout: timeout, queue: make(chan task, queue), done: make(chan struct{}),
+		maxPending: maxPending, members: map[*Dispatcher]struct{}{}}
 	p.wg.Add(workers)
 	for range workers {
 		go p.work()
