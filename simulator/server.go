@@ -79,9 +79,11 @@ type Options struct {
 	JournalSize  int
 	// WorldTTL removes a world other than the default one after this long
 	// unused (default an hour); MaxWorlds bounds how many there are
+	// (default 1,000); WorldJournalSize is JournalSize for each of them
 	// (default 1,000).
-	WorldTTL  time.Duration
-	MaxWorlds int
+	WorldTTL         time.Duration
+	MaxWorlds        int
+	WorldJournalSize int
 }
 
 func (o *Options) setDefaults() {
@@ -128,6 +130,9 @@ func (o *Options) setDefaults() {
 	}
 	if o.MaxWorlds <= 0 {
 		o.MaxWorlds = 1000
+	}
+	if o.WorldJournalSize <= 0 {
+		o.WorldJournalSize = 1000
 	}
 }
 

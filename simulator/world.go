@@ -58,7 +58,11 @@ func (h *Server) newWorld(name string, spec worldSpec, f *domain.Fixtures) (*wor
 	if spec.Created.IsZero() {
 		spec.Created = h.now()
 	}
-	w := &world{host: h, spec: spec, requests: newRequestJournal(h.opts.JournalSize), callbacks: delivery.NewLog(h.opts.JournalSize)}
+	journal := h.opts.JournalSize
+	if name != "" {
+		journal = h.opts.WorldJournalSize
+	}
+	w := &world{host: h, spec: spec, requests: newRequestJournal(journal), callbacks: delivery.NewLog(journal)}
 	w.lastUsed.Store(h.now().UnixNano())
 	switch spec.Clock {
 	case "manual":

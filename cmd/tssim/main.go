@@ -94,6 +94,7 @@ func newFlags(stderr io.Writer) (*flag.FlagSet, *config) {
 	fs.IntVar(&c.opts.MaxPending, "max-pending", 20_000, "callbacks not yet delivered that tssim keeps, in all worlds together; past it the oldest of the world holding the most is given up on (journalled as given-up, counted in a log line)")
 	fs.DurationVar(&c.opts.WorldTTL, "world-ttl", time.Hour, "remove a world (/w/NAME/) after this long unused")
 	fs.IntVar(&c.opts.MaxWorlds, "max-worlds", 1000, "worlds (/w/NAME/) that may exist at once, besides the default one")
+	fs.IntVar(&c.opts.WorldJournalSize, "world-journal-size", 1000, "requests and callbacks that each world (/w/NAME/) remembers, each (--journal-size is the default world's)")
 	return fs, c
 }
 
