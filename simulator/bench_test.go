@@ -202,7 +202,7 @@ func BenchmarkDashboard10kDevices(b *testing.B) {
 	for i := range 100 {
 		postDelete(b, h, header, deleteBody(i, 1))
 	}
-	paths := []string{"/_sim/ui", "/_sim/clock", "/_sim/devices?limit=100&eid=&after=", "/_sim/requests?limit=1000&after=0",
+	paths := []string{"/_sim/ui", "/_sim/clock", "/_sim/devices?limit=100&eid=&after=", "/_sim/requests?last=1000",
 		"/_sim/faults", "/_sim/worlds", "/_sim/callbacks?requestId=none"}
 	b.ResetTimer()
 	for range b.N {

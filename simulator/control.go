@@ -122,10 +122,18 @@ func page(c *call) (after, limit int, err error) {
 	return after, limit, nil
 }
 
+// listRequests pages the request journal; ?last=N is its last N records.
 func (s *world) listRequests(c *call) (any, error) {
 	after, limit, err := page(c)
 	if err != nil {
 		return nil, err
+	}
+	last, err := queryInt(c.r.URL.Query().Get("last"), "last")
+	if err != nil {
+		return nil, err
+	}
+	if last > 0 {
+		after, limit = max(0, s.requests.latest()-last), last
 	}
 	records, next := s.requests.page(after, limit)
 	c.nextPage = pageMark(next)

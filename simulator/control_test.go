@@ -272,3 +272,17 @@ func TestDeviceViewsAndPages(t *testing.T) {
 		t.Errorf("the journal's devices of the delete: %v", eids)
 	}
 }
+
+// ?last=N is the journal's last N requests, oldest first: what a person (or
+// the dashboard) wants to see first.
+func TestRequestJournalLast(t *testing.T) {
+	e := newEnv(t)
+	for range 5 {
+		_ = e.admin.Health(e.ctx)
+	}
+	st, body := send(t, "GET", e.url+"/_sim/requests?last=2", "")
+	var got []struct{ Seq int }
+	if err := json.Unmarshal([]byte(body), &got); st != 200 || err != nil || len(got) != 2 || got[0].Seq != 4 || got[1].Seq != 5 {
+		t.Errorf("last 2 of 5: %d %s", st, body)
+	}
+}

@@ -75,6 +75,13 @@ func (j *requestJournal) page(after, limit int) ([]requestRecord, int) {
 	return out, 0
 }
 
+// latest is the Seq of the last request recorded.
+func (j *requestJournal) latest() int {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.seq
+}
+
 func (j *requestJournal) reset() {
 	j.mu.Lock()
 	defer j.mu.Unlock()
