@@ -209,18 +209,21 @@ func New(opts Options) (*Server, error) {
 		store, err := state.Open(opts.StateFile)
 		if err != nil {
 			h.mu.Unlock()
+			h.abandon()
 			return nil, err
 		}
 		h.keeper = state.NewKeeper(store, h.changes, h.log)
 	}
 	h.root, err = h.newWorld("", worldSpec{Clock: opts.Clock, TimeScale: opts.TimeScale}, h.fixtures)
-	if err == nil && h.keeper != nil {
+	if err != nil {
+		err = fmt.Errorf("%s: %w", name, err)
+	} else if h.keeper != nil {
 		err = h.restore()
 	}
 	h.mu.Unlock()
 	if err != nil {
 		h.abandon()
-		return nil, fmt.Errorf("%s: %w", name, err)
+		return nil, err
 	}
 	h.router = h.routes(append(apiRoutes(), controlRoutes()...))
 	go h.sweepEvery(min(opts.WorldTTL/4, time.Minute))
