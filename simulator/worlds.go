@@ -95,7 +95,6 @@ func (h *Server) createWorld(spec worldSpec) (*world, error) {
 		return nil, tserr.BadRequest(tserr.CodeUnexpected, "world %s: %s", spec.Name, err)
 	}
 	h.worlds[spec.Name] = w
-	h.gone = slices.DeleteFunc(h.gone, func(n string) bool { return n == spec.Name })
 	h.saveSpec(spec.Name, &w.spec)
 	h.log.Info("world created", "world", spec.Name, "clock", spec.Clock, "ownFixtures", len(spec.Fixtures) > 0)
 	return w, nil
@@ -115,34 +114,44 @@ func (h *Server) saveSpec(name string, spec *worldSpec) {
 	h.keeper.Changed()
 }
 
-// removeWorld takes a world out, drops its pending callbacks and stops its
-// timers; h.mu is held.
-func (h *Server) removeWorld(name, why string) bool {
+// detachWorld takes a world out, and its records out of the state file
+// (a world made again under its name starts from its fixtures); h.mu is
+// held. The caller ends it with w.end once h.mu is released.
+func (h *Server) detachWorld(name string) *world {
 	w := h.worlds[name]
 	if w == nil {
-		return false
+		return nil
 	}
 	delete(h.worlds, name)
 	if h.keeper != nil {
 		h.gone = append(h.gone, name)
 	}
 	h.saveSpec(name, nil)
-	ctx, cancel := context.WithTimeout(context.Background(), h.opts.CallbackTimeout)
+	return w
+}
+
+// end drops a detached world's pending callbacks and stops its timers,
+// waiting for its attempts under way for one callback timeout at most.
+func (w *world) end(why string) {
+	ctx, cancel := context.WithTimeout(context.Background(), w.host.opts.CallbackTimeout)
 	defer cancel()
 	_ = w.close(ctx)
-	h.log.Info("world removed", "world", name, "why", why)
-	return true
+	w.host.log.Info("world removed", "world", w.spec.Name, "why", why)
 }
 
 // sweep removes the worlds unused for --world-ttl.
 func (h *Server) sweep() {
 	h.mu.Lock()
-	defer h.mu.Unlock()
 	cutoff := h.now().Add(-h.opts.WorldTTL).UnixNano()
+	var expired []*world
 	for name, w := range h.worlds {
 		if w.lastUsed.Load() < cutoff {
-			h.removeWorld(name, "unused for --world-ttl "+h.opts.WorldTTL.String())
+			expired = append(expired, h.detachWorld(name))
 		}
+	}
+	h.mu.Unlock()
+	for _, w := range expired {
+		w.end("unused for --world-ttl " + h.opts.WorldTTL.String())
 	}
 }
 
@@ -230,9 +239,12 @@ func (w *world) putWorld(c *call, in *worldRequest) (any, error) {
 		spec.TimeScale = h.opts.TimeScale
 	}
 	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.removeWorld(name, "replaced by PUT /_sim/worlds/"+name)
+	old := h.detachWorld(name)
 	nw, err := h.createWorld(spec)
+	h.mu.Unlock()
+	if old != nil {
+		old.end("replaced by PUT /_sim/worlds/" + name)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -245,9 +257,11 @@ func (w *world) deleteWorld(c *call) (any, error) {
 	}
 	h := w.host
 	h.mu.Lock()
-	defer h.mu.Unlock()
-	if !h.removeWorld(c.vars["name"], "DELETE /_sim/worlds/"+c.vars["name"]) {
+	old := h.detachWorld(c.vars["name"])
+	h.mu.Unlock()
+	if old == nil {
 		return nil, tserr.New(404, tserr.CodeSimWorldNotFound, "world %s was not found (GET /_sim/worlds lists them)", c.vars["name"])
 	}
+	old.end("DELETE /_sim/worlds/" + c.vars["name"])
 	return map[string]string{"name": c.vars["name"], "status": "removed"}, nil
 }

@@ -243,3 +243,25 @@ func TestAdminTokenInWorlds(t *testing.T) {
 		t.Errorf("with the token: %d", resp.StatusCode)
 	}
 }
+
+// A world made again under the same name starts from its fixtures, also
+// after a restart: the state file forgets what the one before held.
+func TestReplacedWorldLeavesNothingInTheStateFile(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "state.db")
+	_, base := worldsServer(t, simulator.Options{StateFile: path})
+	x := sideOf(t, base+"/w/x")
+	if err := x.admin.AssignScenario(ctx, seedEID, "failure"); err != nil {
+		t.Fatal(err)
+	}
+	if st, body := send(t, "PUT", base+"/_sim/worlds/x", `{}`); st != 200 {
+		t.Fatalf("PUT: %d %s", st, body)
+	}
+	if d, _ := x.admin.Device(ctx, seedEID); d.Scenario != "" {
+		t.Errorf("the new world x: %+v", d)
+	}
+	_, base2 := worldsServer(t, simulator.Options{StateFile: crashImage(t, path)})
+	if d, _ := sideOf(t, base2+"/w/x").admin.Device(ctx, seedEID); d.Scenario != "" {
+		t.Errorf("world x after a restart holds the one before's device: %+v", d)
+	}
+}
