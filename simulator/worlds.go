@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"maps"
 	"net/http"
+	"path"
 	"regexp"
 	"slices"
 	"strings"
@@ -43,7 +44,8 @@ func (h *Server) serveHTTP(rw http.ResponseWriter, r *http.Request) {
 		}
 		r2 := *r
 		u := *r.URL
-		u.Path, u.RawPath = "/"+sub, ""
+		// Cleaned here, so that no ".." leads out of the world.
+		u.Path, u.RawPath = path.Clean("/"+sub), ""
 		r2.URL = &u
 		r = &r2
 	}

@@ -265,3 +265,17 @@ func TestReplacedWorldLeavesNothingInTheStateFile(t *testing.T) {
 		t.Errorf("world x after a restart holds the one before's device: %+v", d)
 	}
 }
+
+// A path with ".." stays in its world.
+func TestWorldPathTricksStayInTheWorld(t *testing.T) {
+	_, base := worldsServer(t, simulator.Options{})
+	if st, body := send(t, "PUT", base+"/w/x/../_sim/devices/666456789123456789123456784008/scenario", `{"scenario":"failure"}`); st != 200 {
+		t.Fatalf("%d %s", st, body)
+	}
+	if st, body := send(t, "GET", base+"/_sim/devices/666456789123456789123456784008", ""); st != 200 || strings.Contains(body, "failure") {
+		t.Errorf("the default world: %d %s", st, body)
+	}
+	if st, body := send(t, "GET", base+"/w/x/_sim/devices/666456789123456789123456784008", ""); st != 200 || !strings.Contains(body, `"scenario":"failure"`) {
+		t.Errorf("world x: %d %s", st, body)
+	}
+}
