@@ -41,6 +41,12 @@ func (l *lockedBuffer) Write(p []byte) (int, error) {
 // waitFor waits until the output starts with prefix and returns it.
 func (l *lockedBuffer) waitFor(t *testing.T, prefix string) string {
 	t.Helper()
+	return l.waitUntil(t, prefix, func(s string) bool { return strings.HasPrefix(s, prefix) && strings.Contains(s, "\n") })
+}
+
+// waitUntil waits until ok says yes to the output, and returns it.
+func (l *lockedBuffer) waitUntil(t *testing.T, what string, ok func(string) bool) string {
+	t.Helper()
 	timeout := time.After(10 * time.Second)
 	for {
 		l.mu.Lock()
@@ -50,13 +56,13 @@ func (l *lockedBuffer) waitFor(t *testing.T, prefix string) string {
 		}
 		written := l.written
 		l.mu.Unlock()
-		if strings.HasPrefix(s, prefix) && strings.Contains(s, "\n") {
+		if ok(s) {
 			return s
 		}
 		select {
 		case <-written:
 		case <-timeout:
-			t.Fatalf("no %q in the output: %q", prefix, s)
+			t.Fatalf("no %q in the output: %q", what, s)
 		}
 	}
 }
@@ -276,9 +282,7 @@ func TestListenFaults(t *testing.T) {
 			url, admin := startSimWith(t, simulator.Options{Clock: "manual", CallbackTimeout: 50 * time.Millisecond})
 			ctx := context.Background()
 			listenURL, out := startListen(t, url, tt.flags...)
-			if !strings.Contains(out.String(), tt.say+"\n") {
-				t.Errorf("output %q does not say %q", out.String(), tt.say)
-			}
+			out.waitUntil(t, tt.say, func(s string) bool { return strings.Contains(s, tt.say+"\n") })
 			if code, _, errs := runCmd(ctx, "callbacks", "register", "--url", url, listenURL); code != 0 {
 				t.Fatal(errs)
 			}
