@@ -157,20 +157,27 @@ type Server struct {
 	// mu is held for reading to find a world, for writing to add or
 	// remove one and to take the changes to save.
 	mu sync.RWMutex
-	// worlds are the others, by name; gone are those removed since the
-	// last save, specs the changes of their records since then.
+	// worlds are the others, by name. Since the last save, gone were
+	// removed and made were made (their records).
 	worlds    map[string]*world
 	gone      []string
-	specs     []change.Record
+	made      []change.Record
 	stopSweep chan struct{}
 	swept     chan struct{}
+
+	// dirty are the worlds changed since the last save.
+	dirtyMu sync.Mutex
+	dirty   map[*world]struct{}
 }
 
 // New loads fixtures and scenarios, and starts callback delivery. Close
 // stops it.
-func New(opts Options) (*Server, error) {
+func New(opts Options) (*Server, error) { return newServer(opts, time.Now) }
+
+// newServer is New with now as the wall clock of world expiry.
+func newServer(opts Options, now func() time.Time) (*Server, error) {
 	opts.setDefaults()
-	h := &Server{opts: opts, log: opts.Logger, now: time.Now, worlds: map[string]*world{},
+	h := &Server{opts: opts, log: opts.Logger, now: now, worlds: map[string]*world{}, dirty: map[*world]struct{}{},
 		stopSweep: make(chan struct{}), swept: make(chan struct{})}
 	if opts.Clock != "real" && opts.Clock != "manual" {
 		return nil, fmt.Errorf("clock %q: must be real or manual", opts.Clock)
@@ -214,7 +221,7 @@ func New(opts Options) (*Server, error) {
 		}
 		h.keeper = state.NewKeeper(store, h.changes, h.log)
 	}
-	h.root, err = h.newWorld("", worldSpec{Clock: opts.Clock, TimeScale: opts.TimeScale}, h.fixtures)
+	h.root, err = h.newWorld(worldSpec{Clock: opts.Clock, TimeScale: opts.TimeScale}, h.fixtures)
 	if err != nil {
 		err = fmt.Errorf("%s: %w", name, err)
 	} else if h.keeper != nil {
@@ -284,21 +291,46 @@ func (h *Server) restore() error {
 	return nil
 }
 
-// changes takes what changed in every world since the last call, for the
-// keeper to save.
+// touched notes a change in w, for the keeper to save. It is called under
+// w's domain or delivery lock: it takes none but its own.
+func (h *Server) touched(w *world) {
+	h.dirtyMu.Lock()
+	h.dirty[w] = struct{}{}
+	h.dirtyMu.Unlock()
+	h.keeper.Changed()
+}
+
+// changes takes, for the keeper to save, what changed since the last call:
+// the worlds removed (first, so that a world made again under the same
+// name starts afresh), the records of the worlds made and removed (with
+// the default world's changes), and the changes of the worlds touched; the
+// work is in proportion to them, not to the number of worlds.
 func (h *Server) changes() []state.World {
+	h.dirtyMu.Lock()
+	dirty := h.dirty
+	h.dirty = map[*world]struct{}{}
+	h.dirtyMu.Unlock()
 	h.mu.Lock()
-	defer h.mu.Unlock()
-	out := make([]state.World, 0, len(h.worlds)+len(h.gone)+1)
-	for _, name := range h.gone {
-		out = append(out, state.World{Name: name, Gone: true})
+	gone, made := h.gone, h.made
+	h.gone, h.made = nil, nil
+	live := make([]*world, 0, len(dirty))
+	for w := range dirty {
+		if w != h.root && h.worlds[w.spec.Name] == w {
+			live = append(live, w)
+		}
 	}
-	h.gone = h.gone[:0]
+	h.mu.Unlock()
+
+	out := make([]state.World, 0, len(gone)+len(live)+1)
+	records := make([]change.Record, 0, len(gone)+len(made))
+	for _, name := range gone {
+		out = append(out, state.World{Name: name, Gone: true})
+		records = append(records, change.Removed(state.KindWorld, name))
+	}
 	root := h.root.changes()
-	root.Sets = append(root.Sets, change.Set{Records: h.specs})
-	h.specs = nil
+	root.Sets = append(root.Sets, change.Set{Records: append(records, made...)})
 	out = append(out, root)
-	for _, w := range h.worlds {
+	for _, w := range live {
 		out = append(out, w.changes())
 	}
 	return out

@@ -52,14 +52,13 @@ type worldSpec struct {
 	Created   time.Time `json:"created"`
 }
 
-// newWorld builds a world on fixtures f.
-func (h *Server) newWorld(name string, spec worldSpec, f *domain.Fixtures) (*world, error) {
-	spec.Name = name
+// newWorld builds the world spec names ("" the default one) on fixtures f.
+func (h *Server) newWorld(spec worldSpec, f *domain.Fixtures) (*world, error) {
 	if spec.Created.IsZero() {
 		spec.Created = h.now()
 	}
 	journal := h.opts.JournalSize
-	if name != "" {
+	if spec.Name != "" {
 		journal = h.opts.WorldJournalSize
 	}
 	w := &world{host: h, spec: spec, requests: newRequestJournal(journal), callbacks: delivery.NewLog(journal)}
@@ -77,7 +76,7 @@ func (h *Server) newWorld(name string, spec worldSpec, f *domain.Fixtures) (*wor
 	var changed func()
 	var durable func(context.Context) error
 	if h.keeper != nil {
-		changed, durable = h.keeper.Changed, h.keeper.Durable
+		changed, durable = func() { h.touched(w) }, h.keeper.Durable
 	}
 	registry := domain.NewRegistry(h.opts.CallbackURL)
 	w.dispatcher = delivery.New(delivery.Config{

@@ -92,28 +92,17 @@ func (h *Server) createWorld(spec worldSpec) (*world, error) {
 			return nil, tserr.BadRequest(tserr.CodeUnexpected, "%s", err)
 		}
 	}
-	w, err := h.newWorld(spec.Name, spec, f)
+	w, err := h.newWorld(spec, f)
 	if err != nil {
 		return nil, tserr.BadRequest(tserr.CodeUnexpected, "world %s: %s", spec.Name, err)
 	}
 	h.worlds[spec.Name] = w
-	h.saveSpec(spec.Name, &w.spec)
+	if h.keeper != nil {
+		h.made = append(h.made, change.Encode(state.KindWorld, spec.Name, &w.spec))
+		h.keeper.Changed()
+	}
 	h.log.Info("world created", "world", spec.Name, "clock", spec.Clock, "ownFixtures", len(spec.Fixtures) > 0)
 	return w, nil
-}
-
-// saveSpec marks the record of a world (nil: its removal) to be saved;
-// h.mu is held.
-func (h *Server) saveSpec(name string, spec *worldSpec) {
-	if h.keeper == nil {
-		return
-	}
-	if spec == nil {
-		h.specs = append(h.specs, change.Removed(state.KindWorld, name))
-	} else {
-		h.specs = append(h.specs, change.Encode(state.KindWorld, name, spec))
-	}
-	h.keeper.Changed()
 }
 
 // detachWorld takes a world out, and its records out of the state file
@@ -127,8 +116,8 @@ func (h *Server) detachWorld(name string) *world {
 	delete(h.worlds, name)
 	if h.keeper != nil {
 		h.gone = append(h.gone, name)
+		h.keeper.Changed()
 	}
-	h.saveSpec(name, nil)
 	return w
 }
 

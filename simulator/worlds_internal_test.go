@@ -2,8 +2,10 @@ package simulator
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -16,15 +18,14 @@ import (
 // A world unused for --world-ttl is removed: its timers stop, and its name
 // makes a fresh world on next use.
 func TestWorldExpiresAfterItsTTL(t *testing.T) {
-	h, err := New(Options{Clock: "manual", WorldTTL: time.Hour})
+	var mu sync.Mutex
+	now := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	pass := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
+	h, err := newServer(Options{Clock: "manual", WorldTTL: time.Hour}, func() time.Time { mu.Lock(); defer mu.Unlock(); return now })
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer h.Close(context.Background())
-	var mu sync.Mutex
-	now := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
-	h.now = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	pass := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
 	hs := httptest.NewServer(h.Handler())
 	defer hs.Close()
 	put := func(path, body string) int {
@@ -66,5 +67,31 @@ func TestWorldExpiresAfterItsTTL(t *testing.T) {
 	}
 	if st := put("/w/x/_sim/devices/666456789123456789123456784008/scenario", `{"scenario":"failure"}`); st != 200 || h.worlds["x"] == x {
 		t.Errorf("world x on next use: %d", st)
+	}
+}
+
+// Saving costs in proportion to the worlds that changed: once 50 worlds
+// are saved, a save with nothing changed takes the default world only.
+// Before, each save took every world.
+func TestSavingVisitsTheWorldsThatChanged(t *testing.T) {
+	h, err := New(Options{Clock: "manual", StateFile: filepath.Join(t.TempDir(), "state.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close(context.Background())
+	for i := range 50 {
+		w, err := h.world(fmt.Sprint("w", i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := w.sim.AssignScenario("666456789123456789123456784008", "failure"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := h.keeper.Durable(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if taken := h.changes(); len(taken) != 1 || taken[0].Name != "" {
+		t.Errorf("%d worlds taken with nothing changed, want the default one", len(taken))
 	}
 }
