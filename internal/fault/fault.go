@@ -8,11 +8,12 @@
 package fault
 
 import (
-	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/tssim/tssim/internal/domain"
 )
 
 // Header asks for a fault on one request: "status=429,retry-after=30s",
@@ -28,10 +29,10 @@ var Routes = []string{"token", "login", "logout", "callbacks", "delete", "enable
 type Fault struct {
 	Status int `json:"status,omitempty"`
 	// RetryAfter is sent as Retry-After, in seconds, with Status.
-	RetryAfter Duration `json:"retryAfter,omitempty"`
-	Latency    Duration `json:"latency,omitempty"`
-	Drop       bool     `json:"drop,omitempty"`
-	Garbage    bool     `json:"garbage,omitempty"`
+	RetryAfter domain.Duration `json:"retryAfter,omitempty"`
+	Latency    domain.Duration `json:"latency,omitempty"`
+	Drop       bool            `json:"drop,omitempty"`
+	Garbage    bool            `json:"garbage,omitempty"`
 }
 
 // Replaces reports whether the fault stands in for the answer: the request
@@ -74,9 +75,9 @@ func Parse(v string) (Fault, error) {
 				err = fmt.Errorf("must be from 400 to 599")
 			}
 		case key == "retry-after" && hasVal:
-			err = f.RetryAfter.parse(val)
+			f.RetryAfter, err = duration(val)
 		case key == "latency" && hasVal:
-			err = f.Latency.parse(val)
+			f.Latency, err = duration(val)
 		case key == "drop" && !hasVal:
 			f.Drop = true
 		case key == "garbage" && !hasVal:
@@ -94,26 +95,11 @@ func Parse(v string) (Fault, error) {
 	return f, nil
 }
 
-// Duration is a time.Duration written as a Go duration string ("30s").
-type Duration time.Duration
-
-func (d *Duration) parse(s string) error {
+// duration reads a header's duration, which must not be negative.
+func duration(s string) (domain.Duration, error) {
 	v, err := time.ParseDuration(s)
 	if err != nil || v < 0 {
-		return fmt.Errorf("%q is not a duration such as 30s or 1.5s", s)
+		return 0, fmt.Errorf("%q is not a duration such as 30s or 1.5s", s)
 	}
-	*d = Duration(v)
-	return nil
-}
-
-// MarshalJSON writes the duration as "30s".
-func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
-
-// UnmarshalJSON reads a Go duration string.
-func (d *Duration) UnmarshalJSON(b []byte) error {
-	var s string
-	if err := json.Unmarshal(b, &s); err != nil {
-		return err
-	}
-	return d.parse(s)
+	return domain.Duration(v), nil
 }

@@ -3,14 +3,16 @@ package fault
 import (
 	"testing"
 	"time"
+
+	"github.com/tssim/tssim/internal/domain"
 )
 
 func TestParse(t *testing.T) {
 	for in, want := range map[string]Fault{
-		"status=429,retry-after=30s": {Status: 429, RetryAfter: Duration(30 * time.Second)},
-		" Status=503 , latency=2s ":  {Status: 503, Latency: Duration(2 * time.Second)},
+		"status=429,retry-after=30s": {Status: 429, RetryAfter: domain.Duration(30 * time.Second)},
+		" Status=503 , latency=2s ":  {Status: 503, Latency: domain.Duration(2 * time.Second)},
 		"drop":                       {Drop: true},
-		"garbage,latency=1ms":        {Garbage: true, Latency: Duration(time.Millisecond)},
+		"garbage,latency=1ms":        {Garbage: true, Latency: domain.Duration(time.Millisecond)},
 	} {
 		got, err := Parse(in)
 		if err != nil || got != want {
