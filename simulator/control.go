@@ -224,7 +224,13 @@ func (s *world) awaitAttempts() {
 
 func (s *world) listFaults(*call) (any, error) { return s.faults.List(), nil }
 
-func (s *world) addFault(_ *call, r *fault.Rule) (any, error) { return s.faults.Add(*r), nil }
+func (s *world) addFault(_ *call, r *fault.Rule) (any, error) {
+	added, ok := s.faults.Add(*r)
+	if !ok {
+		return nil, tserr.New(409, tserr.CodeSimFaultLimit, "%d fault rules are in force, the limit: clear some with DELETE /_sim/faults/{id} or DELETE /_sim/faults", fault.MaxRules)
+	}
+	return added, nil
+}
 
 func (s *world) clearFaults(*call) (any, error) {
 	s.faults.Clear()

@@ -44,3 +44,21 @@ func TestRulesOrderAndTimes(t *testing.T) {
 		t.Errorf("counts %+v", l)
 	}
 }
+
+// The rules in force are bounded: an admin script in a loop cannot grow
+// tssim without end.
+func TestRulesAreBounded(t *testing.T) {
+	var rs Rules
+	for range MaxRules {
+		if _, ok := rs.Add(Rule{Fault: Fault{Status: 500}}); !ok {
+			t.Fatal("a rule under the limit was refused")
+		}
+	}
+	if _, ok := rs.Add(Rule{Fault: Fault{Status: 500}}); ok {
+		t.Errorf("rule %d was taken", MaxRules+1)
+	}
+	rs.Clear()
+	if _, ok := rs.Add(Rule{Fault: Fault{Status: 500}}); !ok {
+		t.Error("a rule after a clear was refused")
+	}
+}

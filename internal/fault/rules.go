@@ -45,18 +45,24 @@ type rule struct {
 	rng *rand.Rand
 }
 
+// MaxRules bounds the rules in force in one world.
+const MaxRules = 1000
+
 // Add puts a rule in force, after those already there, and returns it with
-// its id.
-func (rs *Rules) Add(r Rule) Rule {
+// its id; false when MaxRules are in force already.
+func (rs *Rules) Add(r Rule) (Rule, bool) {
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
+	if len(rs.rules) >= MaxRules {
+		return Rule{}, false
+	}
 	rs.next++
 	r.ID, r.Matched, r.Fired = rs.next, 0, 0
 	if r.Route == "*" {
 		r.Route = ""
 	}
 	rs.rules = append(rs.rules, &rule{Rule: r, rng: rand.New(rand.NewPCG(r.Seed, r.Seed))})
-	return r
+	return r, true
 }
 
 // List returns the rules in force, with their counts.

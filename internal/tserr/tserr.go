@@ -39,6 +39,7 @@ const (
 	CodeSimWorldLimit        = "Tssim.REQUEST_FAILED.World.Limit"
 	CodeSimWorldNotFound     = "Tssim.REQUEST_FAILED.World.NotFound"
 	CodeSimFaultNotFound     = "Tssim.REQUEST_FAILED.Fault.NotFound"
+	CodeSimFaultLimit        = "Tssim.REQUEST_FAILED.Fault.Limit"
 	CodeSimNotManualClock    = "Tssim.REQUEST_FAILED.Clock.NotManual"
 	CodeSimUnauthorized      = "Tssim.REQUEST_FAILED.AdminToken.Invalid"
 )
