@@ -33,9 +33,9 @@ func controlRoutes() []route {
 		{"POST", "/_sim/faults", accessAdmin, "control.json#fault-rule", withBody("control.json#fault-rule", (*world).addFault), ""},
 		{"DELETE", "/_sim/faults", accessAdmin, "", (*world).clearFaults, ""},
 		{"DELETE", "/_sim/faults/{id}", accessAdmin, "", (*world).removeFault, ""},
-		{"GET", "/_sim/worlds", accessAdmin, "", (*world).listWorlds, ""},
-		{"PUT", "/_sim/worlds/{name}", accessAdmin, "control.json#world", withBody("control.json#world", (*world).putWorld), ""},
-		{"DELETE", "/_sim/worlds/{name}", accessAdmin, "", (*world).deleteWorld, ""},
+		{"GET", "/_sim/worlds", accessRootAdmin, "", (*world).listWorlds, ""},
+		{"PUT", "/_sim/worlds/{name}", accessRootAdmin, "control.json#world", withBody("control.json#world", (*world).putWorld), ""},
+		{"DELETE", "/_sim/worlds/{name}", accessRootAdmin, "", (*world).deleteWorld, ""},
 	}
 }
 

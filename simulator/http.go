@@ -27,6 +27,7 @@ const (
 	accessBearer                // an OAuth access token
 	accessSession               // an access token and a VZ-M2M session token
 	accessAdmin                 // the admin token, when one is set
+	accessRootAdmin             // accessAdmin, at the default world's URL only
 )
 
 // route is one line of the routing table.
@@ -164,9 +165,12 @@ func (s *world) prepare(rt route, c *call, w http.ResponseWriter) error {
 		}
 	}
 	switch rt.access {
-	case accessAdmin:
+	case accessAdmin, accessRootAdmin:
 		if s.host.opts.AdminToken != "" && bearerToken(r) != s.host.opts.AdminToken {
 			return tserr.New(401, tserr.CodeSimUnauthorized, "the control API needs 'Authorization: Bearer <admin token>'")
+		}
+		if rt.access == accessRootAdmin && s != s.host.root {
+			return tserr.New(404, tserr.CodeNotFound, "%s is served at the root only, not under %s%s/", r.URL.Path, WorldPrefix, s.spec.Name)
 		}
 	case accessBearer, accessSession:
 		if err := s.sim.CheckBearer(bearerToken(r)); err != nil {

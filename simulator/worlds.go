@@ -182,18 +182,7 @@ func (w *world) view() worldView {
 		Devices: w.sim.DeviceCount(), Pending: w.dispatcher.Stats().Pending, Fixtures: fix, ExpiresAt: used.Add(w.host.opts.WorldTTL)}
 }
 
-// onlyAtRoot refuses the routes of every world at a world's own base URL.
-func onlyAtRoot(w *world) error {
-	if w != w.host.root {
-		return tserr.New(404, tserr.CodeNotFound, "/_sim/worlds is served at the root only, not under %s%s/", WorldPrefix, w.spec.Name)
-	}
-	return nil
-}
-
 func (w *world) listWorlds(*call) (any, error) {
-	if err := onlyAtRoot(w); err != nil {
-		return nil, err
-	}
 	h := w.host
 	h.mu.Lock()
 	worlds := slices.Collect(maps.Values(h.worlds))
@@ -214,9 +203,6 @@ type worldRequest struct {
 }
 
 func (w *world) putWorld(c *call, in *worldRequest) (any, error) {
-	if err := onlyAtRoot(w); err != nil {
-		return nil, err
-	}
 	name := c.vars["name"]
 	if err := checkWorldName(name); err != nil {
 		return nil, err
@@ -243,9 +229,6 @@ func (w *world) putWorld(c *call, in *worldRequest) (any, error) {
 }
 
 func (w *world) deleteWorld(c *call) (any, error) {
-	if err := onlyAtRoot(w); err != nil {
-		return nil, err
-	}
 	h := w.host
 	h.mu.Lock()
 	old := h.detachWorld(c.vars["name"])
