@@ -23,11 +23,11 @@ import (
 type access int
 
 const (
-	accessOpen    access = iota // none (or checked by the handler, as OAuth's Basic)
-	accessBearer                // an OAuth access token
-	accessSession               // an access token and a VZ-M2M session token
-	accessAdmin                 // the admin token, when one is set
-	accessRootAdmin             // accessAdmin, at the default world's URL only
+	accessOpen      access = iota // none (or checked by the handler, as OAuth's Basic)
+	accessBearer                  // an OAuth access token
+	accessSession                 // an access token and a VZ-M2M session token
+	accessAdmin                   // the admin token, when one is set
+	accessRootAdmin               // accessAdmin, at the default world's URL only
 )
 
 // route is one line of the routing table.
