@@ -216,13 +216,7 @@ func TestFastFixturesAgreeWithSchema(t *testing.T) {
 }
 
 func FuzzFastFixtures(f *testing.F) {
-	for _, c := range fixtureCases() {
-		f.Add([]byte(c))
-	}
-	v, err := NewValidator()
-	if err != nil {
-		f.Fatal(err)
-	}
+	v := seedFixtures(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		fast, ok := fastFixtures(data)
 		if !ok {

@@ -10,13 +10,7 @@ import (
 // FuzzLoadFixtures: any fixture file loads or is refused with an error,
 // never a panic, and what loads passes the simulator's own checks.
 func FuzzLoadFixtures(f *testing.F) {
-	for _, c := range fixtureCases() {
-		f.Add([]byte(c))
-	}
-	v, err := NewValidator()
-	if err != nil {
-		f.Fatal(err)
-	}
+	v := seedFixtures(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		fx, err := v.LoadFixtures("fuzz.json", data)
 		if err != nil {
@@ -60,4 +54,17 @@ func FuzzParseScenario(f *testing.F) {
 			t.Fatalf("no step ends the action: %+v", s.Steps)
 		}
 	})
+}
+
+// seedFixtures seeds a fuzz target with the fixture cases, and returns a
+// validator.
+func seedFixtures(f *testing.F) *Validator {
+	for _, c := range fixtureCases() {
+		f.Add([]byte(c))
+	}
+	v, err := NewValidator()
+	if err != nil {
+		f.Fatal(err)
+	}
+	return v
 }
