@@ -65,7 +65,7 @@ func runCrash(bin string, kills, devices int, seed uint64) error {
 	if err := writeFixture(bin, fixture, devices); err != nil {
 		return err
 	}
-	rec := &recorder{finals: map[string]string{}, lastSuccess: map[string]string{}}
+	rec := &recorder{finals: map[string]string{}, lastSuccess: map[string]string{}, waiting: map[string]chan struct{}{}}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return err
@@ -138,6 +138,9 @@ type recorder struct {
 	lastSuccess map[string]string // eid -> enabled ICCID
 	received    int
 	duplicates  int
+	// waiting is closed, by request and device, when its final callback
+	// comes.
+	waiting map[string]chan struct{}
 }
 
 type crashCallback struct {
@@ -174,16 +177,37 @@ func (r *recorder) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 	r.finals[key] = cb.Status
+	if ch, ok := r.waiting[key]; ok {
+		close(ch)
+		delete(r.waiting, key)
+	}
 	if cb.Status == "Success" {
 		r.lastSuccess[eid] = ids["iccid"]
 	}
 }
 
-func (r *recorder) final(key string) bool {
+// await waits until the final callback of a request and device has come,
+// or until, and reports whether it came.
+func (r *recorder) await(key string, until time.Time) bool {
 	r.mu.Lock()
-	defer r.mu.Unlock()
-	_, ok := r.finals[key]
-	return ok
+	if _, ok := r.finals[key]; ok {
+		r.mu.Unlock()
+		return true
+	}
+	ch, ok := r.waiting[key]
+	if !ok {
+		ch = make(chan struct{})
+		r.waiting[key] = ch
+	}
+	r.mu.Unlock()
+	t := time.NewTimer(time.Until(until))
+	defer t.Stop()
+	select {
+	case <-ch:
+		return true
+	case <-t.C:
+		return false
+	}
 }
 
 // driver sends the profile actions with the Go client, which renews its
@@ -226,9 +250,7 @@ func (d *driver) drive(ctx context.Context, i int) {
 		d.mu.Lock()
 		d.accepted[key] = action
 		d.mu.Unlock()
-		for end := time.Now().Add(30 * time.Second); !d.rec.final(key) && time.Now().Before(end); {
-			time.Sleep(5 * time.Millisecond)
-		}
+		d.rec.await(key, time.Now().Add(30*time.Second))
 	}
 }
 
@@ -248,15 +270,10 @@ func (d *driver) verify(wait time.Duration) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	var lost []string
-	for end := time.Now().Add(wait); ; time.Sleep(50 * time.Millisecond) {
-		lost = lost[:0]
-		for key := range d.accepted {
-			if !d.rec.final(key) {
-				lost = append(lost, key)
-			}
-		}
-		if len(lost) == 0 || time.Now().After(end) {
-			break
+	until := time.Now().Add(wait)
+	for key := range d.accepted {
+		if !d.rec.await(key, until) {
+			lost = append(lost, key)
 		}
 	}
 	d.rec.mu.Lock()
