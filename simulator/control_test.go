@@ -205,17 +205,22 @@ func TestJournalsPage(t *testing.T) {
 func TestControlBodyWithAnyContentType(t *testing.T) {
 	e := newEnv(t)
 	for _, ct := range []string{"application/x-www-form-urlencoded", "", "text/plain"} {
-		req, _ := http.NewRequest("POST", e.url+"/_sim/clock/advance", strings.NewReader(`{"by":"1m"}`))
-		if ct != "" {
-			req.Header.Set("Content-Type", ct)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != 200 {
-			t.Errorf("Content-Type %q: %d", ct, resp.StatusCode)
+		for _, r := range []struct{ method, path, body string }{
+			{"POST", "/_sim/clock/advance", `{"by":"1m"}`},
+			{"PUT", "/_sim/worlds/w", `{"clock":"manual"}`},
+		} {
+			req, _ := http.NewRequest(r.method, e.url+r.path, strings.NewReader(r.body))
+			if ct != "" {
+				req.Header.Set("Content-Type", ct)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != 200 {
+				t.Errorf("%s %s with Content-Type %q: %d", r.method, r.path, ct, resp.StatusCode)
+			}
 		}
 	}
 }

@@ -30,6 +30,9 @@ const (
 	accessRootAdmin               // accessAdmin, at the default world's URL only
 )
 
+// control reports whether a route is of the control API.
+func (a access) control() bool { return a == accessAdmin || a == accessRootAdmin }
+
 // route is one line of the routing table.
 type route struct {
 	method string
@@ -204,7 +207,7 @@ func (s *world) prepare(rt route, c *call, w http.ResponseWriter) error {
 	}
 	// The control API reads JSON whatever the Content-Type says (curl -d
 	// sends a form's); ThingSpace's paths keep ThingSpace's rule.
-	if ct := r.Header.Get("Content-Type"); ct != "application/json" && rt.access != accessAdmin {
+	if ct := r.Header.Get("Content-Type"); ct != "application/json" && !rt.access.control() {
 		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
 			return tserr.New(415, tserr.CodeUnsupportedMediaType, "Content-Type must be application/json, not %q", ct)
 		}
