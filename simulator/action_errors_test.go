@@ -126,8 +126,12 @@ func TestRequestJournalRecordsViolations(t *testing.T) {
 
 func TestUnknownPathAndMethod(t *testing.T) {
 	e := newEnv(t)
-	if st, body := e.raw("GET", "/api/m2m/v1/nope", nil, ""); st != 404 || !strings.Contains(body, `"errorCode"`) {
+	// As ThingSpace's API gateway answers a path no API serves.
+	if st, body := e.raw("GET", "/api/m2m/v1/nope", nil, ""); st != 400 || !strings.Contains(body, `"code":"900906"`) {
 		t.Errorf("unknown path: %d %s", st, body)
+	}
+	if st, body := e.raw("GET", "/_sim/nope", nil, ""); st != 404 || !strings.Contains(body, `"errorCode"`) {
+		t.Errorf("unknown control path: %d %s", st, body)
 	}
 	if st, body := e.raw("GET", "/api/m2m/v1/devices/profile/actions/delete", nil, ""); st != 405 || !strings.Contains(body, `"errorCode"`) {
 		t.Errorf("wrong method: %d %s", st, body)

@@ -2,6 +2,7 @@ package simulator
 
 import (
 	"context"
+	"net/http"
 	"strconv"
 	"time"
 
@@ -12,30 +13,31 @@ import (
 )
 
 // controlRoutes are the simulator's own API, under /_sim/.
-func controlRoutes() []route {
-	return []route{
-		{"GET", "/_sim/health", accessOpen, "", (*world).health, ""},
-		{"GET", "/_sim/ui", accessOpen, "", (*world).ui, ""},
-		{"POST", "/_sim/reset", accessAdmin, "", (*world).postReset, ""},
-		{"GET", "/_sim/devices", accessAdmin, "", (*world).listDevices, ""},
-		{"GET", "/_sim/devices/{eid}", accessAdmin, "", (*world).getDevice, ""},
-		{"PUT", "/_sim/devices/{eid}", accessAdmin, "device.json", withBody("device.json", (*world).putDevice), ""},
-		{"PUT", "/_sim/devices/{eid}/scenario", accessAdmin, "control.json#scenario", withBody("control.json#scenario", (*world).putDeviceScenario), ""},
-		{"PUT", "/_sim/accounts/{account}/scenario", accessAdmin, "control.json#scenario", withBody("control.json#scenario", (*world).putAccountScenario), ""},
-		{"POST", "/_sim/users/{username}/unlock", accessAdmin, "", (*world).unlockUser, ""},
-		{"GET", "/_sim/scenarios", accessAdmin, "", (*world).listScenarios, ""},
-		{"GET", "/_sim/requests", accessAdmin, "", (*world).listRequests, ""},
-		{"GET", "/_sim/callbacks", accessAdmin, "", (*world).listCallbackRecords, ""},
-		{"GET", "/_sim/delivery", accessAdmin, "", (*world).deliveryStats, ""},
-		{"GET", "/_sim/clock", accessAdmin, "", (*world).getClock, ""},
-		{"POST", "/_sim/clock/advance", accessAdmin, "control.json#advance", withBody("control.json#advance", (*world).advanceClock), ""},
-		{"GET", "/_sim/faults", accessAdmin, "", (*world).listFaults, ""},
-		{"POST", "/_sim/faults", accessAdmin, "control.json#fault-rule", withBody("control.json#fault-rule", (*world).addFault), ""},
-		{"DELETE", "/_sim/faults", accessAdmin, "", (*world).clearFaults, ""},
-		{"DELETE", "/_sim/faults/{id}", accessAdmin, "", (*world).removeFault, ""},
-		{"GET", "/_sim/worlds", accessRootAdmin, "", (*world).listWorlds, ""},
-		{"PUT", "/_sim/worlds/{name}", accessRootAdmin, "control.json#world", withBody("control.json#world", (*world).putWorld), ""},
-		{"DELETE", "/_sim/worlds/{name}", accessRootAdmin, "", (*world).deleteWorld, ""},
+func (h *Server) controlRoutes() []*route {
+	return []*route{
+		{method: http.MethodGet, path: "/_sim/health", access: accessOpen, h: (*world).health},
+		{method: http.MethodGet, path: "/_sim/ui", access: accessOpen, h: (*world).ui},
+		{method: http.MethodPost, path: "/_sim/reset", access: accessAdmin, h: (*world).postReset},
+		{method: http.MethodGet, path: "/_sim/devices", access: accessAdmin, h: (*world).listDevices},
+		{method: http.MethodGet, path: "/_sim/devices/{eid}", access: accessAdmin, h: (*world).getDevice},
+		{method: http.MethodPut, path: "/_sim/devices/{eid}", access: accessAdmin, schema: "device.json", h: withBody((*world).putDevice)},
+		{method: http.MethodPut, path: "/_sim/devices/{eid}/scenario", access: accessAdmin, schema: "control.json#scenario", h: withBody((*world).putDeviceScenario)},
+		{method: http.MethodPut, path: "/_sim/accounts/{account}/scenario", access: accessAdmin, schema: "control.json#scenario", h: withBody((*world).putAccountScenario)},
+		{method: http.MethodPost, path: "/_sim/users/{username}/unlock", access: accessAdmin, h: (*world).unlockUser},
+		{method: http.MethodGet, path: "/_sim/operations", access: accessOpen, h: listOperations},
+		{method: http.MethodGet, path: "/_sim/scenarios", access: accessAdmin, h: (*world).listScenarios},
+		{method: http.MethodGet, path: "/_sim/requests", access: accessAdmin, h: (*world).listRequests},
+		{method: http.MethodGet, path: "/_sim/callbacks", access: accessAdmin, h: (*world).listCallbackRecords},
+		{method: http.MethodGet, path: "/_sim/delivery", access: accessAdmin, h: (*world).deliveryStats},
+		{method: http.MethodGet, path: "/_sim/clock", access: accessAdmin, h: (*world).getClock},
+		{method: http.MethodPost, path: "/_sim/clock/advance", access: accessAdmin, schema: "control.json#advance", h: withBody((*world).advanceClock)},
+		{method: http.MethodGet, path: "/_sim/faults", access: accessAdmin, h: (*world).listFaults},
+		{method: http.MethodPost, path: "/_sim/faults", access: accessAdmin, schema: "control.json#fault-rule", h: withBody((*world).addFault)},
+		{method: http.MethodDelete, path: "/_sim/faults", access: accessAdmin, h: (*world).clearFaults},
+		{method: http.MethodDelete, path: "/_sim/faults/{id}", access: accessAdmin, h: (*world).removeFault},
+		{method: http.MethodGet, path: "/_sim/worlds", access: accessRootAdmin, h: h.listWorlds},
+		{method: http.MethodPut, path: "/_sim/worlds/{name}", access: accessRootAdmin, schema: "control.json#world", h: withBody(h.putWorld)},
+		{method: http.MethodDelete, path: "/_sim/worlds/{name}", access: accessRootAdmin, h: h.deleteWorld},
 	}
 }
 
@@ -49,7 +51,7 @@ func (s *world) postReset(*call) (any, error) {
 // listDevices lists the devices by EID, all of them, or a page of them:
 // ?limit=N&after=EID, and ?eid=PREFIX for those whose EID starts so.
 func (s *world) listDevices(c *call) (any, error) {
-	q := c.r.URL.Query()
+	q := c.R.URL.Query()
 	limit, err := queryInt(q.Get("limit"), "limit")
 	if err != nil {
 		return nil, err
@@ -67,11 +69,11 @@ func pageMark(seq int) string {
 	return strconv.Itoa(seq)
 }
 
-func (s *world) getDevice(c *call) (any, error) { return s.sim.Device(c.vars["eid"]) }
+func (s *world) getDevice(c *call) (any, error) { return s.sim.Device(c.Vars["eid"]) }
 
 func (s *world) putDevice(c *call, d *domain.Device) (any, error) {
-	if d.EID != c.vars["eid"] {
-		return nil, tserr.BadRequest(tserr.CodeDeviceIDInvalid, "/eid: %s does not match the path's EID %s", d.EID, c.vars["eid"])
+	if d.EID != c.Vars["eid"] {
+		return nil, tserr.BadRequest(tserr.CodeDeviceIDInvalid, "/eid: %s does not match the path's EID %s", d.EID, c.Vars["eid"])
 	}
 	if err := s.sim.PutDevice(d); err != nil {
 		return nil, err
@@ -84,19 +86,19 @@ type scenarioAssignment struct {
 }
 
 func (s *world) putDeviceScenario(c *call, in *scenarioAssignment) (any, error) {
-	if err := s.sim.AssignScenario(c.vars["eid"], in.Scenario); err != nil {
+	if err := s.sim.AssignScenario(c.Vars["eid"], in.Scenario); err != nil {
 		return nil, err
 	}
-	return s.sim.Device(c.vars["eid"])
+	return s.sim.Device(c.Vars["eid"])
 }
 
 func (s *world) putAccountScenario(c *call, in *scenarioAssignment) (any, error) {
-	return in, s.sim.AssignAccountScenario(c.vars["account"], in.Scenario)
+	return in, s.sim.AssignAccountScenario(c.Vars["account"], in.Scenario)
 }
 
 func (s *world) unlockUser(c *call) (any, error) {
-	s.sim.Unlock(c.vars["username"])
-	return map[string]string{"username": c.vars["username"], "status": "unlocked"}, nil
+	s.sim.Unlock(c.Vars["username"])
+	return map[string]string{"username": c.Vars["username"], "status": "unlocked"}, nil
 }
 
 func (s *world) listScenarios(*call) (any, error) { return s.sim.Scenarios(), nil }
@@ -109,7 +111,7 @@ const defaultPage = 1000
 
 // page reads a journal query's after and limit.
 func page(c *call) (after, limit int, err error) {
-	q := c.r.URL.Query()
+	q := c.R.URL.Query()
 	if after, err = queryInt(q.Get("after"), "after"); err != nil {
 		return 0, 0, err
 	}
@@ -128,7 +130,7 @@ func (s *world) listRequests(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	last, err := queryInt(c.r.URL.Query().Get("last"), "last")
+	last, err := queryInt(c.R.URL.Query().Get("last"), "last")
 	if err != nil {
 		return nil, err
 	}
@@ -144,7 +146,7 @@ func (s *world) listRequests(c *call) (any, error) {
 const MaxWait = 2 * time.Minute
 
 func (s *world) listCallbackRecords(c *call) (any, error) {
-	q := c.r.URL.Query()
+	q := c.R.URL.Query()
 	after, limit, err := page(c)
 	if err != nil {
 		return nil, err
@@ -167,7 +169,7 @@ func (s *world) listCallbackRecords(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithTimeout(c.r.Context(), wait)
+	ctx, cancel := context.WithTimeout(c.R.Context(), wait)
 	defer cancel()
 	records, next := s.callbacks.Wait(ctx, f, min, attempts)
 	c.nextPage = pageMark(next)
@@ -217,7 +219,7 @@ func (s *world) advanceClock(_ *call, in *advance) (any, error) {
 // they schedule fall at the right time on the manual clock. A listener that
 // hangs holds it for one attempt's timeout at most.
 func (s *world) awaitAttempts() {
-	ctx, cancel := context.WithTimeout(context.Background(), s.host.opts.CallbackTimeout+time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), s.env.callbackTimeout+time.Second)
 	defer cancel()
 	_ = s.dispatcher.Idle(ctx)
 }
@@ -238,9 +240,9 @@ func (s *world) clearFaults(*call) (any, error) {
 }
 
 func (s *world) removeFault(c *call) (any, error) {
-	id, err := strconv.Atoi(c.vars["id"])
+	id, err := strconv.Atoi(c.Vars["id"])
 	if err != nil || !s.faults.Remove(id) {
-		return nil, tserr.New(404, tserr.CodeSimFaultNotFound, "fault rule %s was not found (GET /_sim/faults lists them)", c.vars["id"])
+		return nil, tserr.New(404, tserr.CodeSimFaultNotFound, "fault rule %s was not found (GET /_sim/faults lists them)", c.Vars["id"])
 	}
 	return s.faults.List(), nil
 }

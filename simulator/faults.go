@@ -15,65 +15,66 @@ import (
 // or by the rules of /_sim/faults, carried out once a request's credentials
 // are checked and before its handler runs.
 
-// routeAction names a route by its {action}: the profile actions.
-const routeAction = "{action}"
-
-// injectFault carries out the fault asked for the request, if any: it
-// waits the latency, then drops the connection or answers garbage (handled:
-// the request is journalled and nothing more is written), or returns the
-// error status to answer, or lets the request be served.
-func (s *world) injectFault(rt route, c *call, w http.ResponseWriter) (handled bool, err error) {
-	f, source, err := s.faultFor(rt, c)
+// injectFault carries out the fault asked for a ThingSpace operation, if
+// any: it waits the latency, then drops the connection or answers garbage
+// (handled: the request is journalled and nothing more is written), or
+// returns the error status to answer, or lets the request be served.
+func injectFault(_ *Server, c *call) error {
+	if c.op == nil {
+		return nil
+	}
+	s := c.world
+	f, source, err := s.faultFor(c)
 	if err != nil || f == (fault.Fault{}) {
-		return false, err
+		return err
 	}
 	c.record.Fault = f.String() + " (" + source + ")"
 	if f.Latency > 0 {
 		t := time.NewTimer(time.Duration(f.Latency))
 		select {
 		case <-t.C:
-		case <-c.r.Context().Done():
+		case <-c.R.Context().Done():
 			t.Stop()
 			s.requests.add(*c.record) // the client left first
-			return true, nil
+			c.handled = true
+			return nil
 		}
 	}
 	switch {
 	case f.Drop:
 		s.requests.add(*c.record)
-		hangUp(w, nil)
-		return true, nil
+		hangUp(c.w, nil)
+		c.handled = true
 	case f.Garbage:
 		s.requests.add(*c.record)
-		hangUp(w, []byte("\x00\xfftssim garbage: this is not an HTTP answer\r\n\r\n"))
-		return true, nil
+		hangUp(c.w, []byte("\x00\xfftssim garbage: this is not an HTTP answer\r\n\r\n"))
+		c.handled = true
 	case f.Status != 0:
 		if f.RetryAfter > 0 {
 			secs := (time.Duration(f.RetryAfter) + time.Second - 1) / time.Second
-			w.Header().Set("Retry-After", strconv.Itoa(int(secs)))
+			c.w.Header().Set("Retry-After", strconv.Itoa(int(secs)))
 		}
-		return false, statusFault(f.Status, source)
+		return statusFault(f.Status, source)
 	}
-	return false, nil
+	return nil
 }
 
 // faultFor returns the fault asked for the request and who asked: the
 // header, or a rule.
-func (s *world) faultFor(rt route, c *call) (fault.Fault, string, error) {
-	if v := c.r.Header.Get(fault.Header); v != "" {
+func (s *world) faultFor(c *call) (fault.Fault, string, error) {
+	if v := c.R.Header.Get(fault.Header); v != "" {
 		f, err := fault.Parse(v)
 		if err != nil {
 			return f, "", tserr.BadRequest(tserr.CodeSimBadFault, "%s", err)
 		}
 		return f, "header", nil
 	}
-	req := fault.Request{Route: rt.fault, Account: c.vars["accountName"]}
-	if rt.fault == routeAction {
-		req.Route = c.vars["action"]
+	req := fault.Request{Route: c.op.FaultName(), Account: c.Vars["accountName"]}
+	if c.op.Kind != nil {
 		if s.faults.NeedsNames() {
 			// Leniently: the schema judges the body after the fault.
 			var body wire.ActionRequest
-			_ = json.Unmarshal(c.body, &body)
+			_ = json.Unmarshal(c.Body, &body)
 			req.Account = body.AccountName
 			for _, d := range body.Devices {
 				for _, id := range d.DeviceIDs {

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -16,96 +17,131 @@ import (
 	"github.com/tssim/tssim/internal/delivery"
 	"github.com/tssim/tssim/internal/domain"
 	"github.com/tssim/tssim/internal/logline"
+	"github.com/tssim/tssim/internal/thingspace"
 	"github.com/tssim/tssim/internal/tserr"
 )
 
-// access says which credentials a route needs.
-type access int
+// The HTTP edge: one route per method and path, each request taken
+// through the stages below in order (credentials, body, which operation,
+// fault, handler, durability), then journalled, answered and logged in one
+// place. ThingSpace's operations come from the catalogue
+// (internal/thingspace); the control API's routes are in control.go.
+
+// access says which credentials a route needs: the catalogue's, or the
+// control API's admin token.
+type access = thingspace.Access
 
 const (
-	accessOpen      access = iota // none (or checked by the handler, as OAuth's Basic)
-	accessBearer                  // an OAuth access token
-	accessSession                 // an access token and a VZ-M2M session token
-	accessAdmin                   // the admin token, when one is set
-	accessRootAdmin               // accessAdmin, at the default world's URL only
+	accessOpen      = thingspace.Open
+	accessAdmin     = thingspace.Session + 1 + iota // the admin token, when one is set
+	accessRootAdmin                                 // accessAdmin, at the default world's URL only
 )
 
 // control reports whether a route is of the control API.
-func (a access) control() bool { return a == accessAdmin || a == accessRootAdmin }
+func control(a access) bool { return a == accessAdmin || a == accessRootAdmin }
 
-// route is one line of the routing table.
+// route is one method and path.
 type route struct {
-	method string
-	path   string
-	access access
-	// schema names the JSON Schema the body must satisfy; "" means the
-	// route takes no JSON body. A route with a schema is made with
-	// withBody, which hands its handler the body decoded.
+	method, path string
+	access       access
+	// ops are the ThingSpace operations on this method and path (the
+	// first whose Claims takes the body, else the one without); a route
+	// of the control API has none, and schema and h instead.
+	ops    []*thingspace.Operation
 	schema string
-	// h handles the request in the world it is for.
-	h func(*world, *call) (any, error)
-	// fault names the route for the fault rules (routeAction: by its
-	// {action}); "" takes no fault.
-	fault string
+	h      func(*world, *call) (any, error)
 }
 
-// withBody makes the handler of a route with a schema: the body, valid
-// against the route's schema, decoded into a T.
-func withBody[T any](schema string, h func(*world, *call, *T) (any, error)) func(*world, *call) (any, error) {
+// withBody makes the handler of a control route with a schema: the body,
+// valid against it, decoded into a T.
+func withBody[T any](h func(*world, *call, *T) (any, error)) func(*world, *call) (any, error) {
 	return func(s *world, c *call) (any, error) {
 		var in T
-		if err := s.host.validator.Decode(schema, c.body, &in); err != nil {
+		if err := c.Decode(&in); err != nil {
 			return nil, err
 		}
 		return h(s, c, &in)
 	}
 }
 
-// call is what a handler gets: the request, its body and who makes it.
-// Handlers fill record with what the journal should say, and callbacks
-// with what delivery sends once the answer is out.
+// call is one request on its way through the stages.
 type call struct {
-	r         *http.Request
-	vars      map[string]string
-	body      []byte
-	principal *domain.Principal
-	record    *requestRecord
-	callbacks delivery.Batch
+	thingspace.Call
+	w     http.ResponseWriter
+	world *world
+	route *route
+	// op is the operation served, once known (nil on the control API).
+	op     *thingspace.Operation
+	record *requestRecord
+	result any
+	// batch holds the callbacks the handler produced until the answer is
+	// out; handled says that a fault answered (or hung up) itself.
+	batch   delivery.Batch
+	handled bool
 	// nextPage, when not "", is the after= of a list's next page,
 	// written as the NextPageHeader of the answer.
 	nextPage string
+}
+
+// schema is the JSON Schema of the request's body, "" for none.
+func (c *call) schema() string {
+	if c.op != nil {
+		return c.op.Schema
+	}
+	return c.route.schema
 }
 
 // NextPageHeader carries the after= of the next page of a list
 // (/_sim/requests, /_sim/callbacks, /_sim/devices) when there is one.
 const NextPageHeader = "X-Tssim-Next-After"
 
-// empty is a handler result written as a 200 with no body.
-type empty struct{}
+// stage is one concern of the edge: it returns an error to answer with,
+// or sets c.handled when the request needs no answer of the edge's.
+type stage func(*Server, *call) error
 
-// routes builds the one mux of every world for a route table; every route,
-// and every path or method that matches none, goes through serve.
-func (h *Server) routes(routes []route) http.Handler {
+// stages run in this order on every request.
+var stages = []stage{checkHeaders, checkAccess, readBody, pickOperation, checkJSON, injectFault, runHandler, awaitDurable}
+
+// routes builds the one mux of every world for the catalogue and the
+// control API; every route, and every path or method that matches none,
+// goes through serve.
+func (h *Server) routes() http.Handler {
+	var table []*route
+	for _, op := range thingspace.All() {
+		i := slices.IndexFunc(table, func(rt *route) bool { return rt.method == op.Method && rt.path == op.Path })
+		if i < 0 {
+			table = append(table, &route{method: op.Method, path: op.Path, access: op.Access})
+			i = len(table) - 1
+		}
+		table[i].ops = append(table[i].ops, op)
+	}
+	table = append(table, h.controlRoutes()...)
 	m := mux.NewRouter()
-	for _, rt := range routes {
+	for _, rt := range table {
 		m.Handle(rt.path, h.serve(rt)).Methods(rt.method)
 	}
-	m.NotFoundHandler = h.serve(route{h: func(_ *world, c *call) (any, error) {
-		return nil, tserr.New(404, tserr.CodeNotFound, "%s %s: no such resource", c.r.Method, c.r.URL.Path)
-	}})
-	m.MethodNotAllowedHandler = h.serve(route{h: func(_ *world, c *call) (any, error) {
-		return nil, tserr.New(405, tserr.CodeMethodNotAllowed, "%s is not allowed on %s", c.r.Method, c.r.URL.Path)
+	m.NotFoundHandler = h.serve(&route{h: notFound})
+	m.MethodNotAllowedHandler = h.serve(&route{h: func(_ *world, c *call) (any, error) {
+		return nil, tserr.New(405, tserr.CodeMethodNotAllowed, "%s is not allowed on %s", c.R.Method, c.R.URL.Path)
 	}})
 	return m
 }
 
-// serve adapts a route to HTTP: credentials, body limits and Content-Type
-// are checked before the handler runs (and the body against its schema by
-// withBody), then the fault asked for, if any (faults.go); the result or
-// error is journalled, then written here and only here, and logged; the
-// callbacks the handler produced go to delivery last, once the answer is
-// out, as on ThingSpace.
-func (h *Server) serve(rt route) http.Handler {
+// notFound answers a path that matches no route: under /api/ as
+// ThingSpace's API gateway does, elsewhere (/_sim/) with a plain 404.
+func notFound(_ *world, c *call) (any, error) {
+	if strings.HasPrefix(c.R.URL.Path, "/api/") {
+		return nil, &tserr.Error{Status: 400, Kind: tserr.KindFault, Code: tserr.FaultNoResource,
+			Message:    "No matching resource found in the API for the given request",
+			Violations: []tserr.Violation{{Message: fmt.Sprintf("Access failure for API: %s, version: unknown with key: none. Check the API documentation and add a proper REST resource path to the invocation URL", c.R.URL.Path)}}}
+	}
+	return nil, tserr.New(404, tserr.CodeNotFound, "%s %s: no such resource", c.R.Method, c.R.URL.Path)
+}
+
+// serve takes a request through the stages, then journals it, answers and
+// logs it; the callbacks the handler produced go to delivery last, once
+// the answer is out, as on ThingSpace.
+func (h *Server) serve(rt *route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		s := worldOf(r)
@@ -113,106 +149,178 @@ func (h *Server) serve(rt route) http.Handler {
 		if s != h.root {
 			path = WorldPrefix + s.spec.Name + path
 		}
-		rec := requestRecord{Time: s.clock.Now(), Method: r.Method, Path: path}
-		c := &call{r: r, vars: mux.Vars(r), record: &rec}
+		c := &call{Call: thingspace.Call{R: r, Vars: mux.Vars(r)}, w: w, world: s, route: rt,
+			record: &requestRecord{Time: s.clock.Now(), Method: r.Method, Path: path}}
 		// Released whatever happens next: held callbacks count as attempts
 		// under way until then.
-		defer func() { s.dispatcher.Release(c.callbacks) }()
-		var v any
-		err := s.prepare(rt, c, w)
-		if err == nil && rt.fault != "" {
-			var handled bool
-			if handled, err = s.injectFault(rt, c, w); handled {
-				logline.Write(h.log, slog.LevelInfo, "request",
-					slog.String("method", r.Method), slog.String("path", path), slog.String("fault", rec.Fault))
-				return
+		defer func() { s.dispatcher.Release(c.batch) }()
+		var err error
+		for _, st := range stages {
+			if err = st(h, c); err != nil || c.handled {
+				break
 			}
 		}
-		if err == nil {
-			v, err = rt.h(s, c)
-		}
-		if err == nil && h.keeper != nil {
-			// Answered only once what it changed is on disk.
-			err = h.keeper.Durable(r.Context())
+		if c.handled {
+			h.logRequest(c, start)
+			return
 		}
 		var a answer
 		if err != nil {
-			a = errorAnswer(w, err, &rec)
+			a = errorAnswer(w, err, c.record)
 		} else {
 			if c.nextPage != "" {
 				w.Header().Set(NextPageHeader, c.nextPage)
 			}
-			a = valueAnswer(w, v)
+			a = valueAnswer(w, c.result)
 		}
-		rec.Status = a.status
+		c.record.Status = a.status
 		// Journalled before the answer goes out: whoever has the answer
 		// finds the request in /_sim/requests.
-		s.requests.add(rec)
+		s.requests.add(*c.record)
 		a.write(w)
-		if f, ok := w.(http.Flusher); ok && c.callbacks.Len() > 0 {
+		if f, ok := w.(http.Flusher); ok && c.batch.Len() > 0 {
 			f.Flush()
 		}
-		logline.Write(h.log, slog.LevelInfo, "request",
-			slog.String("method", r.Method), slog.String("path", path), slog.Int("status", rec.Status),
-			slog.String("errorCode", rec.ErrorCode), slog.String("requestId", rec.RequestID), slog.String("fault", rec.Fault),
-			slog.Float64("ms", float64(time.Since(start).Microseconds())/1000))
+		h.logRequest(c, start)
 	})
 }
 
-// prepare runs every check that comes before the handler.
-func (s *world) prepare(rt route, c *call, w http.ResponseWriter) error {
-	r := c.r
-	for _, h := range []string{"Authorization", "Vz-M2m-Token", "Content-Type", domain.ScenarioHeader} {
-		if len(r.Header.Values(h)) > 1 {
-			return tserr.BadRequest(tserr.CodeUnexpected, "header %s is given %d times: send it once", h, len(r.Header.Values(h)))
+func (h *Server) logRequest(c *call, start time.Time) {
+	rec := c.record
+	logline.Write(h.log, slog.LevelInfo, "request",
+		slog.String("method", rec.Method), slog.String("path", rec.Path), slog.Int("status", rec.Status),
+		slog.String("errorCode", rec.ErrorCode), slog.String("requestId", rec.RequestID), slog.String("fault", rec.Fault),
+		slog.Float64("ms", float64(time.Since(start).Microseconds())/1000))
+}
+
+// checkHeaders refuses a credential or a choice given twice.
+func checkHeaders(_ *Server, c *call) error {
+	for _, name := range []string{"Authorization", "Vz-M2m-Token", "Content-Type", domain.ScenarioHeader} {
+		if n := len(c.R.Header.Values(name)); n > 1 {
+			return tserr.BadRequest(tserr.CodeUnexpected, "header %s is given %d times: send it once", name, n)
 		}
 	}
-	switch rt.access {
+	return nil
+}
+
+// checkAccess checks the credentials the route needs.
+func checkAccess(h *Server, c *call) error {
+	r, s := c.R, c.world
+	switch c.route.access {
 	case accessAdmin, accessRootAdmin:
-		if s.host.opts.AdminToken != "" && bearerToken(r) != s.host.opts.AdminToken {
+		if h.opts.AdminToken != "" && bearerToken(r) != h.opts.AdminToken {
 			return tserr.New(401, tserr.CodeSimUnauthorized, "the control API needs 'Authorization: Bearer <admin token>'")
 		}
-		if rt.access == accessRootAdmin && s != s.host.root {
+		if c.route.access == accessRootAdmin && s != h.root {
 			return tserr.New(404, tserr.CodeNotFound, "%s is served at the root only, not under %s%s/", r.URL.Path, WorldPrefix, s.spec.Name)
 		}
-	case accessBearer, accessSession:
+	case thingspace.Bearer, thingspace.Session:
 		if err := s.sim.CheckBearer(bearerToken(r)); err != nil {
 			return err
 		}
-		if rt.access == accessSession {
+		if c.route.access == thingspace.Session {
 			p, err := s.sim.Session(r.Header.Get("VZ-M2M-Token"))
 			if err != nil {
 				return err
 			}
-			c.principal = p
+			c.Principal = p
 		}
 	}
-	if rt.schema == "" && rt.method != http.MethodPost {
+	return nil
+}
+
+// readBody reads the body of a POST, or of a route with a schema, within
+// the size bound.
+func readBody(h *Server, c *call) error {
+	if c.route.method != http.MethodPost && c.route.schema == "" {
 		return nil
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.host.opts.MaxBodyBytes))
+	body, err := io.ReadAll(http.MaxBytesReader(c.w, c.R.Body, h.opts.MaxBodyBytes))
 	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
-			return tserr.New(413, tserr.CodeRequestTooLarge, "request body exceeds %d bytes", s.host.opts.MaxBodyBytes)
+			return tserr.New(413, tserr.CodeRequestTooLarge, "request body exceeds %d bytes", h.opts.MaxBodyBytes)
 		}
 		return tserr.BadRequest(tserr.CodeUnexpected, "request body could not be read: %s", err)
 	}
-	c.body = body
-	if rt.schema == "" {
+	c.Body = body
+	return nil
+}
+
+// pickOperation finds which of the route's operations the request is.
+func pickOperation(_ *Server, c *call) error {
+	ops := c.route.ops
+	if len(ops) == 1 {
+		c.op = ops[0]
 		return nil
 	}
-	if len(strings.TrimSpace(string(body))) == 0 {
+	var rest *thingspace.Operation
+	for _, op := range ops {
+		switch {
+		case op.Claims == nil:
+			rest = op
+		case op.Claims(c.Body):
+			c.op = op
+			return nil
+		}
+	}
+	c.op = rest
+	return nil
+}
+
+// checkJSON refuses an empty body, or one not sent as JSON, where a
+// schema is due.
+func checkJSON(_ *Server, c *call) error {
+	if c.schema() == "" {
+		return nil
+	}
+	if len(strings.TrimSpace(string(c.Body))) == 0 {
 		return tserr.BadRequest(tserr.CodeRequestUndefined, "the request body is empty")
 	}
 	// The control API reads JSON whatever the Content-Type says (curl -d
 	// sends a form's); ThingSpace's paths keep ThingSpace's rule.
-	if ct := r.Header.Get("Content-Type"); ct != "application/json" && !rt.access.control() {
+	if ct := c.R.Header.Get("Content-Type"); ct != "application/json" && !control(c.route.access) {
 		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
 			return tserr.New(415, tserr.CodeUnsupportedMediaType, "Content-Type must be application/json, not %q", ct)
 		}
 	}
 	return nil
+}
+
+// runHandler runs the handler in its world. A ThingSpace operation runs
+// under the world's read lock, and the callbacks it produced are held for
+// delivery under it too: a saved state never holds an accepted action
+// without its callbacks.
+func runHandler(h *Server, c *call) error {
+	c.Decode = func(dst any) error { return h.validator.Decode(c.schema(), c.Body, dst) }
+	s := c.world
+	if c.op == nil {
+		var err error
+		c.result, err = c.route.h(s, c)
+		return err
+	}
+	c.Sim = s.sim
+	s.lock.RLock()
+	defer s.lock.RUnlock()
+	v, err := c.op.Handle(&c.Call)
+	n := c.Note
+	c.record.RequestID, c.record.Scenario, c.record.EIDs, c.record.EIDsOmitted = n.RequestID, n.Scenario, n.EIDs, n.EIDsOmitted
+	if err != nil {
+		return err
+	}
+	if len(c.Callbacks) > 0 {
+		c.batch = s.dispatcher.Hold(c.Callbacks)
+	}
+	c.result = v
+	return nil
+}
+
+// awaitDurable holds the answer until what the request changed is on disk.
+func awaitDurable(h *Server, c *call) error {
+	if h.keeper == nil {
+		return nil
+	}
+	return h.keeper.Durable(c.R.Context())
 }
 
 func bearerToken(r *http.Request) string {
@@ -239,7 +347,7 @@ func (a answer) write(w http.ResponseWriter) {
 // valueAnswer is a handler's result as a 200.
 func valueAnswer(w http.ResponseWriter, v any) answer {
 	switch v := v.(type) {
-	case empty:
+	case thingspace.Empty:
 		return answer{status: http.StatusOK}
 	case htmlPage:
 		return pageAnswer(w, v)
@@ -248,17 +356,16 @@ func valueAnswer(w http.ResponseWriter, v any) answer {
 }
 
 // errorAnswer is the one place an error becomes a status and a body, in
-// the envelope its kind calls for; rec gets its code and violations.
+// the envelope its kind calls for; rec gets its code and violations (a
+// copy of the first few, never the request's whole list).
 func errorAnswer(w http.ResponseWriter, err error, rec *requestRecord) answer {
 	var e *tserr.Error
 	if !errors.As(err, &e) {
 		e = tserr.New(500, tserr.CodeUnexpected, "internal error: %s", err)
 	}
 	rec.ErrorCode = e.Code
-	rec.Violations = e.Violations
-	if n := len(rec.Violations); n > maxJournalViolations {
-		rec.Violations, rec.ViolationsOmitted = rec.Violations[:maxJournalViolations:maxJournalViolations], n-maxJournalViolations
-	}
+	rec.Violations = slices.Clone(e.Violations[:min(len(e.Violations), maxJournalViolations)])
+	rec.ViolationsOmitted = len(e.Violations) - len(rec.Violations)
 	switch e.Kind {
 	case tserr.KindFault:
 		desc := e.Message
@@ -274,6 +381,8 @@ func errorAnswer(w http.ResponseWriter, err error, rec *requestRecord) answer {
 			w.Header().Set("WWW-Authenticate", `Basic realm="ThingSpace"`)
 		}
 		return jsonAnswer(w, e.Status, map[string]string{"error": e.Code, "error_description": e.Message})
+	case tserr.KindStatus:
+		return jsonAnswer(w, e.Status, map[string]string{"errorCode": strconv.Itoa(e.Status), "errorMessage": e.Message})
 	}
 	return jsonAnswer(w, e.Status, map[string]string{"errorCode": e.Code, "errorMessage": e.Message})
 }

@@ -32,6 +32,7 @@ import (
 	"github.com/tssim/tssim/internal/delivery"
 	"github.com/tssim/tssim/internal/domain"
 	"github.com/tssim/tssim/internal/state"
+	"github.com/tssim/tssim/internal/thingspace"
 	"github.com/tssim/tssim/internal/validate"
 )
 
@@ -145,8 +146,10 @@ type Server struct {
 	validator *validate.Validator
 	fixtures  *domain.Fixtures
 	scenarios map[string]*domain.Scenario
-	pool      *delivery.Pool
-	router    http.Handler
+	// kinds are the catalogue's actions, by name.
+	kinds  map[string]*domain.Kind
+	pool   *delivery.Pool
+	router http.Handler
 	// keeper saves every change to --state-file (nil without one).
 	keeper *state.Keeper
 	// now is the wall clock of world expiry.
@@ -177,7 +180,7 @@ func New(opts Options) (*Server, error) { return newServer(opts, time.Now) }
 // newServer is New with now as the wall clock of world expiry.
 func newServer(opts Options, now func() time.Time) (*Server, error) {
 	opts.setDefaults()
-	h := &Server{opts: opts, log: opts.Logger, now: now, worlds: map[string]*world{}, dirty: map[*world]struct{}{},
+	h := &Server{opts: opts, log: opts.Logger, now: now, kinds: thingspace.Kinds(), worlds: map[string]*world{}, dirty: map[*world]struct{}{},
 		stopSweep: make(chan struct{}), swept: make(chan struct{})}
 	if opts.Clock != "real" && opts.Clock != "manual" {
 		return nil, fmt.Errorf("clock %q: must be real or manual", opts.Clock)
@@ -232,7 +235,7 @@ func newServer(opts Options, now func() time.Time) (*Server, error) {
 		h.abandon()
 		return nil, err
 	}
-	h.router = h.routes(append(apiRoutes(), controlRoutes()...))
+	h.router = h.routes()
 	go h.sweepEvery(min(opts.WorldTTL/4, time.Minute))
 	attrs := []any{"fixtures", name, "devices", len(h.fixtures.Devices), "accounts", len(h.fixtures.Accounts),
 		"scenarios", len(h.scenarios), "clock", opts.Clock, "auth", opts.Auth}

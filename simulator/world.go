@@ -3,6 +3,7 @@ package simulator
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -20,7 +21,7 @@ import (
 // journals and its fault rules. The default world is served at the root,
 // the others under /w/{name}/.
 type world struct {
-	host *Server
+	env  worldEnv
 	spec worldSpec
 	// lastUsed is when a request last reached the world (UnixNano, wall
 	// time).
@@ -42,6 +43,16 @@ type world struct {
 	lock sync.RWMutex
 }
 
+// worldEnv is what a world takes from the server that made it.
+type worldEnv struct {
+	log *slog.Logger
+	// now is the wall clock of world expiry; ttl the time a world may be
+	// left unused.
+	now             func() time.Time
+	ttl             time.Duration
+	callbackTimeout time.Duration
+}
+
 // worldSpec is what a world is made from, as PUT /_sim/worlds/{name}
 // gives it and the state file keeps it.
 type worldSpec struct {
@@ -61,7 +72,8 @@ func (h *Server) newWorld(spec worldSpec, f *domain.Fixtures) (*world, error) {
 	if spec.Name != "" {
 		journal = h.opts.WorldJournalSize
 	}
-	w := &world{host: h, spec: spec, requests: newRequestJournal(journal), callbacks: delivery.NewLog(journal)}
+	env := worldEnv{log: h.log, now: h.now, ttl: h.opts.WorldTTL, callbackTimeout: h.opts.CallbackTimeout}
+	w := &world{env: env, spec: spec, requests: newRequestJournal(journal), callbacks: delivery.NewLog(journal)}
 	w.lastUsed.Store(h.now().UnixNano())
 	switch spec.Clock {
 	case "manual":
@@ -81,8 +93,8 @@ func (h *Server) newWorld(spec worldSpec, f *domain.Fixtures) (*world, error) {
 	registry := domain.NewRegistry(h.opts.CallbackURL)
 	w.dispatcher = delivery.New(delivery.Config{
 		Clock: w.clock, Pool: h.pool, Log: w.callbacks, Logger: h.log,
-		Resolve: func(account string) (delivery.Target, bool) {
-			r, ok := registry.Destination(account)
+		Resolve: func(account, service string) (delivery.Target, bool) {
+			r, ok := registry.Destination(account, service)
 			return delivery.Target{URL: r.URL, Username: r.Username, Password: r.Password}, ok
 		},
 		RetryInterval: h.opts.RetryInterval, Changed: changed, Durable: durable,
@@ -90,7 +102,7 @@ func (h *Server) newWorld(spec worldSpec, f *domain.Fixtures) (*world, error) {
 	var err error
 	w.sim, err = domain.New(domain.Config{
 		Clock: w.clock, Relaxed: h.opts.Auth == "relaxed", Fixtures: f, Scenarios: h.scenarios,
-		DefaultScenario: h.opts.DefaultScenario, Registry: registry, Deliver: w.dispatcher.Send, Changed: changed,
+		DefaultScenario: h.opts.DefaultScenario, Registry: registry, Kinds: h.kinds, Deliver: w.dispatcher.Send, Changed: changed,
 	})
 	if err != nil {
 		_ = w.dispatcher.Close(context.Background())
@@ -123,7 +135,7 @@ func (w *world) restore(st *state.State) {
 	}
 	w.sim.Restore(&st.Snapshot)
 	w.dispatcher.Restore(st.Deliveries)
-	w.host.log.Info("restored", "world", w.spec.Name, "devices", len(st.Devices), "actions", len(st.Actions), "callbacks", len(st.Deliveries))
+	w.env.log.Info("restored", "world", w.spec.Name, "devices", len(st.Devices), "actions", len(st.Actions), "callbacks", len(st.Deliveries))
 }
 
 // changes takes what changed since the last call, for the keeper to save:
@@ -143,4 +155,4 @@ func (w *world) close(ctx context.Context) error {
 }
 
 // touch notes a request to the world.
-func (w *world) touch() { w.lastUsed.Store(w.host.now().UnixNano()) }
+func (w *world) touch() { w.lastUsed.Store(w.env.now().UnixNano()) }

@@ -124,10 +124,10 @@ func (h *Server) detachWorld(name string) *world {
 // end drops a detached world's pending callbacks and stops its timers,
 // waiting for its attempts under way for one callback timeout at most.
 func (w *world) end(why string) {
-	ctx, cancel := context.WithTimeout(context.Background(), w.host.opts.CallbackTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), w.env.callbackTimeout)
 	defer cancel()
 	_ = w.close(ctx)
-	w.host.log.Info("world removed", "world", w.spec.Name, "why", why)
+	w.env.log.Info("world removed", "world", w.spec.Name, "why", why)
 }
 
 // sweep removes the worlds unused for --world-ttl.
@@ -179,11 +179,10 @@ func (w *world) view() worldView {
 		fix = "its own"
 	}
 	return worldView{Name: w.spec.Name, Clock: w.spec.Clock, Created: w.spec.Created, LastUsed: used,
-		Devices: w.sim.DeviceCount(), Pending: w.dispatcher.Stats().Pending, Fixtures: fix, ExpiresAt: used.Add(w.host.opts.WorldTTL)}
+		Devices: w.sim.DeviceCount(), Pending: w.dispatcher.Stats().Pending, Fixtures: fix, ExpiresAt: used.Add(w.env.ttl)}
 }
 
-func (w *world) listWorlds(*call) (any, error) {
-	h := w.host
+func (h *Server) listWorlds(*world, *call) (any, error) {
 	h.mu.Lock()
 	worlds := slices.Collect(maps.Values(h.worlds))
 	h.mu.Unlock()
@@ -202,12 +201,11 @@ type worldRequest struct {
 	Fixtures  json.RawMessage `json:"fixtures"`
 }
 
-func (w *world) putWorld(c *call, in *worldRequest) (any, error) {
-	name := c.vars["name"]
+func (h *Server) putWorld(_ *world, c *call, in *worldRequest) (any, error) {
+	name := c.Vars["name"]
 	if err := checkWorldName(name); err != nil {
 		return nil, err
 	}
-	h := w.host
 	spec := worldSpec{Name: name, Clock: in.Clock, TimeScale: in.TimeScale, Fixtures: in.Fixtures}
 	if spec.Clock == "" {
 		spec.Clock = h.opts.Clock
@@ -228,14 +226,13 @@ func (w *world) putWorld(c *call, in *worldRequest) (any, error) {
 	return nw.view(), nil
 }
 
-func (w *world) deleteWorld(c *call) (any, error) {
-	h := w.host
+func (h *Server) deleteWorld(_ *world, c *call) (any, error) {
 	h.mu.Lock()
-	old := h.detachWorld(c.vars["name"])
+	old := h.detachWorld(c.Vars["name"])
 	h.mu.Unlock()
 	if old == nil {
-		return nil, tserr.New(404, tserr.CodeSimWorldNotFound, "world %s was not found (GET /_sim/worlds lists them)", c.vars["name"])
+		return nil, tserr.New(404, tserr.CodeSimWorldNotFound, "world %s was not found (GET /_sim/worlds lists them)", c.Vars["name"])
 	}
-	old.end("DELETE /_sim/worlds/" + c.vars["name"])
-	return map[string]string{"name": c.vars["name"], "status": "removed"}, nil
+	old.end("DELETE /_sim/worlds/" + c.Vars["name"])
+	return map[string]string{"name": c.Vars["name"], "status": "removed"}, nil
 }

@@ -34,9 +34,9 @@ func (d *Dispatcher) attempt(j *job, buf *bytes.Buffer, enc *json.Encoder) {
 	}
 	msg := d.message(j)
 	a := Attempt{CallbackCount: j.count, Time: d.cfg.Clock.Now()}
-	t, ok := d.cfg.Resolve(j.cb.Account)
+	t, ok := d.cfg.Resolve(j.cb.Account, j.cb.Service)
 	if !ok {
-		a.Error = "no DeviceProfileService listener registered for account " + j.cb.Account
+		a.Error = "no " + j.cb.Service + " listener registered for account " + j.cb.Account
 		d.conclude(j, a, msg)
 		return
 	}
@@ -119,7 +119,7 @@ func (d *Dispatcher) conclude(j *job, a Attempt, msg wire.CallbackMessage) {
 		level = slog.LevelWarn
 	}
 	logline.Write(d.cfg.Logger, level, "callback",
-		slog.String("requestId", msg.RequestID), slog.String("eid", j.cb.EID), slog.Int("attempt", j.count),
+		slog.String("requestId", msg.RequestID), slog.String("service", j.cb.Service), slog.String("eid", j.cb.EID), slog.Int("attempt", j.count),
 		slog.String("status", msg.Status), slog.String("url", a.URL), slog.Int("listenerStatus", a.StatusCode),
 		slog.Float64("latencyMs", a.LatencyMS), slog.String("error", a.Error), slog.String("delivery", state))
 }

@@ -19,7 +19,7 @@ import (
 	"github.com/tssim/tssim/internal/wire"
 )
 
-// Target is where an account's callbacks go, and the credentials
+// Target is where an account's callbacks of one service go, and the credentials
 // ThingSpace echoes in each.
 type Target struct {
 	URL      string
@@ -41,8 +41,8 @@ type Config struct {
 	// Log records every callback and attempt.
 	Log    *Log
 	Logger *slog.Logger
-	// Resolve says where an account's callbacks go.
-	Resolve func(account string) (Target, bool)
+	// Resolve says where an account's callbacks of a service go.
+	Resolve func(account, service string) (Target, bool)
 	// RetryInterval separates attempts, on the simulator's clock.
 	RetryInterval time.Duration
 	// Durable, when set, waits until the state that made a callback is

@@ -59,7 +59,9 @@ func newRig(t *testing.T, s delivery.Sender, queue int, maxPending ...int) *rig 
 	pool := newPool(t, s, 2, queue, append(maxPending, 0)[0])
 	r.d = delivery.New(delivery.Config{
 		Clock: r.clock, Pool: pool, Log: r.log, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Resolve:       func(string) (delivery.Target, bool) { return delivery.Target{URL: "http://127.0.0.1:1/cb"}, true },
+		Resolve: func(string, string) (delivery.Target, bool) {
+			return delivery.Target{URL: "http://127.0.0.1:1/cb"}, true
+		},
 		RetryInterval: 5 * time.Minute,
 	})
 	t.Cleanup(func() { _ = r.d.Close(context.Background()) })
@@ -83,7 +85,7 @@ func (r *rig) attempts() (states []string, counts []int) {
 }
 
 func callback() wire.Callback {
-	return wire.Callback{Account: "acct", EID: "e", Message: wire.CallbackMessage{RequestID: "r", Status: "Success"}}
+	return wire.Callback{Account: "acct", Service: wire.ServiceDeviceProfile, EID: "e", Message: wire.CallbackMessage{RequestID: "r", Status: "Success"}}
 }
 
 func TestDispatcherRetriesUntilAcknowledgedOrThreshold(t *testing.T) {
@@ -183,7 +185,7 @@ func TestSecretsAreRedacted(t *testing.T) {
 	r := &rig{clock: clock.NewManual(), log: delivery.NewLog(100)}
 	r.d = delivery.New(delivery.Config{
 		Clock: r.clock, Pool: newPool(t, &script{statuses: []int{500, 200}}, 1, 10, 0), Log: r.log, Logger: slog.New(slog.NewTextHandler(&logs, nil)),
-		Resolve: func(string) (delivery.Target, bool) {
+		Resolve: func(string, string) (delivery.Target, bool) {
 			return delivery.Target{URL: "http://hook:url-secret@127.0.0.1:1/cb", Username: "cb", Password: "registered-secret"}, true
 		},
 		RetryInterval: time.Minute,
@@ -242,7 +244,9 @@ func TestPoolBoundsEveryDispatcher(t *testing.T) {
 	c := clock.NewManual()
 	newD := func() *delivery.Dispatcher {
 		d := delivery.New(delivery.Config{Clock: c, Pool: pool, Log: delivery.NewLog(100), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-			Resolve:       func(string) (delivery.Target, bool) { return delivery.Target{URL: "http://127.0.0.1:1/cb"}, true },
+			Resolve: func(string, string) (delivery.Target, bool) {
+				return delivery.Target{URL: "http://127.0.0.1:1/cb"}, true
+			},
 			RetryInterval: time.Minute})
 		t.Cleanup(func() { _ = d.Close(context.Background()) })
 		return d

@@ -36,6 +36,7 @@ type Record struct {
 	RequestID string               `json:"requestId"`
 	EID       string               `json:"eid"`
 	Account   string               `json:"account"`
+	Service   string               `json:"service"`
 	Step      int                  `json:"step"`
 	Status    string               `json:"status"`
 	Created   time.Time            `json:"created"`
@@ -83,7 +84,7 @@ func (l *Log) add(c wire.Callback, now time.Time) *Record {
 	defer l.mu.Unlock()
 	l.seq++
 	r := &Record{
-		Seq: l.seq, RequestID: c.Message.RequestID, EID: c.EID, Account: c.Account, Step: c.Step,
+		Seq: l.seq, RequestID: c.Message.RequestID, EID: c.EID, Account: c.Account, Service: c.Service, Step: c.Step,
 		Status: c.Message.Status, Created: now, State: StatePending, Attempts: []Attempt{}, Message: c.Message,
 	}
 	l.records.Append(r)

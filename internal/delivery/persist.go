@@ -19,6 +19,7 @@ const KindPending = "deliveries"
 type Pending struct {
 	ID            uint64               `json:"id"`
 	Account       string               `json:"account"`
+	Service       string               `json:"service"`
 	EID           string               `json:"eid"`
 	Step          int                  `json:"step"`
 	Message       wire.CallbackMessage `json:"message"`
@@ -41,7 +42,7 @@ func (d *Dispatcher) Changes() change.Set {
 		if j == nil {
 			return nil, false
 		}
-		return Pending{ID: j.id, Account: j.cb.Account, EID: j.cb.EID, Step: j.cb.Step, Message: j.cb.Message,
+		return Pending{ID: j.id, Account: j.cb.Account, Service: j.cb.Service, EID: j.cb.EID, Step: j.cb.Step, Message: j.cb.Message,
 			CallbackCount: j.count, Due: j.due}, true
 	})
 }
@@ -50,6 +51,9 @@ func (d *Dispatcher) Changes() change.Set {
 // their own ids.
 func (d *Dispatcher) Restore(ps []Pending) {
 	for _, p := range ps {
-		d.schedule(wire.Callback{Account: p.Account, EID: p.EID, Step: p.Step, Message: p.Message}, p.ID, p.CallbackCount, p.Due)
+		if p.Service == "" { // saved before callbacks named their service
+			p.Service = wire.ServiceDeviceProfile
+		}
+		d.schedule(wire.Callback{Account: p.Account, Service: p.Service, EID: p.EID, Step: p.Step, Message: p.Message}, p.ID, p.CallbackCount, p.Due)
 	}
 }

@@ -19,7 +19,7 @@ type deviceAction struct {
 	// device's place in the request.
 	key       string
 	requestID string
-	action    string
+	kind      *Kind
 	account   string
 	eid       string
 	iccid     string
@@ -37,13 +37,13 @@ type deviceAction struct {
 	fired   int
 }
 
-// StartAction accepts a profile action for every device of req, or
+// StartAction accepts an action of kind k for every device of req, or
 // refuses the whole request with a *tserr.Error. scenario, when not empty,
 // overrides every device's scenario. Each device's scenario then runs on
 // the clock: StartAction returns the callbacks of the steps due at once,
 // for the caller to send once it has answered; later steps' callbacks go
 // to Config.Deliver.
-func (s *Sim) StartAction(p *Principal, action string, req *wire.ActionRequest, scenario string) (string, []wire.Callback, error) {
+func (s *Sim) StartAction(p *Principal, k *Kind, req *wire.ActionRequest, scenario string) (string, []wire.Callback, error) {
 	if len(req.Devices) > MaxDevices {
 		return "", nil, tserr.BadRequest(tserr.CodeMaxRequests, "/devices: %d devices exceed the limit of %d per request", len(req.Devices), MaxDevices)
 	}
@@ -52,7 +52,7 @@ func (s *Sim) StartAction(p *Principal, action string, req *wire.ActionRequest, 
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	requestID, acts, err := s.accept(p, action, req)
+	requestID, acts, err := s.accept(p, k, req)
 	if err != nil {
 		return "", nil, err
 	}
@@ -60,14 +60,14 @@ func (s *Sim) StartAction(p *Principal, action string, req *wire.ActionRequest, 
 	for _, a := range acts {
 		d := s.device(a.eid)
 		a.device = d.clone()
-		if r := Refuse(d, action, a.iccid); r != nil {
+		if r := refuse(d, k, a.iccid); r != nil {
 			a.scenario = refusalScenario(r)
 			continue
 		}
 		var from string
 		a.scenario, from = s.scenarioFor(d, scenario)
 		d = s.mutable(a.eid)
-		d.Pending = &Pending{RequestID: a.requestID, Action: action, ICCID: a.iccid, Scenario: a.scenario.Name, ScenarioFrom: from, Since: now}
+		d.Pending = &Pending{RequestID: a.requestID, Action: k.Name, ICCID: a.iccid, Scenario: a.scenario.Name, ScenarioFrom: from, Since: now}
 	}
 	due := make([]wire.Callback, 0, len(acts))
 	for _, a := range acts {
@@ -81,7 +81,7 @@ func (s *Sim) StartAction(p *Principal, action string, req *wire.ActionRequest, 
 
 // accept checks the account and every device of a request, and makes its
 // requestId and one action per device; s.mu is held.
-func (s *Sim) accept(p *Principal, action string, req *wire.ActionRequest) (string, []*deviceAction, error) {
+func (s *Sim) accept(p *Principal, k *Kind, req *wire.ActionRequest) (string, []*deviceAction, error) {
 	if err := s.accountFor(p, req.AccountName); err != nil {
 		return "", nil, err
 	}
@@ -89,24 +89,15 @@ func (s *Sim) accept(p *Principal, action string, req *wire.ActionRequest) (stri
 	now := s.clock.Now()
 	acts := make([]*deviceAction, len(req.Devices))
 	for i, dev := range req.Devices {
-		var eid, iccid string
-		for _, id := range dev.DeviceIDs {
-			switch id.Kind {
-			case "eid":
-				eid = id.ID
-			case "iccid":
-				iccid = id.ID
-			}
-		}
-		d := s.device(eid)
+		d, named := s.find(dev.DeviceIDs)
 		if d == nil || d.Account != req.AccountName {
-			return "", nil, tserr.BadRequest(tserr.CodeDeviceNotFound, "/devices/%d: device %s was not found in account %s", i, eid, req.AccountName)
+			return "", nil, tserr.BadRequest(tserr.CodeDeviceNotFound, "/devices/%d: device %s was not found in account %s", i, named, req.AccountName)
 		}
-		if d.State != StateActive {
-			return "", nil, tserr.BadRequest(tserr.CodeDeviceStateInvalid, "/devices/%d: device %s is %s, not Active", i, eid, d.State)
+		if !k.allows(d.State) {
+			return "", nil, tserr.BadRequest(tserr.CodeDeviceStateInvalid, "/devices/%d: device %s is %s: %s needs %s", i, named, d.State, k.Name, k.needs())
 		}
 		acts[i] = &deviceAction{
-			key: requestID + "/" + strconv.Itoa(i), requestID: requestID, action: action, account: req.AccountName, eid: eid, iccid: iccid,
+			key: requestID + "/" + strconv.Itoa(i), requestID: requestID, kind: k, account: req.AccountName, eid: d.EID, iccid: iccidOf(dev.DeviceIDs),
 			smsrOID: req.SMSROID, deviceIDs: dev.DeviceIDs, gen: s.gen, started: now,
 		}
 	}
@@ -179,8 +170,10 @@ func (s *Sim) fire(a *deviceAction, i int, out *[]wire.Callback) {
 			d = s.mutable(a.eid)
 			d.Pending = nil
 			if st.Result == ResultSuccess {
-				if r := Apply(d, a.action, a.iccid); r != nil {
+				if r := refuse(d, a.kind, a.iccid); r != nil {
 					st = refusalScenario(r).Steps[0]
+				} else if a.kind.Apply != nil {
+					a.kind.Apply(d, a.iccid)
 				}
 			}
 		}
@@ -191,13 +184,13 @@ func (s *Sim) fire(a *deviceAction, i int, out *[]wire.Callback) {
 	s.noteNextStep(a)
 	msg := newMessage(a, d, st)
 	for range st.sends() {
-		*out = append(*out, wire.Callback{Account: a.account, EID: a.eid, Step: i, Message: msg})
+		*out = append(*out, wire.Callback{Account: a.account, Service: a.kind.Service, EID: a.eid, Step: i, Message: msg})
 	}
 }
 
-// newMessage builds the callback for one step of an action on device d: the
-// SM-SR's deviceResponse, or ThingSpace's faultResponse when the step has a
-// faultcode.
+// newMessage builds the callback for one step of an action on device d:
+// the operation's deviceResponse, or ThingSpace's faultResponse when the
+// step has a faultcode.
 func newMessage(a *deviceAction, d *Device, st Step) wire.CallbackMessage {
 	msg := wire.CallbackMessage{
 		RequestID:            a.requestID,
@@ -209,30 +202,6 @@ func newMessage(a *deviceAction, d *Device, st Step) wire.CallbackMessage {
 		msg.FaultResponse = &wire.FaultResponse{FaultCode: st.FaultCode, FaultString: st.FaultString}
 		return msg
 	}
-	ids := make([]wire.DeviceID, 0, 4)
-	for _, id := range []wire.DeviceID{{Kind: "imei", ID: d.IMEI}, {Kind: "iccid", ID: d.Enabled()}, {Kind: "mdn", ID: d.MDN}, {Kind: "eid", ID: d.EID}} {
-		if id.ID != "" {
-			ids = append(ids, id)
-		}
-	}
-	cred := wire.Credential{}
-	if d.MDN != "" {
-		cred = wire.Credential{Username: d.MDN + "@vzw4g.com", Password: d.MDN}
-	}
-	msg.DeviceResponse = &wire.DeviceResponse{
-		UsageResponse: []struct{}{},
-		DeviceProfileResponse: wire.DeviceProfileResponse{
-			DeviceIdentifierCollection: ids,
-			IPAddress:                  d.IPAddress,
-			State:                      d.State,
-			ServicePlan:                d.ServicePlan,
-			DeviceCredential:           cred,
-			SMSROID:                    a.smsrOID,
-			ProfileStatus:              a.action,
-			EUICCStatus:                st.EUICCStatus,
-			EUICCStatusCode:            st.EUICCStatusCode,
-			EUICCStatusDesc:            st.EUICCStatusDesc,
-		},
-	}
+	msg.DeviceResponse = a.kind.Response(Result{Device: d, Kind: a.kind, Target: a.iccid, SMSROID: a.smsrOID, Step: st})
 	return msg
 }

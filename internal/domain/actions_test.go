@@ -99,7 +99,7 @@ func TestActionsRunTheirScenarioOnTheClock(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			w := newWorld(t)
-			id, due, err := w.sim.StartAction(&Principal{}, ActionDelete, request(tt.iccid), tt.scenario)
+			id, due, err := w.sim.StartAction(&Principal{}, ProfileKind(ActionDelete), request(tt.iccid), tt.scenario)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -131,7 +131,7 @@ func TestScheduledStepsEndWithResetAndClose(t *testing.T) {
 	for name, end := range map[string]func(*Sim){"reset": (*Sim).Reset, "close": (*Sim).Close} {
 		t.Run(name, func(t *testing.T) {
 			w := newWorld(t)
-			if _, _, err := w.sim.StartAction(&Principal{}, ActionDelete, request("on"), "late"); err != nil {
+			if _, _, err := w.sim.StartAction(&Principal{}, ProfileKind(ActionDelete), request("on"), "late"); err != nil {
 				t.Fatal(err)
 			}
 			end(w.sim)
@@ -150,7 +150,7 @@ func TestStartActionRefusesTheWholeRequest(t *testing.T) {
 	r := request("on")
 	r.Devices = append(r.Devices, request("off").Devices...)
 	r.Devices[1].DeviceIDs[0].ID = "unknown"
-	if _, _, err := w.sim.StartAction(&Principal{}, ActionDelete, r, ""); err == nil {
+	if _, _, err := w.sim.StartAction(&Principal{}, ProfileKind(ActionDelete), r, ""); err == nil {
 		t.Fatal("a request naming an unknown device was accepted")
 	}
 	if d, _ := w.sim.Device("e"); d.Pending != nil {
@@ -162,7 +162,7 @@ func TestStartActionRefusesTheWholeRequest(t *testing.T) {
 // not count on that) is accepted with nothing to do.
 func TestStartActionWithoutDevices(t *testing.T) {
 	w := newWorld(t)
-	id, due, err := w.sim.StartAction(&Principal{}, ActionDelete, &wire.ActionRequest{AccountName: "acct"}, "")
+	id, due, err := w.sim.StartAction(&Principal{}, ProfileKind(ActionDelete), &wire.ActionRequest{AccountName: "acct"}, "")
 	if err != nil || id == "" || len(due) != 0 {
 		t.Errorf("got %q %v %v, want a requestId and no callback", id, due, err)
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/tssim/tssim/internal/clock"
 	"github.com/tssim/tssim/internal/tserr"
+	"github.com/tssim/tssim/internal/wire"
 )
 
 // strictWorld is a Sim with ThingSpace's auth rules on a manual clock: one
@@ -97,7 +98,7 @@ func TestRegistrationsAndWhereCallbacksGo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r, ok := sim.registry.Destination("acct"); !ok || r.URL != "http://127.0.0.1:1/fallback" {
+	if r, ok := sim.registry.Destination("acct", wire.ServiceDeviceProfile); !ok || r.URL != "http://127.0.0.1:1/fallback" {
 		t.Errorf("before any registration: %+v %v, want the fallback URL", r, ok)
 	}
 	for _, tt := range []struct {
@@ -108,18 +109,18 @@ func TestRegistrationsAndWhereCallbacksGo(t *testing.T) {
 		{"nowhere", tserr.CodeAccountNotFound},
 		{"", tserr.CodeAccountNotDefined},
 	} {
-		err := sim.Register(p, Registration{AccountName: tt.account, ServiceName: ServiceDeviceProfile, URL: "http://127.0.0.1:2/cb"})
+		err := sim.Register(p, Registration{AccountName: tt.account, ServiceName: wire.ServiceDeviceProfile, URL: "http://127.0.0.1:2/cb"})
 		if got := codeOf(err); got != tt.code {
 			t.Errorf("register for %q: %q, want %q", tt.account, got, tt.code)
 		}
 	}
-	if r, _ := sim.registry.Destination("acct"); r.URL != "http://127.0.0.1:2/cb" {
+	if r, _ := sim.registry.Destination("acct", wire.ServiceDeviceProfile); r.URL != "http://127.0.0.1:2/cb" {
 		t.Errorf("after registering: %+v", r)
 	}
-	if err := sim.Deregister(p, "acct", ServiceDeviceProfile); err != nil {
+	if err := sim.Deregister(p, "acct", wire.ServiceDeviceProfile); err != nil {
 		t.Fatal(err)
 	}
-	if err := sim.Deregister(p, "acct", ServiceDeviceProfile); codeOf(err) != tserr.CodeCallbackNotFound {
+	if err := sim.Deregister(p, "acct", wire.ServiceDeviceProfile); codeOf(err) != tserr.CodeCallbackNotFound {
 		t.Errorf("deregistering twice: %v", err)
 	}
 }

@@ -114,9 +114,13 @@ type Fixtures struct {
 	Accounts []Account   `json:"accounts"`
 	Devices  []*Device   `json:"devices"`
 
-	// byEID indexes Devices, once, for every world made from them.
+	// byEID indexes Devices, once, for every world made from them; byID
+	// by their other identifiers ("imei:…", "mdn:…", "iccid:…"), once,
+	// when first asked.
 	indexOnce sync.Once
 	byEID     map[string]*Device
+	idOnce    sync.Once
+	byID      map[string]*Device
 }
 
 // device returns the fixture device with that EID, or nil.
@@ -128,6 +132,29 @@ func (f *Fixtures) device(eid string) *Device {
 		}
 	})
 	return f.byEID[eid]
+}
+
+// deviceBy returns the fixture device that an identifier other than the
+// EID names, or nil.
+func (f *Fixtures) deviceBy(kind, id string) *Device {
+	f.idOnce.Do(func() {
+		f.byID = make(map[string]*Device, 2*len(f.Devices))
+		for _, d := range f.Devices {
+			if d.IMEI != "" {
+				f.byID["imei:"+d.IMEI] = d
+			}
+			if d.MDN != "" {
+				f.byID["mdn:"+d.MDN] = d
+			}
+			for _, p := range d.Profiles {
+				f.byID["iccid:"+p.ICCID] = d
+			}
+		}
+	})
+	if kind == "msisdn" {
+		kind = "mdn"
+	}
+	return f.byID[kind+":"+id]
 }
 
 // CheckDevice enforces what the device schema cannot say: ICCIDs are unique

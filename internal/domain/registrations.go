@@ -7,9 +7,6 @@ import (
 	"github.com/tssim/tssim/internal/tserr"
 )
 
-// ServiceDeviceProfile is the callback service profile results go to.
-const ServiceDeviceProfile = "DeviceProfileService"
-
 // Registration is a callback URL registered for one service of an
 // account, with the credentials ThingSpace echoes in each callback.
 type Registration struct {
@@ -29,23 +26,22 @@ type Registry struct {
 	byAccount map[string]map[string]Registration
 }
 
-// NewRegistry returns an empty registry; the callbacks of an account that
-// registered no DeviceProfileService listener go to fallbackURL ("":
-// nowhere).
+// NewRegistry returns an empty registry; the callbacks of a service an
+// account registered no listener for go to fallbackURL ("": nowhere).
 func NewRegistry(fallbackURL string) *Registry {
 	return &Registry{fallbackURL: fallbackURL, byAccount: map[string]map[string]Registration{}}
 }
 
-// Destination returns where an account's profile results go: its
-// DeviceProfileService listener, or the fallback URL.
-func (r *Registry) Destination(account string) (Registration, bool) {
+// Destination returns where an account's callbacks of one service go: the
+// listener it registered for that service, or the fallback URL.
+func (r *Registry) Destination(account, service string) (Registration, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if reg, ok := r.byAccount[account][ServiceDeviceProfile]; ok {
+	if reg, ok := r.byAccount[account][service]; ok {
 		return reg, true
 	}
 	if r.fallbackURL != "" {
-		return Registration{AccountName: account, ServiceName: ServiceDeviceProfile, URL: r.fallbackURL}, true
+		return Registration{AccountName: account, ServiceName: service, URL: r.fallbackURL}, true
 	}
 	return Registration{}, false
 }

@@ -32,6 +32,7 @@ type Sim struct {
 	defaultScenario string
 	registry        *Registry
 	deliver         func(wire.Callback)
+	kinds           map[string]*Kind
 
 	mu sync.Mutex
 	// gen counts resets: a step scheduled before one does nothing.
@@ -66,6 +67,8 @@ type Config struct {
 	DefaultScenario string
 	// Registry keeps the callback registrations, for delivery to read.
 	Registry *Registry
+	// Kinds are the actions a state file may name, by name.
+	Kinds map[string]*Kind
 	// Deliver takes the callbacks of the steps that run later than their
 	// request, on the clock. It is called under the Sim's lock, so that a
 	// snapshot never holds a step run without its callbacks: it must not
@@ -83,7 +86,7 @@ func New(cfg Config) (*Sim, error) {
 	}
 	s := &Sim{
 		clock: cfg.Clock, timers: clock.NewTimers(cfg.Clock), relaxed: cfg.Relaxed, fixtures: cfg.Fixtures,
-		scenarios: cfg.Scenarios, defaultScenario: cfg.DefaultScenario, registry: cfg.Registry, deliver: cfg.Deliver,
+		scenarios: cfg.Scenarios, defaultScenario: cfg.DefaultScenario, registry: cfg.Registry, deliver: cfg.Deliver, kinds: cfg.Kinds,
 	}
 	if err := s.checkScenarioNames(); err != nil {
 		return nil, err

@@ -1,6 +1,10 @@
 package domain
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/tssim/tssim/internal/wire"
+)
 
 // Profile actions, as the last element of their ThingSpace path.
 const (
@@ -11,8 +15,17 @@ const (
 	ActionDownloadDisable = "download_disable"
 )
 
-// Actions lists every profile action the simulator serves.
-var Actions = []string{ActionDelete, ActionEnable, ActionDisable, ActionDownloadEnable, ActionDownloadDisable}
+// ProfileKind is the SM-SR's profile action of that name, run by the
+// rules of SGP.02 and reported to DeviceProfileService.
+func ProfileKind(action string) *Kind {
+	return &Kind{
+		Name:     action,
+		Service:  wire.ServiceDeviceProfile,
+		Rules:    func(d *Device, iccid string) *Refusal { return rules(d, action, iccid) },
+		Apply:    func(d *Device, iccid string) { apply(d, action, iccid) },
+		Response: profileResponse,
+	}
+}
 
 // Refusal is the SM-SR's failure of an action, with its GSMA SGP.02
 // subject/reason code; it comes back to the listener as a failure callback.
@@ -45,13 +58,17 @@ var (
 	}
 )
 
-// Refuse returns why the SM-SR refuses action on the profile iccid of d,
-// before any scenario runs, or nil when it accepts it. It does not change d.
-func Refuse(d *Device, action, iccid string) *Refusal {
+// refuse returns why k is refused on d for target before any scenario
+// runs, or nil when it is accepted: another action pending on d, or k's
+// rules. It does not change d.
+func refuse(d *Device, k *Kind, target string) *Refusal {
 	if d.Pending != nil {
 		return refuseBusy(d.Pending.RequestID)
 	}
-	return rules(d, action, iccid)
+	if k.Rules == nil {
+		return nil
+	}
+	return k.Rules(d, target)
 }
 
 // rules are the profile rules of SGP.02, the device's own pending action
@@ -80,15 +97,10 @@ func rules(d *Device, action, iccid string) *Refusal {
 	return nil
 }
 
-// Apply carries out an action the SM-SR reported as done. An enabled profile
-// that is deleted or disabled hands over to the bootstrap profile; enabling a
-// profile disables the one enabled before. Apply re-checks the rules, since
-// the device may have been replaced meanwhile, and changes nothing when they
-// fail.
-func Apply(d *Device, action, iccid string) *Refusal {
-	if r := rules(d, action, iccid); r != nil {
-		return r
-	}
+// apply carries out a profile action the SM-SR reported as done, its rules
+// checked. An enabled profile that is deleted or disabled hands over to the
+// bootstrap profile; enabling a profile disables the one enabled before.
+func apply(d *Device, action, iccid string) {
 	switch action {
 	case ActionDelete:
 		i := d.profile(iccid)
@@ -107,7 +119,31 @@ func Apply(d *Device, action, iccid string) *Refusal {
 	case ActionDownloadDisable:
 		d.Profiles = append(d.Profiles, Profile{ICCID: iccid, Type: ProfileLocal, Status: StatusDisabled})
 	}
-	return nil
+}
+
+// profileResponse is the SM-SR's DeviceProfileResponse: the device as the
+// step left it.
+func profileResponse(r Result) any {
+	d, st := r.Device, r.Step
+	cred := wire.Credential{}
+	if d.MDN != "" {
+		cred = wire.Credential{Username: d.MDN + "@vzw4g.com", Password: d.MDN}
+	}
+	return &wire.DeviceResponse{
+		UsageResponse: []struct{}{},
+		DeviceProfileResponse: wire.DeviceProfileResponse{
+			DeviceIdentifierCollection: d.identifiers(),
+			IPAddress:                  d.IPAddress,
+			State:                      d.State,
+			ServicePlan:                d.ServicePlan,
+			DeviceCredential:           cred,
+			SMSROID:                    r.SMSROID,
+			ProfileStatus:              r.Kind.Name,
+			EUICCStatus:                st.EUICCStatus,
+			EUICCStatusCode:            st.EUICCStatusCode,
+			EUICCStatusDesc:            st.EUICCStatusDesc,
+		},
+	}
 }
 
 // Bootstrap returns the ICCID of the bootstrap (fall-back) profile.

@@ -51,7 +51,8 @@ func TestSMSRRules(t *testing.T) {
 			if tt.pending {
 				d.Pending = &Pending{RequestID: "r0"}
 			}
-			r := Refuse(d, tt.action, tt.iccid)
+			k := ProfileKind(tt.action)
+			r := refuse(d, k, tt.iccid)
 			got := ""
 			if r != nil {
 				got = r.Code
@@ -65,9 +66,7 @@ func TestSMSRRules(t *testing.T) {
 				}
 				return
 			}
-			if r := Apply(d, tt.action, tt.iccid); r != nil {
-				t.Fatalf("Apply: %v", r)
-			}
+			k.Apply(d, tt.iccid)
 			if diff := cmp.Diff(tt.after, d.Profiles); diff != "" {
 				t.Errorf("profiles after (-want +got):\n%s", diff)
 			}

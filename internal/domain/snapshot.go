@@ -113,7 +113,7 @@ func (s *Sim) record(kind, id string) (any, bool) {
 	case KindAction:
 		if a := s.actions[id]; a != nil {
 			return SavedAction{
-				Key: a.key, RequestID: a.requestID, Action: a.action, Account: a.account, EID: a.eid, ICCID: a.iccid, SMSROID: a.smsrOID,
+				Key: a.key, RequestID: a.requestID, Action: a.kind.Name, Account: a.account, EID: a.eid, ICCID: a.iccid, SMSROID: a.smsrOID,
 				DeviceIDs: a.deviceIDs, Scenario: a.scenario, Device: a.device, Done: a.done, Started: a.started, Fired: a.fired,
 			}, true
 		}
@@ -164,8 +164,12 @@ func (s *Sim) Restore(st *Snapshot) {
 		s.registry.put(reg)
 	}
 	for _, a := range st.Actions {
+		k := s.kinds[a.Action]
+		if k == nil {
+			continue // an action no operation of this build takes
+		}
 		da := &deviceAction{
-			key: a.Key, requestID: a.RequestID, action: a.Action, account: a.Account, eid: a.EID, iccid: a.ICCID, smsrOID: a.SMSROID,
+			key: a.Key, requestID: a.RequestID, kind: k, account: a.Account, eid: a.EID, iccid: a.ICCID, smsrOID: a.SMSROID,
 			deviceIDs: a.DeviceIDs, scenario: a.Scenario, device: a.Device, done: a.Done, gen: s.gen, started: a.Started, fired: a.Fired,
 		}
 		s.actions[da.key] = da

@@ -48,6 +48,8 @@ const (
 const (
 	FaultInvalidCredentials = "900901"
 	FaultMissingCredentials = "900902"
+	// FaultNoResource is the gateway's 400 for a path no API serves.
+	FaultNoResource = "900906"
 )
 
 // Kind says which of ThingSpace's envelopes an error is written in.
@@ -60,10 +62,14 @@ const (
 	KindFault
 	// KindOAuth is RFC 6749's {"error","error_description"}.
 	KindOAuth
+	// KindStatus is the Global IoT and eSIM APIs' {"errorCode","errorMessage"}
+	// with the HTTP status as errorCode ("400"); Code stays the specific
+	// code, for the journal.
+	KindStatus
 )
 
 // Error is what failed, in ThingSpace's words. Exactly one place, the HTTP
-// edge's writeError, turns it into a status and a body.
+// edge's errorAnswer, turns it into a status and a body.
 type Error struct {
 	Status  int
 	Kind    Kind

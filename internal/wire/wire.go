@@ -1,6 +1,6 @@
 // Package wire holds ThingSpace's message shapes that cross tssim's parts:
-// the profile action's body, and the DeviceProfileResponse callback the
-// domain produces and delivery sends.
+// the profile action's body, and the callbacks the domain produces and
+// delivery sends, to whichever callback service each is for.
 package wire
 
 // DeviceID names a device by one of its identifiers.
@@ -18,21 +18,23 @@ type ActionRequest struct {
 	SMSROID     string `json:"smsrOid"`
 }
 
-// CallbackMessage is the DeviceProfileResponse ThingSpace POSTs to the
-// DeviceProfileService listener, one per device, as on the page
-// https://thingspace.verizon.com/documentation/apis/connectivity-management/api-reference/delete-device-profile.html
+// CallbackMessage is the envelope of every callback ThingSpace POSTs, one
+// per device: the DeviceProfileResponse of the page
+// https://thingspace.verizon.com/documentation/apis/connectivity-management/api-reference/delete-device-profile.html,
+// and the same envelope around the other services' answers.
 type CallbackMessage struct {
 	Username  string     `json:"username"`
 	Password  string     `json:"password"`
 	RequestID string     `json:"requestId"`
 	DeviceIDs []DeviceID `json:"deviceIds"`
-	// DeviceResponse is the SM-SR's answer; FaultResponse stands in its
-	// place when the request failed inside ThingSpace.
-	DeviceResponse       *DeviceResponse `json:"deviceResponse,omitempty"`
-	FaultResponse        *FaultResponse  `json:"faultResponse,omitempty"`
-	Status               string          `json:"status"`
-	CallbackCount        int             `json:"callbackCount"`
-	MaxCallbackThreshold int             `json:"maxCallbackThreshold"`
+	// DeviceResponse is the answer of the operation (for a profile
+	// action, a *DeviceResponse); FaultResponse stands in its place when
+	// the request failed inside ThingSpace.
+	DeviceResponse       any            `json:"deviceResponse,omitempty"`
+	FaultResponse        *FaultResponse `json:"faultResponse,omitempty"`
+	Status               string         `json:"status"`
+	CallbackCount        int            `json:"callbackCount"`
+	MaxCallbackThreshold int            `json:"maxCallbackThreshold"`
 }
 
 // FaultResponse is ThingSpace's fault form of a callback: faultcode in
@@ -72,10 +74,18 @@ type Credential struct {
 // most.
 const MaxCallbackThreshold = 4
 
-// Callback is one DeviceProfileResponse due to go to an account's
-// listener: what the domain produces and delivery sends.
+// Callback services, as accounts register them: profile results, and the
+// line's service changes.
+const (
+	ServiceDeviceProfile = "DeviceProfileService"
+	ServiceCarrier       = "CarrierService"
+)
+
+// Callback is one message due to go to the listener an account registered
+// for Service: what the domain produces and delivery sends.
 type Callback struct {
 	Account string
+	Service string
 	EID     string
 	// Step is the scenario step that produced it.
 	Step    int
