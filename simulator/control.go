@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/tssim/tssim/internal/clock"
 	"github.com/tssim/tssim/internal/delivery"
 	"github.com/tssim/tssim/internal/domain"
 	"github.com/tssim/tssim/internal/fault"
@@ -210,6 +211,10 @@ type advance struct {
 func (s *world) advanceClock(_ *call, in *advance) (any, error) {
 	if s.manual == nil {
 		return nil, tserr.New(409, tserr.CodeSimNotManualClock, "the clock is real: start tssim with --clock manual, or make the world with PUT /_sim/worlds/{name} {\"clock\":\"manual\"}, to advance it")
+	}
+	if to := s.clock.Now().Add(time.Duration(in.By)); to.After(clock.Horizon) {
+		return nil, tserr.BadRequest(tserr.CodeSimClockHorizon, "/by: advancing by %s would take the clock to %s, past %s, the latest time a world can hold (and save)",
+			time.Duration(in.By), to.Format(time.RFC3339), clock.Horizon.Format(time.RFC3339))
 	}
 	s.manual.Advance(time.Duration(in.By), s.awaitAttempts)
 	return s.clockView(), nil

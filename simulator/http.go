@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -154,6 +155,7 @@ func (h *Server) serve(rt *route) http.Handler {
 		// Released whatever happens next: held callbacks count as attempts
 		// under way until then.
 		defer func() { s.dispatcher.Release(c.batch) }()
+		defer h.recoverPanic(c)
 		var err error
 		for _, st := range stages {
 			if err = st(h, c); err != nil || c.handled {
@@ -185,10 +187,33 @@ func (h *Server) serve(rt *route) http.Handler {
 	})
 }
 
+// recoverPanic turns a panic in one request into its 500, logged with the
+// stack: a request that cannot be served fails alone. A dropped connection
+// (http.ErrAbortHandler, as a fault hangs up) goes on up.
+func (h *Server) recoverPanic(c *call) {
+	p := recover()
+	if p == nil {
+		return
+	}
+	if p == http.ErrAbortHandler {
+		panic(p)
+	}
+	h.log.Error("request failed: a bug in tssim", "method", c.R.Method, "path", cut(c.record.Path, maxJournalText),
+		"panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+	a := errorAnswer(c.w, tserr.New(500, tserr.CodeUnexpected, "internal error: tssim could not serve this request, and logged why"), c.record)
+	c.record.Status = a.status
+	c.world.requests.add(*c.record)
+	a.write(c.w)
+}
+
 func (h *Server) logRequest(c *call, start time.Time) {
 	rec := c.record
+	path := rec.Path
+	if len(path) > maxJournalText {
+		path = cut(path, maxJournalText)
+	}
 	logline.Write(h.log, slog.LevelInfo, "request",
-		slog.String("method", rec.Method), slog.String("path", rec.Path), slog.Int("status", rec.Status),
+		slog.String("method", rec.Method), slog.String("path", path), slog.Int("status", rec.Status),
 		slog.String("errorCode", rec.ErrorCode), slog.String("requestId", rec.RequestID), slog.String("fault", rec.Fault),
 		slog.Float64("ms", float64(time.Since(start).Microseconds())/1000))
 }

@@ -1,8 +1,11 @@
 package simulator
 
 import (
+	"fmt"
+	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/tssim/tssim/internal/bounded"
 	"github.com/tssim/tssim/internal/tserr"
@@ -48,7 +51,51 @@ func newRequestJournal(limit int) *requestJournal {
 	return &requestJournal{records: bounded.New[requestRecord](limit)}
 }
 
+// maxJournalText bounds each string a journal record keeps that a client
+// wrote (the path, the scenario asked for, a violation's pointer and
+// message), so that --journal-size bounds the journal's bytes whatever the
+// input: 10,000 records of at most about 16 KiB each.
+const maxJournalText = 512
+
+// cut returns a copy of s, or of its first n bytes (a whole rune) and how
+// many were cut: never a slice of the client's request, which the server
+// parses as slices of the request line (query string included).
+func cut(s string, n int) string {
+	if len(s) <= n {
+		return strings.Clone(s)
+	}
+	i := n
+	for i > 0 && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	return strings.Clone(s[:i]) + fmt.Sprintf("…(%d more bytes)", len(s)-i)
+}
+
+// knownMethods are the methods a journal record names without a copy.
+var knownMethods = map[string]string{}
+
+func init() {
+	for _, m := range []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE"} {
+		knownMethods[m] = m
+	}
+}
+
+// ownMethod returns the method as a string of its own: the server parses
+// it as a slice of the request line, which a kept method would keep whole,
+// path and all.
+func ownMethod(m string) string {
+	if k, ok := knownMethods[m]; ok {
+		return k
+	}
+	return cut(m, 16)
+}
+
 func (j *requestJournal) add(r requestRecord) {
+	r.Method = ownMethod(r.Method)
+	r.Path, r.Scenario = cut(r.Path, maxJournalText), cut(r.Scenario, maxJournalText)
+	for i, v := range r.Violations {
+		r.Violations[i].Pointer, r.Violations[i].Message = cut(v.Pointer, maxJournalText), cut(v.Message, maxJournalText)
+	}
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	j.seq++

@@ -29,6 +29,7 @@ import (
 
 	"github.com/tssim/tssim/fixtures"
 	"github.com/tssim/tssim/internal/change"
+	"github.com/tssim/tssim/internal/clock"
 	"github.com/tssim/tssim/internal/delivery"
 	"github.com/tssim/tssim/internal/domain"
 	"github.com/tssim/tssim/internal/state"
@@ -184,6 +185,9 @@ func newServer(opts Options, now func() time.Time) (*Server, error) {
 		stopSweep: make(chan struct{}), swept: make(chan struct{})}
 	if opts.Clock != "real" && opts.Clock != "manual" {
 		return nil, fmt.Errorf("clock %q: must be real or manual", opts.Clock)
+	}
+	if opts.TimeScale < clock.MinScale || opts.TimeScale > clock.MaxScale {
+		return nil, fmt.Errorf("time scale %g: must be from %g to %g", opts.TimeScale, clock.MinScale, clock.MaxScale)
 	}
 	if opts.Auth != "strict" && opts.Auth != "relaxed" {
 		return nil, fmt.Errorf("auth %q: must be strict or relaxed", opts.Auth)

@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/tssim/tssim/fixtures"
+	"github.com/tssim/tssim/internal/clock"
 	"github.com/tssim/tssim/internal/gen"
 	"github.com/tssim/tssim/internal/validate"
 	"github.com/tssim/tssim/simulator"
@@ -82,8 +83,8 @@ func newFlags(stderr io.Writer) (*flag.FlagSet, *config) {
 	c.opts.TimeScale = 1
 	fs.Func("time-scale", "real clock only: 0.01 makes a 5-minute wait take 3s (default 1)", func(v string) error {
 		f, err := strconv.ParseFloat(v, 64)
-		if err != nil || f <= 0 {
-			return fmt.Errorf("must be a number above 0")
+		if err != nil || f < clock.MinScale || f > clock.MaxScale {
+			return fmt.Errorf("must be a number from %g to %g", clock.MinScale, clock.MaxScale)
 		}
 		c.opts.TimeScale = f
 		return nil

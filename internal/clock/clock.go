@@ -23,6 +23,18 @@ type Timer interface {
 	Stop() bool
 }
 
+// Horizon is the latest time a world's clock may be moved to: state files
+// and journals write times in RFC 3339, whose years end at 9999, and a
+// clock past that could not be saved.
+var Horizon = time.Date(9000, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// The scales a real clock takes: a thousandth of a millisecond per
+// simulated second at the fast end would reach the Horizon within weeks.
+const (
+	MinScale = 0.0001
+	MaxScale = 10000.0
+)
+
 // Real follows the wall clock, optionally faster or slower: with a scale
 // of 0.01 a five-minute delay passes in three seconds.
 type Real struct {

@@ -41,6 +41,7 @@ const (
 	CodeSimFaultNotFound     = "Tssim.REQUEST_FAILED.Fault.NotFound"
 	CodeSimFaultLimit        = "Tssim.REQUEST_FAILED.Fault.Limit"
 	CodeSimNotManualClock    = "Tssim.REQUEST_FAILED.Clock.NotManual"
+	CodeSimClockHorizon      = "Tssim.INPUT_INVALID.Clock.Horizon"
 	CodeSimUnauthorized      = "Tssim.REQUEST_FAILED.AdminToken.Invalid"
 )
 
