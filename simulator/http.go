@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"net/url"
 	"runtime/debug"
 	"slices"
 	"strconv"
@@ -233,6 +234,9 @@ func checkAccess(h *Server, c *call) error {
 	r, s := c.R, c.world
 	switch c.route.access {
 	case accessAdmin, accessRootAdmin:
+		if err := sameSite(r); err != nil {
+			return err
+		}
 		if h.opts.AdminToken != "" && bearerToken(r) != h.opts.AdminToken {
 			return tserr.New(401, tserr.CodeSimUnauthorized, "the control API needs 'Authorization: Bearer <admin token>'")
 		}
@@ -346,6 +350,27 @@ func awaitDurable(h *Server, c *call) error {
 		return nil
 	}
 	return h.keeper.Durable(c.R.Context())
+}
+
+// sameSite refuses a request to the control API that a browser sent from
+// another site: any page could otherwise reset a local tssim, move its
+// clock or add fault rules with a no-cors request, since the control API
+// reads JSON whatever the Content-Type. curl and the clients send neither
+// header and pass; the dashboard's own requests are same-origin.
+func sameSite(r *http.Request) error {
+	switch r.Header.Get("Sec-Fetch-Site") {
+	case "", "same-origin", "none":
+	default:
+		return tserr.New(403, tserr.CodeSimCrossSite, "the control API refuses requests a browser sends from another site (Sec-Fetch-Site: %s)", r.Header.Get("Sec-Fetch-Site"))
+	}
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return nil
+	}
+	if u, err := url.Parse(origin); err != nil || u.Host != r.Host {
+		return tserr.New(403, tserr.CodeSimCrossSite, "the control API refuses requests from another origin (Origin: %s, not this tssim's %s)", origin, r.Host)
+	}
+	return nil
 }
 
 func bearerToken(r *http.Request) string {

@@ -73,3 +73,41 @@ func TestTheJournalKeepsBoundedCopies(t *testing.T) {
 		t.Errorf("2,000 requests with a 60 KB path grew the heap by %d MB", grown>>20)
 	}
 }
+
+// A page of another site cannot drive a local tssim's control API: with
+// no admin token, a no-cors POST once added fault rules and moved the
+// clock. curl (no Origin, no Sec-Fetch-Site) and the dashboard
+// (same-origin) keep working.
+func TestTheControlAPIRefusesOtherSites(t *testing.T) {
+	e := newEnv(t)
+	host := strings.TrimPrefix(e.url, "http://")
+	for _, tt := range []struct {
+		name   string
+		header http.Header
+		status int
+	}{
+		{"curl", http.Header{}, 200},
+		{"the dashboard", http.Header{"Origin": {"http://" + host}, "Sec-Fetch-Site": {"same-origin"}}, 200},
+		{"another site", http.Header{"Origin": {"http://evil.example"}, "Sec-Fetch-Site": {"cross-site"}}, 403},
+		{"another port of this host", http.Header{"Origin": {"http://127.0.0.1:1"}}, 403},
+		{"a sibling site", http.Header{"Sec-Fetch-Site": {"same-site"}}, 403},
+		{"an opaque origin", http.Header{"Origin": {"null"}}, 403},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.header.Set("Content-Type", "text/plain")
+			st, body := e.raw("POST", "/_sim/clock/advance", tt.header, `{"by":"1m"}`)
+			if st != tt.status || (st == 403 && !strings.Contains(body, tserr.CodeSimCrossSite)) {
+				t.Errorf("got %d %s, want %d", st, body, tt.status)
+			}
+		})
+	}
+	req, _ := http.NewRequest("GET", e.url+"/_sim/ui", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "frame-ancestors 'none'") {
+		t.Errorf("the dashboard may be framed: CSP %q", csp)
+	}
+}

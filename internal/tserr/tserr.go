@@ -43,6 +43,7 @@ const (
 	CodeSimNotManualClock    = "Tssim.REQUEST_FAILED.Clock.NotManual"
 	CodeSimClockHorizon      = "Tssim.INPUT_INVALID.Clock.Horizon"
 	CodeSimUnauthorized      = "Tssim.REQUEST_FAILED.AdminToken.Invalid"
+	CodeSimCrossSite         = "Tssim.REQUEST_FAILED.CrossSite"
 )
 
 // Gateway fault codes, answered with 401 before a request reaches the API.
