@@ -86,6 +86,9 @@ type Options struct {
 	WorldTTL         time.Duration
 	MaxWorlds        int
 	WorldJournalSize int
+	// MaxSessions bounds the sessions of one user in one world (default
+	// 1,000): past it, the oldest is forgotten.
+	MaxSessions int
 }
 
 func (o *Options) setDefaults() {

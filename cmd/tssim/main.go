@@ -27,6 +27,7 @@ import (
 
 	"github.com/tssim/tssim/fixtures"
 	"github.com/tssim/tssim/internal/clock"
+	"github.com/tssim/tssim/internal/domain"
 	"github.com/tssim/tssim/internal/gen"
 	"github.com/tssim/tssim/internal/validate"
 	"github.com/tssim/tssim/simulator"
@@ -93,6 +94,7 @@ func newFlags(stderr io.Writer) (*flag.FlagSet, *config) {
 	fs.DurationVar(&c.opts.RetryInterval, "retry-interval", 5*time.Minute, "time between callback attempts, on the simulator's clock")
 	fs.IntVar(&c.opts.JournalSize, "journal-size", 10_000, "requests and callbacks that /_sim/requests and /_sim/callbacks remember (each; the oldest are dropped)")
 	fs.IntVar(&c.opts.MaxPending, "max-pending", 20_000, "callbacks not yet delivered that tssim keeps, in all worlds together; past it the oldest of the world holding the most is given up on (journalled as given-up, counted in a log line)")
+	fs.IntVar(&c.opts.MaxSessions, "max-sessions", domain.DefaultMaxSessions, "sessions one user may hold in one world; past it, the oldest is forgotten (a client logging in in a loop holds bounded memory)")
 	fs.DurationVar(&c.opts.WorldTTL, "world-ttl", time.Hour, "remove a world (/w/NAME/) after this long unused")
 	fs.IntVar(&c.opts.MaxWorlds, "max-worlds", 1000, "worlds (/w/NAME/) that may exist at once, besides the default one")
 	fs.IntVar(&c.opts.WorldJournalSize, "world-journal-size", 1000, "requests and callbacks that each world (/w/NAME/) remembers, each (--journal-size is the default world's)")

@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"slices"
 	"time"
 
 	"github.com/tssim/tssim/internal/tserr"
@@ -133,10 +134,37 @@ func (s *Sim) Login(username, password string) (string, error) {
 		p.accounts = u.accounts
 	}
 	tok := newUUID()
+	if s.relaxed {
+		return tok, nil // any session token will do: none is kept
+	}
 	s.sessions[tok] = &session{token: tok, user: p, lastUsed: s.clock.Now()}
 	s.track.Mark(KindSession, tok)
+	s.keepSession(username, tok)
 	s.sweep()
 	return tok, nil
+}
+
+// keepSession notes a user's new session, and forgets the user's oldest
+// past maxSessions, so that a client logging in in a loop holds a bounded
+// number of sessions (the one forgotten answers SessionToken.Invalid, as
+// any unknown one: log in again). s.mu is held.
+func (s *Sim) keepSession(username, tok string) {
+	q := append(s.byUser[username], tok)
+	if len(q) > s.maxSessions {
+		live := q[:0]
+		for _, t := range q {
+			if s.sessions[t] != nil {
+				live = append(live, t)
+			}
+		}
+		for len(live) > s.maxSessions {
+			delete(s.sessions, live[0])
+			s.track.Mark(KindSession, live[0])
+			live = live[1:]
+		}
+		q = slices.Clone(live)
+	}
+	s.byUser[username] = q
 }
 
 // maxStrangers bounds the names that are no user's whose failed logins are
@@ -200,6 +228,9 @@ func (s *Sim) Session(token string) (*Principal, error) {
 func (s *Sim) Logout(token string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if ss := s.sessions[token]; ss != nil {
+		s.byUser[ss.user.Username] = slices.DeleteFunc(s.byUser[ss.user.Username], func(t string) bool { return t == token })
+	}
 	delete(s.sessions, token)
 	s.track.Mark(KindSession, token)
 }

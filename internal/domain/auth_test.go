@@ -124,3 +124,39 @@ func TestRegistrationsAndWhereCallbacksGo(t *testing.T) {
 		t.Errorf("deregistering twice: %v", err)
 	}
 }
+
+// A client logging in in a loop holds at most MaxSessions sessions: the
+// oldest is forgotten (and answers Invalid, as any unknown one), the newest
+// work. Before the bound, 30,000 logins a second grew memory for 40 minutes.
+func TestSessionsOfAUserAreBounded(t *testing.T) {
+	sim, _ := strictWorld(t)
+	sim.maxSessions = 10
+	var toks []string
+	for range 1000 {
+		tok, err := sim.Login("u", "p")
+		if err != nil {
+			t.Fatal(err)
+		}
+		toks = append(toks, tok)
+	}
+	if n := len(sim.sessions); n != 10 {
+		t.Errorf("%d sessions kept, want 10", n)
+	}
+	if n := len(sim.byUser["u"]); n > 11 {
+		t.Errorf("%d session tokens listed for the user, want at most 11", n)
+	}
+	if _, err := sim.Session(toks[0]); codeOf(err) != tserr.CodeSessionInvalid {
+		t.Errorf("the oldest session: %v, want Invalid", err)
+	}
+	for _, tok := range toks[990:] {
+		if _, err := sim.Session(tok); err != nil {
+			t.Errorf("one of the newest sessions: %v", err)
+		}
+	}
+	for _, tok := range toks[990:] {
+		sim.Logout(tok)
+	}
+	if n := len(sim.byUser["u"]); n != 0 {
+		t.Errorf("%d session tokens listed after logging every one out", n)
+	}
+}

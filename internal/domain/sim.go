@@ -49,6 +49,10 @@ type Sim struct {
 	tokens    map[string]*accessToken
 	byClient  map[string]*accessToken
 	sessions  map[string]*session
+	// byUser has each user's session tokens, oldest first (and some
+	// forgotten since, dropped when the list is next cut).
+	byUser      map[string][]string
+	maxSessions int
 	// sweepAt is the number of sessions and tokens that triggers the next
 	// sweep of the expired ones.
 	sweepAt int
@@ -69,6 +73,9 @@ type Config struct {
 	Registry *Registry
 	// Kinds are the actions a state file may name, by name.
 	Kinds map[string]*Kind
+	// MaxSessions bounds the sessions of one user (default 1,000): past
+	// it, the oldest is forgotten.
+	MaxSessions int
 	// Deliver takes the callbacks of the steps that run later than their
 	// request, on the clock. It is called under the Sim's lock, so that a
 	// snapshot never holds a step run without its callbacks: it must not
@@ -79,6 +86,9 @@ type Config struct {
 	Changed func()
 }
 
+// DefaultMaxSessions is Config.MaxSessions unless set.
+const DefaultMaxSessions = 1000
+
 // New builds the world from cfg.Fixtures.
 func New(cfg Config) (*Sim, error) {
 	if _, ok := cfg.Scenarios[cfg.DefaultScenario]; !ok {
@@ -86,7 +96,10 @@ func New(cfg Config) (*Sim, error) {
 	}
 	s := &Sim{
 		clock: cfg.Clock, timers: clock.NewTimers(cfg.Clock), relaxed: cfg.Relaxed, fixtures: cfg.Fixtures,
-		scenarios: cfg.Scenarios, defaultScenario: cfg.DefaultScenario, registry: cfg.Registry, deliver: cfg.Deliver, kinds: cfg.Kinds,
+		scenarios: cfg.Scenarios, defaultScenario: cfg.DefaultScenario, registry: cfg.Registry, deliver: cfg.Deliver, kinds: cfg.Kinds, maxSessions: cfg.MaxSessions,
+	}
+	if s.maxSessions <= 0 {
+		s.maxSessions = DefaultMaxSessions
 	}
 	if err := s.checkScenarioNames(); err != nil {
 		return nil, err
@@ -141,6 +154,7 @@ func (s *Sim) Reset() {
 	s.tokens = map[string]*accessToken{}
 	s.byClient = map[string]*accessToken{}
 	s.sessions = map[string]*session{}
+	s.byUser = map[string][]string{}
 	s.sweepAt = minSweep
 	s.registry.reset()
 	s.actions = map[string]*deviceAction{}

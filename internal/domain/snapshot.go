@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"slices"
 	"strings"
 	"time"
 
@@ -150,7 +151,8 @@ func (s *Sim) Restore(st *Snapshot) {
 			s.byClient[t.Client] = tok
 		}
 	}
-	for _, ss := range st.Sessions {
+	sessions := slices.SortedFunc(slices.Values(st.Sessions), func(a, b SavedSession) int { return a.LastUsed.Compare(b.LastUsed) })
+	for _, ss := range sessions {
 		p := &Principal{Username: ss.Username}
 		if !ss.Any {
 			p.accounts = map[string]bool{}
@@ -159,6 +161,7 @@ func (s *Sim) Restore(st *Snapshot) {
 			}
 		}
 		s.sessions[ss.Token] = &session{token: ss.Token, user: p, lastUsed: ss.LastUsed}
+		s.keepSession(ss.Username, ss.Token)
 	}
 	for _, reg := range st.Listeners {
 		s.registry.put(reg)
