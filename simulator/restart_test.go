@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -263,5 +266,57 @@ func TestScaledClockResumesFromTheStateFile(t *testing.T) {
 	}
 	if now.Year() != 2030 {
 		t.Errorf("the scaled clock reads %v after a restart from 2030", now)
+	}
+}
+
+// A damaged state file stops the start with the documented message, never
+// with a crash: of 10 copies with 20 bytes flipped, 7 once crashed inside
+// bbolt (a panic or SIGSEGV). Each copy here is refused, or, when the flips
+// fell where nothing is kept, loads. An empty file is refused too, since
+// starting from the fixtures on it would hide that its state was lost.
+func TestDamagedStateFilesAreRefused(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state.db")
+	e := newEnv(t, func(o *simulator.Options) { o.StateFile = path })
+	e.register(account)
+	for _, eid := range []string{seedEID, "666456789123456789123456784009", "666456789123456789123456784011"} {
+		if err := e.admin.AssignScenario(e.ctx, eid, "warning-then-success"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.delete(seedEID, seedICCID)
+	image, err := os.ReadFile(crashImage(t, path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	refused := 0
+	for i := range 20 {
+		damaged := slices.Clone(image)
+		for range 20 {
+			damaged[rng.IntN(len(damaged))] ^= byte(1 + rng.IntN(255))
+		}
+		p := filepath.Join(t.TempDir(), fmt.Sprintf("damaged-%d.db", i))
+		if err := os.WriteFile(p, damaged, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		srv, err := simulator.New(simulator.Options{Clock: "manual", StateFile: p})
+		if err != nil {
+			if !strings.Contains(err.Error(), p) || !strings.Contains(err.Error(), "remove it") {
+				t.Errorf("copy %d: %v", i, err)
+			}
+			refused++
+			continue
+		}
+		if err := srv.Close(context.Background()); err != nil {
+			t.Errorf("copy %d: %v", i, err)
+		}
+	}
+	t.Logf("%d of 20 damaged copies refused, the others loaded", refused)
+	empty := filepath.Join(t.TempDir(), "empty.db")
+	if err := os.WriteFile(empty, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := simulator.New(simulator.Options{Clock: "manual", StateFile: empty}); err == nil || !strings.Contains(err.Error(), "empty") {
+		t.Errorf("an empty state file: %v", err)
 	}
 }

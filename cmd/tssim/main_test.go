@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/tssim/tssim/internal/state"
 )
 
 // syncBuffer is a bytes.Buffer safe for the server's log writes.
@@ -193,4 +195,37 @@ func TestStateFileAcrossRuns(t *testing.T) {
 			t.Errorf("after a restart: %s", b)
 		}
 	})
+}
+
+// tssim check-state says whether a state file is sound, and which is not.
+func TestCheckState(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.db")
+	st, err := state.Open(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	bad := filepath.Join(dir, "bad.db")
+	if err := os.WriteFile(bad, bytes.Repeat([]byte("tssim"), 2000), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"check-state", good}, 0, "is sound"},
+		{[]string{"check-state", bad}, 1, "remove it"},
+		{[]string{"check-state", filepath.Join(dir, "missing.db")}, 2, "no such file"},
+		{[]string{"check-state"}, 2, "usage"},
+	} {
+		var out, errb bytes.Buffer
+		code := run(context.Background(), tt.args, env(nil), &out, &errb, nil)
+		if code != tt.code || !strings.Contains(out.String()+errb.String(), tt.want) {
+			t.Errorf("%v: exit %d, %s%s; want %d and %q", tt.args, code, out.String(), errb.String(), tt.code, tt.want)
+		}
+	}
 }

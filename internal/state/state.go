@@ -8,9 +8,13 @@
 package state
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/crc32"
+	"os"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"time"
@@ -23,8 +27,9 @@ import (
 	"github.com/tssim/tssim/internal/domain"
 )
 
-// version is the version of the database's layout.
-const version = "2"
+// version is the version of the database's layout: 3 puts a checksum
+// before every record.
+const version = "3"
 
 var (
 	bucketMeta = []byte("meta")
@@ -49,17 +54,25 @@ type Store struct {
 	path string
 }
 
-// Open opens the state file at path, creating it when missing. A file
-// another tssim has open is refused after a second.
+// Open opens the state file at path, creating it when missing. An
+// existing file is verified first (Verify); an empty one is refused, since
+// an empty file is no database, and starting from the fixtures on it would
+// hide the loss of its state. A file another tssim has open is refused
+// after a second.
 func Open(path string) (*Store, error) {
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second, NoFreelistSync: true})
-	switch {
-	case errors.Is(err, bolterrors.ErrTimeout):
-		return nil, fmt.Errorf("state file %s is in use by another tssim", path)
-	case errors.Is(err, bolterrors.ErrInvalid), errors.Is(err, bolterrors.ErrVersionMismatch), errors.Is(err, bolterrors.ErrChecksum):
-		return nil, fmt.Errorf("state file %s is not a tssim state database: %w (remove it to start from the fixtures)", path, err)
-	case err != nil:
-		return nil, fmt.Errorf("state file %s: %w", path, err)
+	switch fi, err := os.Stat(path); {
+	case err == nil && fi.Size() == 0:
+		return nil, fmt.Errorf("state file %s is empty (0 bytes), not a tssim state database: what it held is lost (remove it to start from the fixtures)", path)
+	case err == nil:
+		if err := Verify(path, false); err != nil {
+			return nil, err
+		}
+	}
+	db, err := protect(func() (*bolt.DB, error) {
+		return bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second, NoFreelistSync: true})
+	})
+	if err != nil {
+		return nil, openError(path, err)
 	}
 	st := &Store{db: db, path: path}
 	if err := db.Update(st.checkVersion); err != nil {
@@ -69,12 +82,55 @@ func Open(path string) (*Store, error) {
 	return st, nil
 }
 
-func (st *Store) checkVersion(tx *bolt.Tx) error {
-	meta, err := tx.CreateBucketIfNotExists(bucketMeta)
+func openError(path string, err error) error {
+	switch {
+	case errors.Is(err, bolterrors.ErrTimeout):
+		return fmt.Errorf("state file %s is in use by another tssim", path)
+	case errors.Is(err, bolterrors.ErrInvalid), errors.Is(err, bolterrors.ErrVersionMismatch), errors.Is(err, bolterrors.ErrChecksum), errors.Is(err, errDamaged):
+		return fmt.Errorf("state file %s is not a tssim state database, or is damaged: %w (remove it to start from the fixtures)", path, err)
+	}
+	return fmt.Errorf("state file %s: %w", path, err)
+}
+
+// Verify opens the state file at path read-only and reads every record
+// against its checksum, walking every page that holds one; with full, it
+// also runs bbolt's own consistency check of every page. That check runs
+// in a goroutine of bbolt's, where a damaged page may crash the process:
+// run it in a process of its own (tssim check-state does).
+func Verify(path string, full bool) error {
+	db, err := protect(func() (*bolt.DB, error) {
+		return bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second, ReadOnly: true})
+	})
 	if err != nil {
+		return openError(path, err)
+	}
+	defer db.Close()
+	st := &Store{db: db, path: path}
+	if _, err := protect(func() (struct{}, error) { return struct{}{}, db.View(st.checkVersion) }); errors.Is(err, errDamaged) {
+		return st.corrupt("its meta bucket", err)
+	} else if err != nil {
 		return err
 	}
+	if _, err := protect(func() (struct{}, error) { return struct{}{}, st.verify(full) }); err != nil {
+		return st.corrupt("its pages", err)
+	}
+	return nil
+}
+
+func (st *Store) checkVersion(tx *bolt.Tx) error {
+	meta := tx.Bucket(bucketMeta)
+	if meta == nil && !tx.Writable() {
+		return fmt.Errorf("state file %s is not a tssim state database: it has no meta bucket (remove it to start from the fixtures)", st.path)
+	}
+	if meta == nil {
+		var err error
+		if meta, err = tx.CreateBucket(bucketMeta); err != nil {
+			return err
+		}
+	}
 	switch v := meta.Get(keyVersion); {
+	case v == nil && !tx.Writable():
+		return fmt.Errorf("state file %s has no version: not a tssim state database (remove it to start from the fixtures)", st.path)
 	case v == nil:
 		return meta.Put(keyVersion, []byte(version))
 	case string(v) != version:
@@ -116,7 +172,11 @@ func (st *Store) Load() (map[string]*State, error) {
 				return nil
 			}
 			return b.ForEach(func(k, v []byte) error {
-				if err := add(v); err != nil {
+				record, err := unseal(k, v)
+				if err == nil {
+					err = add(record)
+				}
+				if err != nil {
 					errs = append(errs, st.corrupt(string(name)+"/"+string(k), err))
 				}
 				return nil
@@ -264,7 +324,7 @@ func commitWorld(tx *bolt.Tx, w World) error {
 			if r.Value == nil {
 				err = b.Delete([]byte(r.ID))
 			} else {
-				err = b.Put([]byte(r.ID), r.Value)
+				err = b.Put([]byte(r.ID), seal([]byte(r.ID), r.Value))
 			}
 			if err != nil {
 				return err
@@ -296,3 +356,80 @@ func dropWorld(tx *bolt.Tx, world string) error {
 	}
 	return nil
 }
+
+// verify reads every record against its checksum and, with full, runs
+// bbolt's consistency check over every page.
+func (st *Store) verify(full bool) error {
+	return st.db.View(func(tx *bolt.Tx) error {
+		if full {
+			var errs []error
+			for err := range tx.Check() { // drained: the check reads pages until it closes the channel
+				if len(errs) < 3 {
+					errs = append(errs, err)
+				}
+			}
+			if len(errs) > 0 {
+				return errors.Join(errs...)
+			}
+		}
+		return tx.ForEach(func(name []byte, b *bolt.Bucket) error {
+			if string(name) == string(bucketMeta) {
+				return nil
+			}
+			return b.ForEach(func(k, v []byte) error {
+				if _, err := unseal(k, v); err != nil {
+					return fmt.Errorf("%q/%q: %w", name, k, err)
+				}
+				return nil
+			})
+		})
+	})
+}
+
+// errDamaged is a panic or a memory fault inside bbolt, caught.
+var errDamaged = errors.New("the file is damaged")
+
+// protect runs f, turning a panic or a memory fault inside it (bbolt
+// reads its file through mmap and trusts what it finds there) into an
+// error, so that a damaged file stops the start with a message, never
+// with a crash.
+func protect[T any](f func() (T, error)) (v T, err error) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		debug.SetPanicOnFault(true)
+		defer func() {
+			if p := recover(); p != nil {
+				err = fmt.Errorf("%w: %v", errDamaged, p)
+			}
+		}()
+		v, err = f()
+	}()
+	<-done
+	return v, err
+}
+
+// seal puts a CRC-32C of a record's key and value before the value, for
+// unseal to check: bbolt checks its own meta pages only.
+func seal(key, value []byte) []byte {
+	out := make([]byte, 4, 4+len(value))
+	binary.BigEndian.PutUint32(out, checksum(key, value))
+	return append(out, value...)
+}
+
+// unseal checks a record's checksum and returns its value.
+func unseal(key, data []byte) ([]byte, error) {
+	if len(data) < 4 {
+		return nil, errors.New("the record is shorter than its checksum")
+	}
+	if checksum(key, data[4:]) != binary.BigEndian.Uint32(data) {
+		return nil, errors.New("the record does not match its checksum")
+	}
+	return data[4:], nil
+}
+
+func checksum(key, value []byte) uint32 {
+	return crc32.Update(crc32.Checksum(key, castagnoli), castagnoli, value)
+}
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
