@@ -89,7 +89,20 @@ type Options struct {
 	// MaxSessions bounds the sessions of one user in one world (default
 	// 1,000): past it, the oldest is forgotten.
 	MaxSessions int
+	// Worlds is WorldsAuto (the default: a request to /w/NAME/ makes the
+	// world) or WorldsExplicit (only PUT /_sim/worlds/NAME does). In
+	// auto, with an admin token only requests bearing it make worlds;
+	// without one, a source address may make MaxWorldsPerSource of them
+	// (default 100).
+	Worlds             string
+	MaxWorldsPerSource int
 }
+
+// The ways worlds are made.
+const (
+	WorldsAuto     = "auto"
+	WorldsExplicit = "explicit"
+)
 
 func (o *Options) setDefaults() {
 	def := func(v *string, d string) {
@@ -136,6 +149,10 @@ func (o *Options) setDefaults() {
 	if o.MaxWorlds <= 0 {
 		o.MaxWorlds = 1000
 	}
+	if o.MaxWorldsPerSource <= 0 {
+		o.MaxWorldsPerSource = 100
+	}
+	def(&o.Worlds, WorldsAuto)
 	if o.WorldJournalSize <= 0 {
 		o.WorldJournalSize = 1000
 	}
@@ -191,6 +208,9 @@ func newServer(opts Options, now func() time.Time) (*Server, error) {
 	}
 	if opts.TimeScale < clock.MinScale || opts.TimeScale > clock.MaxScale {
 		return nil, fmt.Errorf("time scale %g: must be from %g to %g", opts.TimeScale, clock.MinScale, clock.MaxScale)
+	}
+	if opts.Worlds != WorldsAuto && opts.Worlds != WorldsExplicit {
+		return nil, fmt.Errorf("worlds %q: must be %s or %s", opts.Worlds, WorldsAuto, WorldsExplicit)
 	}
 	if opts.Auth != "strict" && opts.Auth != "relaxed" {
 		return nil, fmt.Errorf("auth %q: must be strict or relaxed", opts.Auth)

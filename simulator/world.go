@@ -61,6 +61,9 @@ type worldSpec struct {
 	TimeScale float64   `json:"timeScale,omitempty"`
 	Fixtures  []byte    `json:"fixtures,omitempty"`
 	Created   time.Time `json:"created"`
+	// Creator is the source address the world is counted against ("":
+	// no one, as when the admin token made it).
+	Creator string `json:"creator,omitempty"`
 }
 
 // newWorld builds the world spec names ("" the default one) on fixtures f.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"maps"
+	"net"
 	"net/http"
 	"path"
 	"regexp"
@@ -37,7 +38,7 @@ func (h *Server) serveHTTP(rw http.ResponseWriter, r *http.Request) {
 	if rest, ok := strings.CutPrefix(r.URL.Path, WorldPrefix); ok {
 		name, sub, _ := strings.Cut(rest, "/")
 		var err error
-		if w, err = h.world(name); err != nil {
+		if w, err = h.world(name, r); err != nil {
 			a := errorAnswer(rw, err, &requestRecord{})
 			a.write(rw)
 			return
@@ -54,8 +55,8 @@ func (h *Server) serveHTTP(rw http.ResponseWriter, r *http.Request) {
 }
 
 // world returns the world of that name, made from the fixtures when there
-// is none yet.
-func (h *Server) world(name string) (*world, error) {
+// is none yet and r may make it (mayCreate).
+func (h *Server) world(name string, r *http.Request) (*world, error) {
 	if err := checkWorldName(name); err != nil {
 		return nil, err
 	}
@@ -70,7 +71,54 @@ func (h *Server) world(name string) (*world, error) {
 	if w := h.worlds[name]; w != nil {
 		return w, nil
 	}
-	return h.createWorld(worldSpec{Name: name, Clock: h.opts.Clock, TimeScale: h.opts.TimeScale})
+	creator, err := h.mayCreate(name, r)
+	if err != nil {
+		return nil, err
+	}
+	return h.createWorld(worldSpec{Name: name, Clock: h.opts.Clock, TimeScale: h.opts.TimeScale, Creator: creator})
+}
+
+// mayCreate decides whether a request to a world that does not exist makes
+// it, and returns whom the world is counted against: with --worlds
+// explicit, none does; with an admin token, only a request bearing it
+// (counted against no one); else any request, counted against its source
+// address, at most --max-worlds-per-source of them, so that no one client
+// takes every world. h.mu is held.
+func (h *Server) mayCreate(name string, r *http.Request) (string, error) {
+	switch {
+	case h.opts.Worlds == WorldsExplicit:
+		return "", tserr.New(404, tserr.CodeSimWorldNotFound, "world %s does not exist, and this tssim makes worlds only through PUT /_sim/worlds/%s (--worlds explicit)", name, name)
+	case h.opts.AdminToken != "":
+		if bearerToken(r) != h.opts.AdminToken {
+			return "", tserr.New(404, tserr.CodeSimWorldNotFound, "world %s does not exist: with --admin-token set, make it with PUT /_sim/worlds/%s (or a first request bearing the admin token)", name, name)
+		}
+		return "", nil
+	}
+	return h.countCreator(sourceOf(r))
+}
+
+// countCreator refuses a source that holds --max-worlds-per-source worlds
+// already; h.mu is held.
+func (h *Server) countCreator(source string) (string, error) {
+	n := 0
+	for _, w := range h.worlds {
+		if w.spec.Creator == source {
+			n++
+		}
+	}
+	if n >= h.opts.MaxWorldsPerSource {
+		return "", tserr.New(409, tserr.CodeSimWorldLimit, "%s made %d worlds, the limit of one source (--max-worlds-per-source): remove one with DELETE /_sim/worlds/{name}, or wait for an unused one to expire (--world-ttl %s)", source, n, h.opts.WorldTTL)
+	}
+	return source, nil
+}
+
+// sourceOf is the address a request comes from, without its port.
+func sourceOf(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
 }
 
 func checkWorldName(name string) error {
@@ -207,6 +255,19 @@ func (h *Server) putWorld(_ *world, c *call, in *worldRequest) (any, error) {
 		return nil, err
 	}
 	spec := worldSpec{Name: name, Clock: in.Clock, TimeScale: in.TimeScale, Fixtures: in.Fixtures}
+	if h.opts.AdminToken == "" {
+		h.mu.Lock()
+		var err error
+		if h.worlds[name] == nil {
+			spec.Creator, err = h.countCreator(sourceOf(c.R))
+		} else {
+			spec.Creator = h.worlds[name].spec.Creator
+		}
+		h.mu.Unlock()
+		if err != nil {
+			return nil, err
+		}
+	}
 	if spec.Clock == "" {
 		spec.Clock = h.opts.Clock
 	}

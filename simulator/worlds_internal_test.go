@@ -80,7 +80,7 @@ func TestSavingVisitsTheWorldsThatChanged(t *testing.T) {
 	}
 	defer h.Close(context.Background())
 	for i := range 50 {
-		w, err := h.world(fmt.Sprint("w", i))
+		w, err := h.world(fmt.Sprint("w", i), httptest.NewRequest("GET", "/", nil))
 		if err != nil {
 			t.Fatal(err)
 		}

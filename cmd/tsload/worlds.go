@@ -52,7 +52,7 @@ func measureWorlds(bin string, n, spread, conns int, d time.Duration) error {
 	// Each run on a tssim of its own: a run leaves its deletes pending (2
 	// minutes ahead), which would weigh on the run after it.
 	run := func(prefixes []string) (runResult, error) {
-		p, _, err := startTssim(bin, "--fixtures", fixture, "--max-worlds", strconv.Itoa(spread))
+		p, _, err := startTssim(bin, "--fixtures", fixture, "--max-worlds", strconv.Itoa(spread), "--max-worlds-per-source", strconv.Itoa(spread))
 		if err != nil {
 			return runResult{}, err
 		}
@@ -96,7 +96,7 @@ func measureWorlds(bin string, n, spread, conns int, d time.Duration) error {
 // worldsRSS is tssim's RSS with the default world only, then with n more
 // worlds, each with a token, a session and a registration.
 func worldsRSS(bin string, n int, listener string) (before, after float64, err error) {
-	p, _, err := startTssim(bin, "--clock", "manual", "--max-worlds", strconv.Itoa(n))
+	p, _, err := startTssim(bin, "--clock", "manual", "--max-worlds", strconv.Itoa(n), "--max-worlds-per-source", strconv.Itoa(n))
 	if err != nil {
 		return 0, 0, err
 	}

@@ -100,6 +100,8 @@ func newFlags(stderr io.Writer) (*flag.FlagSet, *config) {
 	fs.IntVar(&c.opts.MaxSessions, "max-sessions", domain.DefaultMaxSessions, "sessions one user may hold in one world; past it, the oldest is forgotten (a client logging in in a loop holds bounded memory)")
 	fs.DurationVar(&c.opts.WorldTTL, "world-ttl", time.Hour, "remove a world (/w/NAME/) after this long unused")
 	fs.IntVar(&c.opts.MaxWorlds, "max-worlds", 1000, "worlds (/w/NAME/) that may exist at once, besides the default one")
+	fs.StringVar(&c.opts.Worlds, "worlds", simulator.WorldsAuto, "auto: a request to /w/NAME/ makes the world (with --admin-token, only a request bearing it); explicit: only PUT /_sim/worlds/NAME does")
+	fs.IntVar(&c.opts.MaxWorldsPerSource, "max-worlds-per-source", 100, "worlds one client address may make when there is no --admin-token")
 	fs.IntVar(&c.opts.WorldJournalSize, "world-journal-size", 1000, "requests and callbacks that each world (/w/NAME/) remembers, each (--journal-size is the default world's)")
 	return fs, c
 }
