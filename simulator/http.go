@@ -1,6 +1,7 @@
 package simulator
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -19,6 +20,7 @@ import (
 	"github.com/tssim/tssim/internal/delivery"
 	"github.com/tssim/tssim/internal/domain"
 	"github.com/tssim/tssim/internal/logline"
+	"github.com/tssim/tssim/internal/state"
 	"github.com/tssim/tssim/internal/thingspace"
 	"github.com/tssim/tssim/internal/tserr"
 )
@@ -344,12 +346,22 @@ func runHandler(h *Server, c *call) error {
 	return nil
 }
 
-// awaitDurable holds the answer until what the request changed is on disk.
+// awaitDurable holds the answer until what the request changed is on disk:
+// a request is answered 200 only once the commit that carried its changes
+// succeeded. While commits fail, its changes are kept and retried; past
+// Options.DurableWait it is answered 503, saying so.
 func awaitDurable(h *Server, c *call) error {
 	if h.keeper == nil {
 		return nil
 	}
-	return h.keeper.Durable(c.R.Context())
+	ctx, cancel := context.WithTimeout(c.R.Context(), h.opts.DurableWait)
+	defer cancel()
+	err := h.keeper.Durable(ctx)
+	var notSaved *state.NotSavedError
+	if errors.As(err, &notSaved) {
+		return tserr.New(503, tserr.CodeSimNotSaved, "%s; its callbacks go out once it is saved", err)
+	}
+	return err
 }
 
 // sameSite refuses a request to the control API that a browser sent from

@@ -58,6 +58,11 @@ type Options struct {
 	// read at start when it exists; every change is in it before the
 	// request that made it is answered, and before a callback tells of it.
 	StateFile string
+	// DurableWait bounds how long a request waits for its changes to be
+	// saved while the state file cannot be written (a full disk; default
+	// 10 s): past it, the request is answered 503, its changes kept and
+	// saved once they can be.
+	DurableWait time.Duration
 	// Logger gets one line per request and per callback attempt (default:
 	// none).
 	Logger *slog.Logger
@@ -130,6 +135,9 @@ func (o *Options) setDefaults() {
 	}
 	if o.CallbackTimeout <= 0 {
 		o.CallbackTimeout = 10 * time.Second
+	}
+	if o.DurableWait <= 0 {
+		o.DurableWait = 10 * time.Second
 	}
 	if o.RetryInterval <= 0 {
 		o.RetryInterval = 5 * time.Minute

@@ -41,7 +41,10 @@ func (d *Dispatcher) attempt(j *job, buf *bytes.Buffer, enc *json.Encoder) {
 		return
 	}
 	if d.cfg.Durable != nil {
-		if err := d.cfg.Durable(context.Background()); err != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), d.cfg.Pool.timeout)
+		err := d.cfg.Durable(ctx)
+		cancel()
+		if err != nil {
 			a.Error = "the state that made the callback is not saved: " + err.Error()
 			d.conclude(j, a, msg)
 			return

@@ -44,6 +44,7 @@ const (
 	CodeSimClockHorizon      = "Tssim.INPUT_INVALID.Clock.Horizon"
 	CodeSimUnauthorized      = "Tssim.REQUEST_FAILED.AdminToken.Invalid"
 	CodeSimCrossSite         = "Tssim.REQUEST_FAILED.CrossSite"
+	CodeSimNotSaved          = "Tssim.REQUEST_FAILED.StateFile.NotSaved"
 )
 
 // Gateway fault codes, answered with 401 before a request reaches the API.
