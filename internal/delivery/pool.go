@@ -10,13 +10,16 @@ import (
 )
 
 // Pool is the workers that make the attempts of every Dispatcher sharing
-// it: one bounded queue, a fixed number of workers and one Sender, so that
-// many simulated worlds cost no more goroutines than one.
+// it: bounded queues, a fixed number of workers and one Sender, so that
+// many simulated worlds cost no more goroutines than one. The queue is
+// fair: each destination (a dispatcher's account and service, so one
+// listener of one world) has a lane of its own, the workers take from the
+// lanes in turn, and a lane may use at most a share of the workers and of
+// the queue, so that a listener that hangs or reads one byte a second
+// delays no other's callbacks.
 type Pool struct {
 	sender  Sender
 	timeout time.Duration
-	queue   chan task
-	done    chan struct{}
 	wg      sync.WaitGroup
 	once    sync.Once
 
@@ -26,6 +29,35 @@ type Pool struct {
 	total      atomic.Int64
 	mu         sync.Mutex
 	members    map[*Dispatcher]struct{}
+
+	// sched guards the lanes; work is signalled when a lane becomes
+	// ready or the pool stops.
+	sched sync.Mutex
+	work  *sync.Cond
+	lanes map[laneKey]*lane
+	// ready are the lanes with attempts queued and a worker to spare,
+	// taken in turn.
+	ready  []*lane
+	queued int
+	// queueSize bounds the attempts queued in all lanes; laneQueue and
+	// laneWorkers bound one lane's.
+	queueSize, laneQueue, laneWorkers int
+	stopped                           bool
+}
+
+// laneKey names a destination: one listener of one world.
+type laneKey struct {
+	d                *Dispatcher
+	account, service string
+}
+
+// lane is the attempts queued for one destination, oldest first, and how
+// many of its attempts are under way.
+type lane struct {
+	key     laneKey
+	tasks   []task
+	running int
+	isReady bool
 }
 
 // task is one attempt of one dispatcher's callback.
@@ -36,51 +68,118 @@ type task struct {
 
 // NewPool starts workers sending with sender; up to queue attempts wait for
 // a worker, and each may take timeout (wall time). Its dispatchers keep
-// maxPending callbacks not yet delivered in all (0: no bound). Close stops
-// the workers.
+// maxPending callbacks not yet delivered in all (0: no bound). One
+// destination may use a quarter of the workers (at least one) and a
+// sixteenth of the queue (at least 64 attempts). Close stops the workers.
 func NewPool(sender Sender, workers, queue int, timeout time.Duration, maxPending int) *Pool {
-	p := &Pool{sender: sender, timeout: timeout, queue: make(chan task, queue), done: make(chan struct{}),
-		maxPending: maxPending, members: map[*Dispatcher]struct{}{}}
+	p := &Pool{sender: sender, timeout: timeout,
+		maxPending: maxPending, members: map[*Dispatcher]struct{}{}, lanes: map[laneKey]*lane{},
+		queueSize: queue, laneQueue: min(queue, max(64, queue/16)), laneWorkers: max(1, workers/4)}
+	p.work = sync.NewCond(&p.sched)
 	p.wg.Add(workers)
 	for range workers {
-		go p.work()
+		go p.worker()
 	}
 	return p
 }
 
-func (p *Pool) work() {
+func (p *Pool) worker() {
 	defer p.wg.Done()
 	var body bytes.Buffer // reused from one callback to the next
 	enc := json.NewEncoder(&body)
 	for {
-		select {
-		case <-p.done:
+		l, t, ok := p.next()
+		if !ok {
 			return
-		case t := <-p.queue:
-			select {
-			case <-t.d.done: // its dispatcher closed: the callback stays pending
-			default:
-				t.d.attempt(t.j, &body, enc)
-			}
-			t.d.end()
 		}
+		select {
+		case <-t.d.done: // its dispatcher closed: the callback stays pending
+		default:
+			t.d.attempt(t.j, &body, enc)
+		}
+		t.d.end()
+		p.finished(l)
 	}
 }
 
-// offer queues an attempt, or reports false when the queue is full.
+// next waits for a ready lane and takes its oldest attempt, or reports
+// false once the pool stops.
+func (p *Pool) next() (*lane, task, bool) {
+	p.sched.Lock()
+	defer p.sched.Unlock()
+	for len(p.ready) == 0 && !p.stopped {
+		p.work.Wait()
+	}
+	if p.stopped {
+		return nil, task{}, false
+	}
+	l := p.ready[0]
+	p.ready = p.ready[1:]
+	l.isReady = false
+	t := l.tasks[0]
+	l.tasks[0] = task{}
+	l.tasks = l.tasks[1:]
+	p.queued--
+	l.running++
+	p.markReady(l)
+	return l, t, true
+}
+
+// finished counts an attempt of l done; p.sched is not held.
+func (p *Pool) finished(l *lane) {
+	p.sched.Lock()
+	defer p.sched.Unlock()
+	l.running--
+	if l.running == 0 && len(l.tasks) == 0 {
+		delete(p.lanes, l.key)
+		return
+	}
+	p.markReady(l)
+}
+
+// markReady puts l at the back of the ready lanes when it has an attempt
+// queued and a worker to spare; p.sched is held.
+func (p *Pool) markReady(l *lane) {
+	if l.isReady || len(l.tasks) == 0 || l.running >= p.laneWorkers {
+		return
+	}
+	l.isReady = true
+	p.ready = append(p.ready, l)
+	p.work.Signal()
+}
+
+// offer queues an attempt in its destination's lane, or reports false
+// when that lane, or the whole queue, is full.
 func (p *Pool) offer(t task) bool {
-	select {
-	case p.queue <- t:
-		return true
-	default:
+	k := laneKey{t.d, t.j.cb.Account, t.j.cb.Service}
+	p.sched.Lock()
+	defer p.sched.Unlock()
+	l := p.lanes[k]
+	if l == nil {
+		l = &lane{key: k}
+		p.lanes[k] = l
+	}
+	if p.stopped || len(l.tasks) >= p.laneQueue || p.queued >= p.queueSize {
+		if l.running == 0 && len(l.tasks) == 0 {
+			delete(p.lanes, k)
+		}
 		return false
 	}
+	l.tasks = append(l.tasks, t)
+	p.queued++
+	p.markReady(l)
+	return true
 }
 
 // Close stops the workers once their current attempts end, or when ctx
 // does. Close the dispatchers first.
 func (p *Pool) Close(ctx context.Context) error {
-	p.once.Do(func() { close(p.done) })
+	p.once.Do(func() {
+		p.sched.Lock()
+		p.stopped = true
+		p.work.Broadcast()
+		p.sched.Unlock()
+	})
 	stopped := make(chan struct{})
 	go func() { p.wg.Wait(); close(stopped) }()
 	select {
