@@ -40,9 +40,10 @@ lint: ## gofmt, go vet and staticcheck (fetched by go run)
 	cd tssimtest/usertest && $(GO) vet ./...
 	cd testcontainers && $(GO) vet ./...
 
-fuzz-ci: ## a short run of each fuzz target that holds a fast path or a hand-written parser to the slow one
+fuzz-ci: ## a short run of each fuzz target: the fast paths held to the slow ones, and every body the API and the control API read
 	$(GO) test -run '^$$' -fuzz '^FuzzFastPath$$' -fuzztime 10s ./internal/validate
 	$(GO) test -run '^$$' -fuzz '^FuzzFastFixtures$$' -fuzztime 10s ./internal/validate
+	$(GO) test -run '^$$' -fuzz '^FuzzRequestBody$$' -fuzztime 10s ./simulator
 
 docker: ## build the image tssim:local with the normal multi-stage build
 	docker build -t tssim:local .

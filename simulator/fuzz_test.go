@@ -19,11 +19,15 @@ var fuzzRoutes = []struct{ method, path, body string }{
 	{"PUT", "/_sim/devices/666456789123456789123456784008", `{"eid":"666456789123456789123456784008","account":"1223334444-00001","state":"Active","profiles":[{"iccid":"11245055053268336886","type":"bootstrap","status":"enabled"}]}`},
 	{"PUT", "/_sim/devices/666456789123456789123456784008/scenario", `{"scenario":"failure"}`},
 	{"POST", "/_sim/clock/advance", `{"by":"1m"}`},
+	{"POST", "/_sim/faults", `{"route":"delete","fault":{"status":503,"retryAfter":"30s"},"times":1}`},
+	{"PUT", "/_sim/worlds/fuzz", `{"clock":"real","timeScale":0.01}`},
 	{"POST", "/api/ts/v1/oauth2/token", `grant_type=client_credentials`},
 }
 
-// FuzzRequestBody sends any body to every endpoint that reads one: the
-// simulator must answer with a ThingSpace envelope and never a 5xx.
+// FuzzRequestBody sends any body to every endpoint that reads one, the
+// control API's clock, faults and worlds included: the simulator must
+// answer with a ThingSpace envelope and never a 5xx (nor end: see
+// TestTheClockStopsAtItsHorizon for what a clock far enough once did).
 func FuzzRequestBody(f *testing.F) {
 	for i, r := range fuzzRoutes {
 		f.Add(uint8(i), []byte(r.body))
