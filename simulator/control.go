@@ -227,9 +227,9 @@ func (s *world) awaitAttempts() {
 func (s *world) listFaults(*call) (any, error) { return s.faults.List(), nil }
 
 func (s *world) addFault(_ *call, r *fault.Rule) (any, error) {
-	added, ok := s.faults.Add(*r)
-	if !ok {
-		return nil, tserr.New(409, tserr.CodeSimFaultLimit, "%d fault rules are in force, the limit: clear some with DELETE /_sim/faults/{id} or DELETE /_sim/faults", fault.MaxRules)
+	added, err := s.faults.Add(*r)
+	if err != nil {
+		return nil, err
 	}
 	return added, nil
 }
