@@ -25,6 +25,8 @@ func (h *Server) controlRoutes() []*route {
 		{method: http.MethodPut, path: "/_sim/accounts/{account}/scenario", access: accessAdmin, schema: "control.json#scenario", h: withBody((*world).putAccountScenario)},
 		{method: http.MethodPost, path: "/_sim/users/{username}/unlock", access: accessAdmin, h: (*world).unlockUser},
 		{method: http.MethodGet, path: "/_sim/operations", access: accessOpen, h: listOperations},
+		{method: http.MethodGet, path: "/_sim/openapi.json", access: accessOpen, h: h.openAPI},
+		{method: http.MethodGet, path: "/_sim/openapi-control.json", access: accessOpen, h: h.openAPIControl},
 		{method: http.MethodGet, path: "/_sim/scenarios", access: accessAdmin, h: (*world).listScenarios},
 		{method: http.MethodGet, path: "/_sim/requests", access: accessAdmin, h: (*world).listRequests},
 		{method: http.MethodGet, path: "/_sim/callbacks", access: accessAdmin, h: (*world).listCallbackRecords},
