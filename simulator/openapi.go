@@ -31,10 +31,10 @@ import (
 // openAPIVersion is the OpenAPI version the documents follow.
 const openAPIVersion = "3.1.0"
 
-// CallbackServiceKey, at the root of a schema in schemas/, names the
+// callbackServiceKey, at the root of a schema in schemas/, names the
 // callback service whose bodies it describes: the API document gives it
 // as the callback body of every operation reporting to that service.
-const CallbackServiceKey = "x-callbackService"
+const callbackServiceKey = "x-callbackService"
 
 // requestIDSchema is the component of the answer of an operation that
 // acts on devices: the requestId its callbacks will carry.
@@ -256,7 +256,7 @@ func (h *Server) openAPI(s *world, c *call) (any, error) {
 		thingspace.Bearer:  {map[string]any{"oauth2": []string{}}},
 		thingspace.Session: {map[string]any{"oauth2": []string{}, "m2mSession": []string{}}},
 	}
-	callbackSchemas := callbackSchemasByService()
+	callbacks := callbackSchemasByService(doc.Components["schemas"].(map[string]any))
 	// The operations sharing a method and path are one operation object.
 	var routes [][]*thingspace.Operation
 	for _, op := range ops {
@@ -268,72 +268,82 @@ func (h *Server) openAPI(s *world, c *call) (any, error) {
 		routes[i] = append(routes[i], op)
 	}
 	for _, route := range routes {
-		var names, summaries, bodies, services []string
-		var listed []any
-		for _, op := range route {
-			names = append(names, op.Name)
-			summaries = append(summaries, op.Summary)
-			v := map[string]any{"name": op.Name, "fault": op.FaultName(), "summary": op.Summary}
-			if op.Schema != "" {
-				v["body"] = schemaRef(op.Schema)
-				if !slices.Contains(bodies, op.Schema) {
-					bodies = append(bodies, op.Schema)
-				}
-			}
-			if svc := op.Service(); svc != "" {
-				v["callbackService"] = svc
-				if !slices.Contains(services, svc) {
-					services = append(services, svc)
-				}
-			}
-			listed = append(listed, v)
-		}
-		o := map[string]any{
-			"operationId":        strings.Join(names, "_or_"),
-			"summary":            strings.Join(summaries, "; or "),
-			"security":           security[route[0].Access],
-			"x-tssim-operations": listed,
-			"responses":          map[string]any{"200": map[string]any{"description": "Done."}, "default": map[string]any{"$ref": "#/components/responses/Error"}},
-		}
-		if len(bodies) > 0 {
-			o["requestBody"] = jsonBody(bodies)
-		}
-		if len(services) > 0 {
-			o["x-callback-service"] = strings.Join(services, ", ")
-			o["responses"].(map[string]any)["200"] = map[string]any{"description": "Accepted: the results follow as callbacks.",
-				"content": map[string]any{"application/json": map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/" + requestIDSchema}}}}
-			callbacks := map[string]any{}
-			for _, svc := range services {
-				post := map[string]any{
-					"summary":   "One device's result, sent to the listener registered for " + svc + "; any answer but a 2xx is retried.",
-					"responses": map[string]any{"200": map[string]any{"description": "Acknowledged."}},
-				}
-				if names := callbackSchemas[svc]; len(names) > 0 {
-					post["requestBody"] = jsonBody(names)
-				}
-				// The key, which OpenAPI takes as the callback's URL, is a
-				// placeholder: the URL is the one registered, not one the
-				// request gives.
-				callbacks[svc] = map[string]any{svc + "-listener-url": map[string]any{
-					"description": "The URL registered for " + svc + " with the callback listener operations.",
-					"post":        post,
-				}}
-			}
-			o["callbacks"] = callbacks
-		}
+		o := apiOperation(route, callbacks)
+		o["security"] = security[route[0].Access]
 		doc.add(route[0].Method, route[0].Path, o)
 	}
 	return doc, nil
 }
 
+// apiOperation is the operation object of the operations on one method
+// and path: one body of theirs, and their callbacks, each to the
+// listener of its service with the body of its schema (callbacks maps a
+// service to them).
+func apiOperation(route []*thingspace.Operation, callbacks map[string][]string) map[string]any {
+	var names, summaries, bodies, services []string
+	var listed []any
+	for _, op := range route {
+		names = append(names, op.Name)
+		summaries = append(summaries, op.Summary)
+		v := map[string]any{"name": op.Name, "fault": op.FaultName(), "summary": op.Summary}
+		if op.Schema != "" {
+			v["body"] = schemaRef(op.Schema)
+			if !slices.Contains(bodies, op.Schema) {
+				bodies = append(bodies, op.Schema)
+			}
+		}
+		if svc := op.Service(); svc != "" {
+			v["callbackService"] = svc
+			if !slices.Contains(services, svc) {
+				services = append(services, svc)
+			}
+		}
+		listed = append(listed, v)
+	}
+	answer := map[string]any{"description": "Done."}
+	o := map[string]any{
+		"operationId":        strings.Join(names, "_or_"),
+		"summary":            strings.Join(summaries, "; or "),
+		"x-tssim-operations": listed,
+		"responses":          map[string]any{"200": answer, "default": map[string]any{"$ref": "#/components/responses/Error"}},
+	}
+	if len(bodies) > 0 {
+		o["requestBody"] = jsonBody(bodies)
+	}
+	if len(services) == 0 {
+		return o
+	}
+	answer["description"] = "Accepted: the results follow as callbacks."
+	answer["content"] = map[string]any{"application/json": map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/" + requestIDSchema}}}
+	o["x-callback-service"] = strings.Join(services, ", ")
+	cbs := map[string]any{}
+	for _, svc := range services {
+		post := map[string]any{
+			"summary":   "One device's result, sent to the listener registered for " + svc + "; any answer but a 2xx is retried.",
+			"responses": map[string]any{"200": map[string]any{"description": "Acknowledged."}},
+		}
+		if names := callbacks[svc]; len(names) > 0 {
+			post["requestBody"] = jsonBody(names)
+		}
+		// The key, which OpenAPI takes as the callback's URL, is a
+		// placeholder: the URL is the one registered, not one the request
+		// gives.
+		cbs[svc] = map[string]any{svc + "-listener-url": map[string]any{
+			"description": "The URL registered for " + svc + " with the callback listener operations.",
+			"post":        post,
+		}}
+	}
+	o["callbacks"] = cbs
+	return o
+}
+
 // callbackSchemasByService maps each callback service to the schemas of
-// schemas/ that declare it with CallbackServiceKey.
-func callbackSchemasByService() map[string][]string {
-	comps, _ := schemaComponents()
+// schemas/ that declare it with callbackServiceKey.
+func callbackSchemasByService(comps map[string]any) map[string][]string {
 	out := map[string][]string{}
 	for _, name := range slices.Sorted(maps.Keys(comps)) {
 		root, _ := comps[name].(map[string]any)
-		if svc, ok := root[CallbackServiceKey].(string); ok {
+		if svc, ok := root[callbackServiceKey].(string); ok {
 			out[svc] = append(out[svc], name+".json")
 		}
 	}
