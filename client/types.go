@@ -1,5 +1,10 @@
 package client
 
+// The client keeps its own copies of tssim's names, since it serves any
+// ThingSpace and imports nothing of tssim's internals; catalogue_test.go
+// holds every Action* and Service* constant to the catalogue of
+// operations (internal/thingspace), both ways.
+
 // ServiceDeviceProfile is the callback service that receives profile
 // results.
 const ServiceDeviceProfile = "DeviceProfileService"

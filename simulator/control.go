@@ -26,6 +26,8 @@ func (h *Server) controlRoutes() []*route {
 		{method: http.MethodPut, path: "/_sim/accounts/{account}/scenario", access: accessAdmin, schema: "control.json#scenario", h: withBody((*world).putAccountScenario)},
 		{method: http.MethodPost, path: "/_sim/users/{username}/unlock", access: accessAdmin, h: (*world).unlockUser},
 		{method: http.MethodGet, path: "/_sim/operations", access: accessOpen, h: listOperations},
+		{method: http.MethodGet, path: "/_sim/openapi.json", access: accessOpen, h: h.openAPI},
+		{method: http.MethodGet, path: "/_sim/openapi-control.json", access: accessOpen, h: h.openAPIControl},
 		{method: http.MethodGet, path: "/_sim/scenarios", access: accessAdmin, h: (*world).listScenarios},
 		{method: http.MethodGet, path: "/_sim/requests", access: accessAdmin, h: (*world).listRequests},
 		{method: http.MethodGet, path: "/_sim/callbacks", access: accessAdmin, h: (*world).listCallbackRecords},
@@ -232,9 +234,9 @@ func (s *world) awaitAttempts() {
 func (s *world) listFaults(*call) (any, error) { return s.faults.List(), nil }
 
 func (s *world) addFault(_ *call, r *fault.Rule) (any, error) {
-	added, ok := s.faults.Add(*r)
-	if !ok {
-		return nil, tserr.New(409, tserr.CodeSimFaultLimit, "%d fault rules are in force, the limit: clear some with DELETE /_sim/faults/{id} or DELETE /_sim/faults", fault.MaxRules)
+	added, err := s.faults.Add(*r)
+	if err != nil {
+		return nil, err
 	}
 	return added, nil
 }

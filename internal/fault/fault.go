@@ -2,9 +2,10 @@
 // before it, tssim sends an error status with ThingSpace's body for it,
 // waits, drops the connection or answers bytes that are not HTTP. A fault
 // is asked for by one request (the X-Tssim-Fault header) or by rules set
-// through /_sim/faults, which match a route, an account or a device, for
-// the next N matching requests or a seeded share of them. This package
-// parses and matches; the HTTP edge carries faults out.
+// through /_sim/faults, which match a route (an operation's fault name in
+// the catalogue, internal/thingspace), an account or a device, for the
+// next N matching requests or a seeded share of them. This package parses
+// and matches; the HTTP edge carries faults out.
 package fault
 
 import (
@@ -19,9 +20,6 @@ import (
 // Header asks for a fault on one request: "status=429,retry-after=30s",
 // "latency=2s", "drop", "garbage", combined with commas.
 const Header = "X-Tssim-Fault"
-
-// Routes are the names a rule matches requests by; "*" is every one.
-var Routes = []string{"token", "login", "logout", "callbacks", "delete", "enable", "disable", "download_enable", "download_disable", "*"}
 
 // Fault is what tssim does to one request. Latency comes first; then a
 // dropped connection, bytes that are not HTTP, or a status stand in for

@@ -1,10 +1,15 @@
 package fault
 
 import (
+	"errors"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/tssim/tssim/internal/domain"
+	"github.com/tssim/tssim/internal/thingspace"
+	"github.com/tssim/tssim/internal/tserr"
 )
 
 func TestParse(t *testing.T) {
@@ -50,15 +55,49 @@ func TestRulesOrderAndTimes(t *testing.T) {
 func TestRulesAreBounded(t *testing.T) {
 	var rs Rules
 	for range MaxRules {
-		if _, ok := rs.Add(Rule{Fault: Fault{Status: 500}}); !ok {
-			t.Fatal("a rule under the limit was refused")
+		if _, err := rs.Add(Rule{Fault: Fault{Status: 500}}); err != nil {
+			t.Fatalf("a rule under the limit was refused: %v", err)
 		}
 	}
-	if _, ok := rs.Add(Rule{Fault: Fault{Status: 500}}); ok {
-		t.Errorf("rule %d was taken", MaxRules+1)
+	var te *tserr.Error
+	if _, err := rs.Add(Rule{Fault: Fault{Status: 500}}); !errors.As(err, &te) || te.Status != 409 || te.Code != tserr.CodeSimFaultLimit {
+		t.Errorf("rule %d: %v", MaxRules+1, err)
 	}
 	rs.Clear()
-	if _, ok := rs.Add(Rule{Fault: Fault{Status: 500}}); !ok {
-		t.Error("a rule after a clear was refused")
+	if _, err := rs.Add(Rule{Fault: Fault{Status: 500}}); err != nil {
+		t.Errorf("a rule after a clear was refused: %v", err)
+	}
+}
+
+// A rule takes exactly the catalogue's fault names (and "*"); any other
+// route is refused naming /route and listing the names it knows, so that
+// an operation added to the catalogue is a route at once.
+func TestRulesTakeTheCataloguesRoutes(t *testing.T) {
+	var rs Rules
+	for _, route := range thingspace.FaultNames() {
+		if _, err := rs.Add(Rule{Route: route, Fault: Fault{Status: 500}}); err != nil {
+			t.Errorf("route %q: %v", route, err)
+		}
+	}
+	// Refused: no name, a name in another case or with a space, and the
+	// name of an operation grouped under another fault name.
+	refused := []string{"nope", strings.ToUpper(thingspace.FaultNames()[0]), " " + thingspace.FaultNames()[0]}
+	for _, op := range thingspace.All() {
+		if op.Name != op.FaultName() && !slices.Contains(thingspace.FaultNames(), op.Name) {
+			refused = append(refused, op.Name)
+		}
+	}
+	for _, route := range refused {
+		_, err := rs.Add(Rule{Route: route, Fault: Fault{Status: 500}})
+		var te *tserr.Error
+		if !errors.As(err, &te) || te.Status != 400 || len(te.Violations) != 1 || te.Violations[0].Pointer != "/route" {
+			t.Errorf("route %q: %v", route, err)
+			continue
+		}
+		for _, known := range thingspace.FaultNames() {
+			if !strings.Contains(te.Message, known) {
+				t.Errorf("route %q: the answer %q does not name %q", route, te.Message, known)
+			}
+		}
 	}
 }

@@ -1,13 +1,18 @@
 package fault
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"sync"
+
+	"github.com/tssim/tssim/internal/thingspace"
+	"github.com/tssim/tssim/internal/tserr"
 )
 
-// Rule is a fault for the requests it matches: by route (one of Routes;
-// "" is "*"), account and device, each "" for any. Times bounds how often
+// Rule is a fault for the requests it matches: by route (one of
+// thingspace.FaultNames(); "" is "*"), account and device, each "" for any. Times bounds how often
 // it fires (0: always); Rate is the share of matching requests it fires on
 // (0: all), drawn from Seed, so that a run is reproducible.
 type Rule struct {
@@ -49,20 +54,26 @@ type rule struct {
 const MaxRules = 1000
 
 // Add puts a rule in force, after those already there, and returns it with
-// its id; false when MaxRules are in force already.
-func (rs *Rules) Add(r Rule) (Rule, bool) {
-	rs.mu.Lock()
-	defer rs.mu.Unlock()
-	if len(rs.rules) >= MaxRules {
-		return Rule{}, false
-	}
-	rs.next++
-	r.ID, r.Matched, r.Fired = rs.next, 0, 0
+// its id. It refuses a route the catalogue does not name (a 400 naming
+// /route and the names it knows), and a rule beyond MaxRules (a 409).
+func (rs *Rules) Add(r Rule) (Rule, error) {
 	if r.Route == "*" {
 		r.Route = ""
 	}
+	if known := thingspace.FaultNames(); r.Route != "" && !slices.Contains(known, r.Route) {
+		v := tserr.Violation{Pointer: "/route", Code: tserr.CodeSimBadFault,
+			Message: fmt.Sprintf("%q is not a route (known: %s)", r.Route, strings.Join(known, ", "))}
+		return Rule{}, &tserr.Error{Status: 400, Kind: tserr.KindAPI, Code: v.Code, Message: v.String(), Violations: []tserr.Violation{v}}
+	}
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	if len(rs.rules) >= MaxRules {
+		return Rule{}, tserr.New(409, tserr.CodeSimFaultLimit, "%d fault rules are in force, the limit: clear some with DELETE /_sim/faults/{id} or DELETE /_sim/faults", MaxRules)
+	}
+	rs.next++
+	r.ID, r.Matched, r.Fired = rs.next, 0, 0
 	rs.rules = append(rs.rules, &rule{Rule: r, rng: rand.New(rand.NewPCG(r.Seed, r.Seed))})
-	return r, true
+	return r, nil
 }
 
 // List returns the rules in force, with their counts.
