@@ -439,3 +439,32 @@ func TestLineChangesAreOperations(t *testing.T) {
 		}
 	}
 }
+
+// carrier-callback.json holds tssim to the shape the client side reads:
+// one <action>Response member, the line's state in ThingSpace's casing,
+// deviceResponse or faultResponse.
+func TestCarrierCallbackSchemaRefusesOtherShapes(t *testing.T) {
+	schema, err := schemas.Compile("carrier-callback.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const (
+		envelope = `{"username":"","password":"","requestId":"r","deviceIds":[{"kind":"eid","id":"1"}],"status":"Success","callbackCount":1,"maxCallbackThreshold":4,%s}`
+		line     = `{"deviceIds":[],"state":"Suspend","servicePlan":"P","ipAddress":""}`
+	)
+	if err := schemas.Check(schema, fmt.Appendf(nil, envelope, `"deviceResponse":{"suspendResponse":`+line+`}`)); err != nil {
+		t.Fatalf("the shape tssim sends: %v", err)
+	}
+	for _, member := range []string{
+		`"deviceResponse":{}`,
+		`"deviceResponse":{"suspendResponse":` + line + `,"restoreResponse":` + line + `}`,
+		`"deviceResponse":{"deviceProfileResponse":` + line + `}`,
+		`"deviceResponse":{"suspendResponse":` + strings.Replace(line, "Suspend", "suspended", 1) + `}`,
+		`"deviceResponse":{"suspendResponse":{"state":"Suspend"}}`,
+		`"deviceResponse":{"suspendResponse":` + line + `},"faultResponse":{"faultcode":"a","faultstring":"b"}`,
+	} {
+		if schemas.Check(schema, fmt.Appendf(nil, envelope, member)) == nil {
+			t.Errorf("carrier-callback.json accepts %s", member)
+		}
+	}
+}
