@@ -16,7 +16,12 @@ const (
 	StatusDisabled   = "disabled"
 	StatusInstalling = "installing"
 
-	StateActive = "Active"
+	// Service states of a line (ThingSpace's doc page "About Device
+	// States"): Suspend keeps the MDN and IP address but gives no service;
+	// Deactive has neither.
+	StateActive   = "Active"
+	StateSuspend  = "Suspend"
+	StateDeactive = "Deactive"
 )
 
 // Profile is one profile on a device's eUICC.

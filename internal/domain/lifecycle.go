@@ -1,0 +1,96 @@
+package domain
+
+import (
+	"cmp"
+	"fmt"
+	"strconv"
+
+	"github.com/tssim/tssim/internal/wire"
+)
+
+// The line's service changes, as the last element of their ThingSpace
+// path (…/devices/actions/activate and its siblings).
+const (
+	ActionActivate   = "activate"
+	ActionDeactivate = "deactivate"
+	ActionSuspend    = "suspend"
+	ActionRestore    = "restore"
+)
+
+// lines are the service changes of a line, by action: the states a device
+// must be in for it (nil: Active) and what it does once the scenario
+// reports success. The transitions are those of ThingSpace's doc page
+// "About Device States": Active to Suspend or Deactive, Suspend to Active,
+// Deactive to Active.
+var lines = map[string]struct {
+	from  []string
+	apply func(*Device)
+}{
+	ActionActivate:   {[]string{StateDeactive}, activateLine},
+	ActionDeactivate: {nil, deactivateLine},
+	ActionSuspend:    {nil, func(d *Device) { d.State = StateSuspend }},
+	ActionRestore:    {[]string{StateSuspend}, func(d *Device) { d.State = StateActive }},
+}
+
+// LifecycleKind is the carrier's service change of that name (activate,
+// deactivate, suspend, restore), reported to CarrierService. It panics on
+// any other name: the catalogue is code.
+func LifecycleKind(action string) *Kind {
+	l, ok := lines[action]
+	if !ok {
+		panic("domain: no line action " + action)
+	}
+	key := action + "Response"
+	return &Kind{
+		Name:    action,
+		Service: wire.ServiceCarrier,
+		States:  l.from,
+		Apply:   func(d *Device, _ string) { l.apply(d) },
+		Response: func(r Result) any {
+			return map[string]*CarrierResponse{key: {DeviceIDs: r.Device.identifiers(), State: r.Device.State, ServicePlan: r.Device.ServicePlan, IPAddress: r.Device.IPAddress}}
+		},
+	}
+}
+
+// CarrierResponse is the line as a service change left it, in a
+// CarrierService callback's deviceResponse under "<action>Response".
+// ThingSpace documents no REST body for these callbacks: this shape is
+// tssim's, the DeviceProfileResponse's envelope around the line's state
+// (schemas/carrier-callback.json).
+type CarrierResponse struct {
+	// DeviceIDs are every identifier the device has now: IMEI, the
+	// enabled profile's ICCID, MDN (none once deactivated), EID.
+	DeviceIDs   []wire.DeviceID `json:"deviceIds"`
+	State       string          `json:"state"`
+	ServicePlan string          `json:"servicePlan"`
+	IPAddress   string          `json:"ipAddress"`
+}
+
+// activateLine gives a deactivated line service again, with an MDN and an
+// IP address derived from the device (see lineNumber).
+func activateLine(d *Device) {
+	n := lineNumber(d)
+	d.State = StateActive
+	d.MDN = fmt.Sprintf("5%09d", n)
+	d.IPAddress = fmt.Sprintf("10.%d.%d.%d", n>>16&255, n>>8&255, n&255)
+}
+
+// deactivateLine ends a line's service: it loses its MDN and IP address
+// and keeps the rest (EID, IMEI, profiles, plan).
+func deactivateLine(d *Device) {
+	d.State = StateDeactive
+	d.MDN = ""
+	d.IPAddress = ""
+}
+
+// lineNumber is what an activated line's MDN and IP address are made
+// from: the last nine digits of the device's IMEI, or of its EID when it
+// has none. A test thus knows them beforehand, two devices get the same
+// ones only when those digits agree, and a generated device (internal/gen,
+// whose IMEI ends in its index) gets back the very MDN and IP address it
+// started with.
+func lineNumber(d *Device) int {
+	id := cmp.Or(d.IMEI, d.EID)
+	n, _ := strconv.Atoi(id[max(0, len(id)-9):])
+	return n
+}
