@@ -58,8 +58,6 @@ func TestProfileActionRequestErrors(t *testing.T) {
 		{"numeric accountName", `{"devices":[` + seed + `],"accountName":1223334444,"smsrOid":"1.3.6"}`, "", 400, tserr.CodeAccountNotDefined, "/accountName"},
 		{"no devices", `{"accountName":"1223334444-00001","smsrOid":"1.3.6"}`, "", 400, tserr.CodeUnexpected, "/devices: is required"},
 		{"zero devices", actionBody(account, smsrOID), "", 400, tserr.CodeUnexpected, "/devices"},
-		{"no smsrOid", `{"devices":[` + seed + `],"accountName":"1223334444-00001"}`, "", 400, tserr.CodeUnexpected, "/smsrOid: is required"},
-		{"Global IoT body", `{"devices":[` + seed + `],"accountName":"1223334444-00001","servicePlan":"RP1"}`, "", 400, tserr.CodeUnexpected, "Global IoT"},
 		{"bad smsrOid", actionBody(account, "oid", seed), "", 400, tserr.CodeUnexpected, "/smsrOid"},
 		{"unknown kind", actionBody(account, smsrOID, `{"deviceIds":[{"kind":"eid","id":"`+seedEID+`"},{"kind":"imsi","id":"1"}]}`), "", 400, tserr.CodeDeviceKindInvalid, "/devices/0/deviceIds/1/kind"},
 		{"short EID", actionBody(account, smsrOID, dev("123", seedICCID)), "", 400, tserr.CodeDeviceIDInvalid, "/devices/0/deviceIds/0/id"},

@@ -24,11 +24,15 @@ const (
 	StateDeactive = "Deactive"
 )
 
-// Profile is one profile on a device's eUICC.
+// Profile is one profile on a device's eUICC. Suspended, Deactivated and
+// Fallback are the Global IoT actions' marks (gio.go), beside its Status.
 type Profile struct {
-	ICCID  string `json:"iccid"`
-	Type   string `json:"type"`
-	Status string `json:"status"`
+	ICCID       string `json:"iccid"`
+	Type        string `json:"type"`
+	Status      string `json:"status"`
+	Suspended   bool   `json:"suspended,omitempty"`
+	Deactivated bool   `json:"deactivated,omitempty"`
+	Fallback    bool   `json:"fallback,omitempty"`
 }
 
 // Pending is the profile action a device is waiting on: the scenario it
@@ -65,6 +69,9 @@ type Device struct {
 	Profiles    []Profile `json:"profiles"`
 	Scenario    string    `json:"scenario,omitempty"`
 	Pending     *Pending  `json:"pending,omitempty"`
+	// ProfilesSuspended is Global IoT's device_suspend: every profile is
+	// suspended until device_resume, whatever the line's State says.
+	ProfilesSuspended bool `json:"profilesSuspended,omitempty"`
 }
 
 func (d *Device) clone() *Device {

@@ -8,10 +8,10 @@ import (
 
 func testDevice() *Device {
 	return &Device{EID: "e", State: StateActive, Profiles: []Profile{
-		{"boot", ProfileBootstrap, StatusDisabled},
-		{"on", ProfileLocal, StatusEnabled},
-		{"off", ProfileLocal, StatusDisabled},
-		{"new", ProfileLocal, StatusInstalling},
+		{ICCID: "boot", Type: ProfileBootstrap, Status: StatusDisabled},
+		{ICCID: "on", Type: ProfileLocal, Status: StatusEnabled},
+		{ICCID: "off", Type: ProfileLocal, Status: StatusDisabled},
+		{ICCID: "new", Type: ProfileLocal, Status: StatusInstalling},
 	}}
 }
 
@@ -25,24 +25,24 @@ func TestSMSRRules(t *testing.T) {
 		after   []Profile
 	}{
 		{"delete the enabled local profile: bootstrap takes over", ActionDelete, "on", false, "",
-			[]Profile{{"boot", ProfileBootstrap, StatusEnabled}, {"off", ProfileLocal, StatusDisabled}, {"new", ProfileLocal, StatusInstalling}}},
+			[]Profile{{ICCID: "boot", Type: ProfileBootstrap, Status: StatusEnabled}, {ICCID: "off", Type: ProfileLocal, Status: StatusDisabled}, {ICCID: "new", Type: ProfileLocal, Status: StatusInstalling}}},
 		{"delete a disabled local profile: nothing else changes", ActionDelete, "off", false, "",
-			[]Profile{{"boot", ProfileBootstrap, StatusDisabled}, {"on", ProfileLocal, StatusEnabled}, {"new", ProfileLocal, StatusInstalling}}},
+			[]Profile{{ICCID: "boot", Type: ProfileBootstrap, Status: StatusDisabled}, {ICCID: "on", Type: ProfileLocal, Status: StatusEnabled}, {ICCID: "new", Type: ProfileLocal, Status: StatusInstalling}}},
 		{"delete the bootstrap profile", ActionDelete, "boot", false, "8.2.3/3.8", nil},
 		{"delete an unknown ICCID", ActionDelete, "nope", false, "8.2.1/3.9", nil},
 		{"delete a profile being installed", ActionDelete, "new", false, "8.2.1/1.2", nil},
 		{"delete while another action is pending", ActionDelete, "off", true, "1.2/4.4", nil},
 		{"enable a disabled profile", ActionEnable, "off", false, "",
-			[]Profile{{"boot", ProfileBootstrap, StatusDisabled}, {"on", ProfileLocal, StatusDisabled}, {"off", ProfileLocal, StatusEnabled}, {"new", ProfileLocal, StatusInstalling}}},
+			[]Profile{{ICCID: "boot", Type: ProfileBootstrap, Status: StatusDisabled}, {ICCID: "on", Type: ProfileLocal, Status: StatusDisabled}, {ICCID: "off", Type: ProfileLocal, Status: StatusEnabled}, {ICCID: "new", Type: ProfileLocal, Status: StatusInstalling}}},
 		{"enable an unknown ICCID", ActionEnable, "nope", false, "8.2.1/3.9", nil},
 		{"disable the enabled profile", ActionDisable, "on", false, "",
-			[]Profile{{"boot", ProfileBootstrap, StatusEnabled}, {"on", ProfileLocal, StatusDisabled}, {"off", ProfileLocal, StatusDisabled}, {"new", ProfileLocal, StatusInstalling}}},
+			[]Profile{{ICCID: "boot", Type: ProfileBootstrap, Status: StatusEnabled}, {ICCID: "on", Type: ProfileLocal, Status: StatusDisabled}, {ICCID: "off", Type: ProfileLocal, Status: StatusDisabled}, {ICCID: "new", Type: ProfileLocal, Status: StatusInstalling}}},
 		{"disable a disabled profile", ActionDisable, "off", false, "8.2.1/3.5", nil},
 		{"disable the bootstrap", ActionDisable, "boot", false, "8.2.3/3.8", nil},
 		{"download and enable", ActionDownloadEnable, "dl", false, "",
-			[]Profile{{"boot", ProfileBootstrap, StatusDisabled}, {"on", ProfileLocal, StatusDisabled}, {"off", ProfileLocal, StatusDisabled}, {"new", ProfileLocal, StatusInstalling}, {"dl", ProfileLocal, StatusEnabled}}},
+			[]Profile{{ICCID: "boot", Type: ProfileBootstrap, Status: StatusDisabled}, {ICCID: "on", Type: ProfileLocal, Status: StatusDisabled}, {ICCID: "off", Type: ProfileLocal, Status: StatusDisabled}, {ICCID: "new", Type: ProfileLocal, Status: StatusInstalling}, {ICCID: "dl", Type: ProfileLocal, Status: StatusEnabled}}},
 		{"download and leave disabled", ActionDownloadDisable, "dl", false, "",
-			[]Profile{{"boot", ProfileBootstrap, StatusDisabled}, {"on", ProfileLocal, StatusEnabled}, {"off", ProfileLocal, StatusDisabled}, {"new", ProfileLocal, StatusInstalling}, {"dl", ProfileLocal, StatusDisabled}}},
+			[]Profile{{ICCID: "boot", Type: ProfileBootstrap, Status: StatusDisabled}, {ICCID: "on", Type: ProfileLocal, Status: StatusEnabled}, {ICCID: "off", Type: ProfileLocal, Status: StatusDisabled}, {ICCID: "new", Type: ProfileLocal, Status: StatusInstalling}, {ICCID: "dl", Type: ProfileLocal, Status: StatusDisabled}}},
 		{"download a profile already there", ActionDownloadEnable, "off", false, "8.2.1/3.3", nil},
 	}
 	for _, tt := range tests {

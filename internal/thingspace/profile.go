@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
+	"strings"
 
 	"github.com/tssim/tssim/internal/domain"
 	"github.com/tssim/tssim/internal/wire"
@@ -33,14 +34,23 @@ func init() {
 // hasSMSROID claims a body naming an SM-SR for the local-profile actions:
 // smsrOid is required there, and no Global IoT body has it (ThingSpace
 // documents no other way to tell the two apart on the paths they share).
+// It claims a body that is no JSON object too: that names neither API,
+// and is refused in the local API's words, as before the paths were
+// shared.
 func hasSMSROID(body []byte) bool {
 	if bytes.Contains(body, []byte(`"smsrOid"`)) {
 		return true
 	}
-	var b struct {
-		SMSROID *string `json:"smsrOid"` // matched whatever the key's case, as the decoder will
+	var b map[string]json.RawMessage
+	if json.Unmarshal(body, &b) != nil || b == nil {
+		return true
 	}
-	return json.Unmarshal(body, &b) == nil && b.SMSROID != nil
+	for k := range b {
+		if strings.EqualFold(k, "smsrOid") { // whatever the key's case, as before
+			return true
+		}
+	}
+	return false
 }
 
 // ProfileActionsPath is the path of the profile actions, but their name.
