@@ -105,7 +105,7 @@ func (h *Server) newWorld(spec worldSpec, f *domain.Fixtures) (*world, error) {
 	var err error
 	w.sim, err = domain.New(domain.Config{
 		Clock: w.clock, Relaxed: h.opts.Auth == "relaxed", Fixtures: f, Scenarios: h.scenarios,
-		DefaultScenario: h.opts.DefaultScenario, Registry: registry, Kinds: h.kinds, MaxSessions: h.opts.MaxSessions, Deliver: w.dispatcher.Send, Changed: changed,
+		DefaultScenario: h.opts.DefaultScenario, Registry: registry, Kinds: h.kinds, MaxSessions: h.opts.MaxSessions, Deliver: w.dispatcher.Send, Changed: changed, Requests: journal,
 	})
 	if err != nil {
 		_ = w.dispatcher.Close(context.Background())

@@ -15,10 +15,11 @@ const ScenarioHeader = "X-Tssim-Scenario"
 const MaxDevices = 10000
 
 type deviceAction struct {
-	// key names the action in a state file: its requestId and the
-	// device's place in the request.
+	// key names the action in a state file: its requestId and index,
+	// the device's place in the request.
 	key       string
 	requestID string
+	index     int
 	kind      *Kind
 	account   string
 	eid       string
@@ -56,6 +57,7 @@ func (s *Sim) StartAction(p *Principal, k *Kind, req *wire.ActionRequest, scenar
 	if err != nil {
 		return "", nil, err
 	}
+	s.rememberActions(requestID, req.AccountName, acts)
 	now := s.clock.Now()
 	for _, a := range acts {
 		d := s.device(a.eid)
@@ -97,7 +99,7 @@ func (s *Sim) accept(p *Principal, k *Kind, req *wire.ActionRequest) (string, []
 			return "", nil, tserr.BadRequest(tserr.CodeDeviceStateInvalid, "/devices/%d: device %s is %s: %s needs %s", i, named, d.State, k.Name, k.needs())
 		}
 		acts[i] = &deviceAction{
-			key: requestID + "/" + strconv.Itoa(i), requestID: requestID, kind: k, account: req.AccountName, eid: d.EID, iccid: iccidOf(dev.DeviceIDs),
+			key: requestID + "/" + strconv.Itoa(i), requestID: requestID, index: i, kind: k, account: req.AccountName, eid: d.EID, iccid: iccidOf(dev.DeviceIDs),
 			smsrOID: req.SMSROID, deviceIDs: dev.DeviceIDs, gen: s.gen, started: now,
 		}
 	}
@@ -177,6 +179,7 @@ func (s *Sim) fire(a *deviceAction, i int, out *[]wire.Callback) {
 				}
 			}
 		}
+		s.settle(a, st.Result)
 	}
 	if d == nil {
 		d = a.device

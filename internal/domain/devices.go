@@ -102,6 +102,7 @@ func (s *Sim) PutDevice(d *Device) error {
 	}
 	d = d.clone()
 	d.Pending = nil
+	s.numberDevice(d)
 	s.devices[d.EID] = d
 	s.track.Mark(KindDevice, d.EID)
 	return nil

@@ -72,6 +72,12 @@ type Device struct {
 	// ProfilesSuspended is Global IoT's device_suspend: every profile is
 	// suspended until device_resume, whatever the line's State says.
 	ProfilesSuspended bool `json:"profilesSuspended,omitempty"`
+	// Number is the device's numeric id, the order of the device list
+	// (list.go): its place in the fixtures, from 1, or for a device added
+	// since, one more than the last number given. It never changes, and
+	// is neither read from fixtures nor shown by the control API; a state
+	// file keeps it (SavedDevice).
+	Number int64 `json:"-"`
 }
 
 func (d *Device) clone() *Device {
@@ -131,8 +137,11 @@ type Fixtures struct {
 	// when first asked.
 	indexOnce sync.Once
 	byEID     map[string]*Device
-	idOnce    sync.Once
-	byID      map[string]*Device
+	// numberOnce numbers Devices in their order, once, before any world
+	// made from them reads one.
+	numberOnce sync.Once
+	idOnce     sync.Once
+	byID       map[string]*Device
 }
 
 // device returns the fixture device with that EID, or nil.
@@ -144,6 +153,15 @@ func (f *Fixtures) device(eid string) *Device {
 		}
 	})
 	return f.byEID[eid]
+}
+
+// number gives every fixture device its Number, its place from 1.
+func (f *Fixtures) number() {
+	f.numberOnce.Do(func() {
+		for i, d := range f.Devices {
+			d.Number = int64(i + 1)
+		}
+	})
 }
 
 // deviceBy returns the fixture device that an identifier other than the

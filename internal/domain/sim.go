@@ -7,11 +7,13 @@
 //
 // The files follow the jobs: auth.go (tokens, sessions, lockouts),
 // registrations.go (callback listeners), devices.go, actions.go (profile
-// actions and scenario stepping), smsr.go (SGP.02's rules), scenario.go,
+// actions and scenario stepping), requests.go (what each request came
+// to), list.go (the device lists), smsr.go (SGP.02's rules), scenario.go,
 // snapshot.go (what a state file keeps).
 package domain
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
 	"slices"
@@ -33,6 +35,7 @@ type Sim struct {
 	registry        *Registry
 	deliver         func(wire.Callback)
 	kinds           map[string]*Kind
+	maxRequests     int
 
 	mu sync.Mutex
 	// gen counts resets: a step scheduled before one does nothing.
@@ -58,6 +61,11 @@ type Sim struct {
 	sweepAt int
 	// actions are those with steps still to run, by key.
 	actions map[string]*deviceAction
+	// requests are the last maxRequests requests, for their status
+	// (requests.go).
+	requests requestLog
+	// nextNumber is the Number of the next device added.
+	nextNumber int64
 	// track remembers the records changed, for whoever saves them.
 	track change.Tracker
 }
@@ -76,6 +84,9 @@ type Config struct {
 	// MaxSessions bounds the sessions of one user (default 1,000): past
 	// it, the oldest is forgotten.
 	MaxSessions int
+	// Requests is how many requests the world remembers the status of,
+	// the oldest forgotten first (0: DefaultRequests).
+	Requests int
 	// Deliver takes the callbacks of the steps that run later than their
 	// request, on the clock. It is called under the Sim's lock, so that a
 	// snapshot never holds a step run without its callbacks: it must not
@@ -96,11 +107,10 @@ func New(cfg Config) (*Sim, error) {
 	}
 	s := &Sim{
 		clock: cfg.Clock, timers: clock.NewTimers(cfg.Clock), relaxed: cfg.Relaxed, fixtures: cfg.Fixtures,
-		scenarios: cfg.Scenarios, defaultScenario: cfg.DefaultScenario, registry: cfg.Registry, deliver: cfg.Deliver, kinds: cfg.Kinds, maxSessions: cfg.MaxSessions,
+		scenarios: cfg.Scenarios, defaultScenario: cfg.DefaultScenario, registry: cfg.Registry, deliver: cfg.Deliver, kinds: cfg.Kinds,
+		maxSessions: cmp.Or(cfg.MaxSessions, DefaultMaxSessions), maxRequests: cmp.Or(cfg.Requests, DefaultRequests),
 	}
-	if s.maxSessions <= 0 {
-		s.maxSessions = DefaultMaxSessions
-	}
+	cfg.Fixtures.number()
 	if err := s.checkScenarioNames(); err != nil {
 		return nil, err
 	}
@@ -126,8 +136,8 @@ func (s *Sim) checkScenarioNames() error {
 }
 
 // Reset puts the world back to the fixtures: devices, accounts, users,
-// tokens, sessions and registrations. Steps still scheduled from before do
-// nothing when they fall due.
+// tokens, sessions, registrations and requests. Steps still scheduled
+// from before do nothing when they fall due.
 func (s *Sim) Reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -158,6 +168,8 @@ func (s *Sim) Reset() {
 	s.sweepAt = minSweep
 	s.registry.reset()
 	s.actions = map[string]*deviceAction{}
+	s.requests = requestLog{byID: map[string]*requestState{}}
+	s.nextNumber = int64(len(f.Devices)) + 1
 	s.track.MarkReset()
 }
 

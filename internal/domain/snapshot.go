@@ -11,7 +11,8 @@ import (
 
 // The kinds of record a state file keeps of the world: the devices and
 // accounts that differ from the fixtures, users' failed logins, tokens,
-// sessions, registrations, and the actions with steps still to run.
+// sessions, registrations, the actions with steps still to run, and the
+// status of the last requests.
 const (
 	KindDevice   = "devices"
 	KindAccount  = "accounts"
@@ -20,17 +21,26 @@ const (
 	KindSession  = "sessions"
 	KindListener = "listeners"
 	KindAction   = "actions"
+	KindRequest  = "requests"
 )
 
 // Snapshot is the world as a state file keeps it.
 type Snapshot struct {
-	Devices   []*Device
+	Devices   []*SavedDevice
 	Accounts  []Account
 	Users     []SavedUser
 	Tokens    []SavedToken
 	Sessions  []SavedSession
 	Listeners []Registration
 	Actions   []SavedAction
+	Requests  []SavedRequest
+}
+
+// SavedDevice is a device with its Number, which the device's own JSON
+// (that of fixtures and of the control API) does not carry.
+type SavedDevice struct {
+	Device
+	Number int64 `json:"number"`
 }
 
 // SavedUser is a user's count of failed logins in a row.
@@ -59,6 +69,7 @@ type SavedSession struct {
 type SavedAction struct {
 	Key       string          `json:"key"`
 	RequestID string          `json:"requestId"`
+	Index     int             `json:"index"`
 	Action    string          `json:"action"`
 	Account   string          `json:"account"`
 	EID       string          `json:"eid"`
@@ -86,8 +97,9 @@ func (s *Sim) Changes() change.Set {
 func (s *Sim) record(kind, id string) (any, bool) {
 	switch kind {
 	case KindDevice:
-		d := s.devices[id]
-		return d, d != nil
+		if d := s.devices[id]; d != nil {
+			return SavedDevice{*d, d.Number}, true
+		}
 	case KindAccount:
 		if a := s.accounts[id]; a != nil {
 			return a, true
@@ -114,9 +126,13 @@ func (s *Sim) record(kind, id string) (any, bool) {
 	case KindAction:
 		if a := s.actions[id]; a != nil {
 			return SavedAction{
-				Key: a.key, RequestID: a.requestID, Action: a.kind.Name, Account: a.account, EID: a.eid, ICCID: a.iccid, SMSROID: a.smsrOID,
+				Key: a.key, RequestID: a.requestID, Index: a.index, Action: a.kind.Name, Account: a.account, EID: a.eid, ICCID: a.iccid, SMSROID: a.smsrOID,
 				DeviceIDs: a.deviceIDs, Scenario: a.scenario, Device: a.device, Done: a.done, Started: a.started, Fired: a.fired,
 			}, true
+		}
+	case KindRequest:
+		if r := s.requests.byID[id]; r != nil {
+			return r.saved(), true
 		}
 	}
 	return nil, false
@@ -131,9 +147,7 @@ func listenerKey(account, service string) string { return account + "/" + servic
 func (s *Sim) Restore(st *Snapshot) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, d := range st.Devices {
-		s.devices[d.EID] = d
-	}
+	s.restoreDevices(st.Devices)
 	for _, a := range st.Accounts {
 		if acc := s.accounts[a.Name]; acc != nil {
 			acc.Scenario = a.Scenario
@@ -166,13 +180,15 @@ func (s *Sim) Restore(st *Snapshot) {
 	for _, reg := range st.Listeners {
 		s.registry.put(reg)
 	}
+	// Before the actions, whose steps due at once settle their requests.
+	s.restoreRequests(st.Requests)
 	for _, a := range st.Actions {
 		k := s.kinds[a.Action]
 		if k == nil {
 			continue // an action no operation of this build takes
 		}
 		da := &deviceAction{
-			key: a.Key, requestID: a.RequestID, kind: k, account: a.Account, eid: a.EID, iccid: a.ICCID, smsrOID: a.SMSROID,
+			key: a.Key, requestID: a.RequestID, index: a.Index, kind: k, account: a.Account, eid: a.EID, iccid: a.ICCID, smsrOID: a.SMSROID,
 			deviceIDs: a.DeviceIDs, scenario: a.Scenario, device: a.Device, done: a.Done, gen: s.gen, started: a.Started, fired: a.Fired,
 		}
 		s.actions[da.key] = da

@@ -1,6 +1,6 @@
 // Package state keeps --state-file: a bbolt database of the records that
 // differ from the fixtures (devices, accounts, users, tokens, sessions,
-// registrations, actions with steps to run), the callbacks not yet
+// registrations, actions with steps to run, request statuses), the callbacks not yet
 // delivered, and the clock, of each world (a bucket of each kind of record
 // per world). Each commit writes the records that changed
 // since the last one, in one transaction; Keeper groups the commits of
@@ -213,6 +213,8 @@ func (s *State) reader(kind string) func([]byte) error {
 		return into(&s.Listeners)
 	case domain.KindAction:
 		return into(&s.Actions)
+	case domain.KindRequest:
+		return into(&s.Requests)
 	case delivery.KindPending:
 		return into(&s.Deliveries)
 	case KindWorld:
