@@ -34,6 +34,7 @@ const (
 	activatedMDN  = "5789014008"
 	activatedIP   = "10.7.101.248"
 	demoPlan      = "RP4235311"
+	newPlan       = "M2MFLEX5GB"
 	carrierUser   = "carrier-user"
 	carrierSecret = "carrier-secret"
 )
@@ -120,7 +121,7 @@ func named(kind, id string) string {
 // the fields action requires.
 func lineBody(action string, devices ...string) string {
 	extra := map[string]string{
-		domain.ActionActivate:   `,"servicePlan":"M2MFLEX5GB","mdnZipCode":"94107"`,
+		domain.ActionActivate:   `,"servicePlan":"` + newPlan + `","mdnZipCode":"94107"`,
 		domain.ActionDeactivate: `,"reasonCode":"FF"`,
 	}[action]
 	return fmt.Sprintf(`{"accountName":%q,"devices":[%s]%s}`, account, strings.Join(devices, ","), extra)
@@ -146,11 +147,11 @@ func envOf(t *testing.T, in *instance, c *client.Client) *env {
 }
 
 // line is what a test expects of the seed device's line.
-type line struct{ State, MDN, IP string }
+type line struct{ State, MDN, IP, Plan string }
 
 func (e *env) line(eid string) line {
 	d := e.device(eid)
-	return line{d.State, d.MDN, d.IPAddress}
+	return line{d.State, d.MDN, d.IPAddress, d.ServicePlan}
 }
 
 // The seed device's whole life through the API: suspend (profile actions
@@ -171,12 +172,13 @@ func TestALinesLifeThroughTheAPI(t *testing.T) {
 		by     wire.DeviceID
 		want   line
 		ids    []wire.DeviceID
+		resume string
 	}{
-		{domain.ActionSuspend, wire.DeviceID{Kind: "imei", ID: seedIMEI}, line{domain.StateSuspend, seedMDN, seedIP}, mdnIDs(seedMDN)},
-		{domain.ActionRestore, wire.DeviceID{Kind: "mdn", ID: seedMDN}, line{domain.StateActive, seedMDN, seedIP}, mdnIDs(seedMDN)},
-		{domain.ActionDeactivate, wire.DeviceID{Kind: "iccid", ID: seedICCID}, line{domain.StateDeactive, "", ""},
-			[]wire.DeviceID{{Kind: "imei", ID: seedIMEI}, {Kind: "iccid", ID: seedICCID}, {Kind: "eid", ID: seedEID}}},
-		{domain.ActionActivate, wire.DeviceID{Kind: "eid", ID: seedEID}, line{domain.StateActive, activatedMDN, activatedIP}, mdnIDs(activatedMDN)},
+		{domain.ActionSuspend, wire.DeviceID{Kind: "imei", ID: seedIMEI}, line{domain.StateSuspend, seedMDN, seedIP, demoPlan}, mdnIDs(seedMDN), "2026-04-01T00:00:00Z"},
+		{domain.ActionRestore, wire.DeviceID{Kind: "mdn", ID: seedMDN}, line{domain.StateActive, seedMDN, seedIP, demoPlan}, mdnIDs(seedMDN), ""},
+		{domain.ActionDeactivate, wire.DeviceID{Kind: "iccid", ID: seedICCID}, line{domain.StateDeactive, "", "", demoPlan},
+			[]wire.DeviceID{{Kind: "imei", ID: seedIMEI}, {Kind: "iccid", ID: seedICCID}, {Kind: "eid", ID: seedEID}}, ""},
+		{domain.ActionActivate, wire.DeviceID{Kind: "eid", ID: seedEID}, line{domain.StateActive, activatedMDN, activatedIP, newPlan}, mdnIDs(activatedMDN), ""},
 	} {
 		id := e.changeLine(h, tt.action, lineBody(tt.action, named(tt.by.Kind, tt.by.ID)))
 		e.callbacks(id, 1, 1)
@@ -189,7 +191,7 @@ func TestALinesLifeThroughTheAPI(t *testing.T) {
 			!cmp.Equal(cb.DeviceIDs, []wire.DeviceID{tt.by}) || cb.FaultResponse != nil {
 			t.Errorf("%s: callback %+v", tt.action, cb)
 		}
-		want := map[string]domain.CarrierResponse{tt.action + "Response": {DeviceIDs: tt.ids, State: tt.want.State, ServicePlan: demoPlan, IPAddress: tt.want.IP}}
+		want := map[string]domain.CarrierResponse{tt.action + "Response": {DeviceIDs: tt.ids, State: tt.want.State, ServicePlan: tt.want.Plan, IPAddress: tt.want.IP, AutoResumeDate: tt.resume}}
 		if diff := cmp.Diff(want, cb.DeviceResponse); diff != "" {
 			t.Errorf("%s: deviceResponse (-want +got):\n%s", tt.action, diff)
 		}
@@ -203,7 +205,7 @@ func TestALinesLifeThroughTheAPI(t *testing.T) {
 			}
 		}
 	}
-	if d := e.device(seedEID); len(d.Profiles) != 2 || d.Enabled() != seedICCID || d.IMEI != seedIMEI || d.ServicePlan != demoPlan || d.Pending != nil {
+	if d := e.device(seedEID); len(d.Profiles) != 2 || d.Enabled() != seedICCID || d.IMEI != seedIMEI || d.Pending != nil {
 		t.Errorf("the device after its line's life: %+v", d)
 	}
 	// Active again, it takes profile actions, reported to DeviceProfileService
@@ -407,7 +409,7 @@ func TestAPendingActivateSurvivesARestart(t *testing.T) {
 	if want := []string{"Warning:Deactive", "Success:Active"}; !cmp.Equal(got, want) {
 		t.Errorf("activate callbacks %v, want %v", got, want)
 	}
-	if got := e.line(seedEID); got != (line{domain.StateActive, activatedMDN, activatedIP}) {
+	if got := e.line(seedEID); got != (line{domain.StateActive, activatedMDN, activatedIP, newPlan}) {
 		t.Errorf("line %+v", got)
 	}
 }

@@ -25,6 +25,7 @@ type deviceAction struct {
 	eid       string
 	iccid     string
 	smsrOID   string
+	params    map[string]string
 	deviceIDs []wire.DeviceID
 	scenario  *Scenario
 	// device is the device as the request found it, for callbacks about a
@@ -100,7 +101,7 @@ func (s *Sim) accept(p *Principal, k *Kind, req *wire.ActionRequest) (string, []
 		}
 		acts[i] = &deviceAction{
 			key: requestID + "/" + strconv.Itoa(i), requestID: requestID, index: i, kind: k, account: req.AccountName, eid: d.EID, iccid: iccidOf(dev.DeviceIDs),
-			smsrOID: req.SMSROID, deviceIDs: dev.DeviceIDs, gen: s.gen, started: now,
+			smsrOID: req.SMSROID, params: req.Params, deviceIDs: dev.DeviceIDs, gen: s.gen, started: now,
 		}
 	}
 	return requestID, acts, nil
@@ -175,7 +176,7 @@ func (s *Sim) fire(a *deviceAction, i int, out *[]wire.Callback) {
 				if r := refuse(d, a.kind, a.iccid); r != nil {
 					st = refusalScenario(r).Steps[0]
 				} else if a.kind.Apply != nil {
-					a.kind.Apply(d, a.iccid)
+					a.kind.Apply(d, a.result(d, st))
 				}
 			}
 		}
@@ -205,6 +206,11 @@ func newMessage(a *deviceAction, d *Device, st Step) wire.CallbackMessage {
 		msg.FaultResponse = &wire.FaultResponse{FaultCode: st.FaultCode, FaultString: st.FaultString}
 		return msg
 	}
-	msg.DeviceResponse = a.kind.Response(Result{Device: d, Kind: a.kind, Target: a.iccid, SMSROID: a.smsrOID, Step: st})
+	msg.DeviceResponse = a.kind.Response(a.result(d, st))
 	return msg
+}
+
+// result is what step st of a tells of device d.
+func (a *deviceAction) result(d *Device, st Step) Result {
+	return Result{Device: d, Kind: a.kind, Target: a.iccid, SMSROID: a.smsrOID, Params: a.params, At: a.started.Add(time.Duration(st.After)), Step: st}
 }

@@ -51,7 +51,7 @@ func GIOKind(action string) *Kind {
 		Name:     "gio_" + action,
 		Service:  wire.ServiceDeviceProfile,
 		Rules:    g.rules,
-		Apply:    g.apply,
+		Apply:    func(d *Device, r Result) { g.apply(d, r.Target) },
 		Response: func(r Result) any { return gioResponse(action, r) },
 	}
 }

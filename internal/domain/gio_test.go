@@ -135,7 +135,7 @@ func TestGIORules(t *testing.T) {
 				t.Fatalf("refusal %v, want %q", r, tt.refusal)
 			}
 			if r == nil {
-				k.Apply(d, tt.iccid)
+				k.Apply(d, Result{Device: d, Kind: k, Target: tt.iccid})
 				if tt.change != nil {
 					tt.change(want)
 				}
@@ -171,7 +171,7 @@ func TestGIODownloadAssignsAnICCID(t *testing.T) {
 		if r := k.Rules(d, ""); r != nil {
 			t.Fatal(r)
 		}
-		k.Apply(d, "")
+		k.Apply(d, Result{Device: d, Kind: k})
 		got := k.Response(Result{Device: d, Kind: k, Step: Step{Result: ResultSuccess}}).(*GIOResponse).DeviceProfileResponse.ICCID
 		if !regexp.MustCompile(`^[0-9]{19,20}$`).MatchString(got) || seen[got] || got != d.Enabled() {
 			t.Fatalf("assigned %q (enabled %q, seen %v)", got, d.Enabled(), seen)

@@ -2,6 +2,7 @@ package domain
 
 import (
 	"strings"
+	"time"
 
 	"github.com/tssim/tssim/internal/wire"
 )
@@ -30,8 +31,8 @@ type Kind struct {
 	// accepts everything.
 	Rules func(d *Device, target string) *Refusal
 	// Apply carries out the action on d once the scenario reports success
-	// and Rules pass.
-	Apply func(d *Device, target string)
+	// and Rules pass; r is that step's Result (r.Device is d).
+	Apply func(d *Device, r Result)
 	// Response builds the deviceResponse of a callback.
 	Response func(Result) any
 }
@@ -45,7 +46,13 @@ type Result struct {
 	// none); SMSROID the request's SM-SR.
 	Target  string
 	SMSROID string
-	Step    Step
+	// Params are the request's parameters for the kind
+	// (wire.ActionRequest.Params).
+	Params map[string]string
+	// At is when the step ran, on the simulator's clock: the request's
+	// time and the step's After, whenever the step actually ran.
+	At   time.Time
+	Step Step
 }
 
 // allows reports whether a device in state may take k.

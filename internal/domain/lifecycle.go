@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/tssim/tssim/internal/wire"
 )
@@ -17,6 +18,16 @@ const (
 	ActionRestore    = "restore"
 )
 
+// ParamServicePlan names the plan an activate gives its lines, in
+// wire.ActionRequest.Params.
+const ParamServicePlan = "servicePlan"
+
+// AutoResumeAfter is how long a suspended line stays so before it returns
+// to Active on its own, as its suspend callback's autoResumeDate says.
+// ThingSpace documents that such a date exists, not how far off: 90 days
+// is tssim's choice. tssim reports the date and does not resume the line.
+const AutoResumeAfter = 90 * 24 * time.Hour
+
 // lines are the service changes of a line, by action: the states a device
 // must be in for it (nil: Active) and what it does once the scenario
 // reports success. The transitions are those of ThingSpace's doc page
@@ -24,12 +35,12 @@ const (
 // Deactive to Active.
 var lines = map[string]struct {
 	from  []string
-	apply func(*Device)
+	apply func(*Device, Result)
 }{
 	ActionActivate:   {[]string{StateDeactive}, activateLine},
 	ActionDeactivate: {nil, deactivateLine},
-	ActionSuspend:    {nil, func(d *Device) { d.State = StateSuspend }},
-	ActionRestore:    {[]string{StateSuspend}, func(d *Device) { d.State = StateActive }},
+	ActionSuspend:    {nil, func(d *Device, _ Result) { d.State = StateSuspend }},
+	ActionRestore:    {[]string{StateSuspend}, func(d *Device, _ Result) { d.State = StateActive }},
 }
 
 // LifecycleKind is the carrier's service change of that name (activate,
@@ -45,9 +56,14 @@ func LifecycleKind(action string) *Kind {
 		Name:    action,
 		Service: wire.ServiceCarrier,
 		States:  l.from,
-		Apply:   func(d *Device, _ string) { l.apply(d) },
+		Apply:   l.apply,
 		Response: func(r Result) any {
-			return map[string]*CarrierResponse{key: {DeviceIDs: r.Device.identifiers(), State: r.Device.State, ServicePlan: r.Device.ServicePlan, IPAddress: r.Device.IPAddress}}
+			d := r.Device
+			resp := &CarrierResponse{DeviceIDs: d.identifiers(), State: d.State, ServicePlan: d.ServicePlan, IPAddress: d.IPAddress}
+			if action == ActionSuspend && r.Step.Result == ResultSuccess && d.State == StateSuspend {
+				resp.AutoResumeDate = r.At.Add(AutoResumeAfter).UTC().Format(time.RFC3339)
+			}
+			return map[string]*CarrierResponse{key: resp}
 		},
 	}
 }
@@ -64,20 +80,25 @@ type CarrierResponse struct {
 	State       string          `json:"state"`
 	ServicePlan string          `json:"servicePlan"`
 	IPAddress   string          `json:"ipAddress"`
+	// AutoResumeDate is when a suspended line returns to Active on its
+	// own (RFC 3339): in the callback of the step that suspended it.
+	AutoResumeDate string `json:"autoResumeDate,omitempty"`
 }
 
-// activateLine gives a deactivated line service again, with an MDN and an
-// IP address derived from the device (see lineNumber).
-func activateLine(d *Device) {
+// activateLine gives a deactivated line service again, on the plan the
+// request names, with an MDN and an IP address derived from the device
+// (see lineNumber).
+func activateLine(d *Device, r Result) {
 	n := lineNumber(d)
 	d.State = StateActive
+	d.ServicePlan = cmp.Or(r.Params[ParamServicePlan], d.ServicePlan)
 	d.MDN = fmt.Sprintf("5%09d", n)
 	d.IPAddress = fmt.Sprintf("10.%d.%d.%d", n>>16&255, n>>8&255, n&255)
 }
 
 // deactivateLine ends a line's service: it loses its MDN and IP address
 // and keeps the rest (EID, IMEI, profiles, plan).
-func deactivateLine(d *Device) {
+func deactivateLine(d *Device, _ Result) {
 	d.State = StateDeactive
 	d.MDN = ""
 	d.IPAddress = ""

@@ -35,9 +35,11 @@ func lineWorld(t *testing.T, state string) *world {
 	return w
 }
 
-// imeiRequest names the device by its IMEI alone: one identifier is enough.
+// imeiRequest names the device by its IMEI alone (one identifier is
+// enough) and, as every line change's request may, a plan: an activate
+// gives it to the line, the others do not use it.
 func imeiRequest() *wire.ActionRequest {
-	r := &wire.ActionRequest{AccountName: "acct"}
+	r := &wire.ActionRequest{AccountName: "acct", Params: map[string]string{ParamServicePlan: "NEW"}}
 	r.Devices = append(r.Devices, struct {
 		DeviceIDs []wire.DeviceID `json:"deviceIds"`
 	}{[]wire.DeviceID{{Kind: "imei", ID: lineIMEI}}})
@@ -62,22 +64,24 @@ func lineOf(t *testing.T, c wire.Callback, action string) *CarrierResponse {
 // action does: the line changes at the step that reports success, and
 // each callback tells the line as that step left it.
 func TestLineChangesRunTheirScenarioOnTheClock(t *testing.T) {
-	type line struct{ State, MDN, IP string }
+	type line struct{ State, MDN, IP, Plan string }
 	for _, tt := range []struct {
 		name, action, from, scenario string
 		due                          []string
 		advance                      time.Duration
 		later                        []string
 		want                         line
+		// resume is the last callback's autoResumeDate.
+		resume string
 	}{
-		{"suspend: the line keeps its MDN and IP address", ActionSuspend, StateActive, "now", []string{"Success"}, time.Hour, nil, line{StateSuspend, lineMDN, lineIP}},
-		{"suspend after a warning: still Active at nine minutes", ActionSuspend, StateActive, "late", []string{"Warning"}, 9 * time.Minute, nil, line{StateActive, lineMDN, lineIP}},
-		{"suspend after a warning: Suspend at ten", ActionSuspend, StateActive, "late", []string{"Warning"}, 10 * time.Minute, []string{"Success"}, line{StateSuspend, lineMDN, lineIP}},
-		{"a failed suspend changes nothing", ActionSuspend, StateActive, "fail", []string{"Warning"}, time.Hour, []string{"Failed"}, line{StateActive, lineMDN, lineIP}},
-		{"restore", ActionRestore, StateSuspend, "now", []string{"Success"}, time.Hour, nil, line{StateActive, lineMDN, lineIP}},
-		{"deactivate: no MDN, no IP address", ActionDeactivate, StateActive, "late", []string{"Warning"}, 10 * time.Minute, []string{"Success"}, line{StateDeactive, "", ""}},
-		{"activate: an MDN and an IP address from the IMEI", ActionActivate, StateDeactive, "now", []string{"Success"}, time.Hour, nil, line{StateActive, "5035643809", "10.31.225.161"}},
-		{"a failed activate leaves the line without them", ActionActivate, StateDeactive, "fail", []string{"Warning"}, time.Hour, []string{"Failed"}, line{StateDeactive, "", ""}},
+		{"suspend: the line keeps its MDN and IP address, back in 90 days", ActionSuspend, StateActive, "now", []string{"Success"}, time.Hour, nil, line{StateSuspend, lineMDN, lineIP, "PLAN"}, "2026-04-01T00:00:00Z"},
+		{"suspend after a warning: still Active at nine minutes", ActionSuspend, StateActive, "late", []string{"Warning"}, 9 * time.Minute, nil, line{StateActive, lineMDN, lineIP, "PLAN"}, ""},
+		{"suspend after a warning: Suspend at ten, 90 days from then", ActionSuspend, StateActive, "late", []string{"Warning"}, 10 * time.Minute, []string{"Success"}, line{StateSuspend, lineMDN, lineIP, "PLAN"}, "2026-04-01T00:10:00Z"},
+		{"a failed suspend changes nothing", ActionSuspend, StateActive, "fail", []string{"Warning"}, time.Hour, []string{"Failed"}, line{StateActive, lineMDN, lineIP, "PLAN"}, ""},
+		{"restore", ActionRestore, StateSuspend, "now", []string{"Success"}, time.Hour, nil, line{StateActive, lineMDN, lineIP, "PLAN"}, ""},
+		{"deactivate: no MDN, no IP address", ActionDeactivate, StateActive, "late", []string{"Warning"}, 10 * time.Minute, []string{"Success"}, line{StateDeactive, "", "", "PLAN"}, ""},
+		{"activate: the request's plan, an MDN and an IP address from the IMEI", ActionActivate, StateDeactive, "now", []string{"Success"}, time.Hour, nil, line{StateActive, "5035643809", "10.31.225.161", "NEW"}, ""},
+		{"a failed activate leaves the line as it was", ActionActivate, StateDeactive, "fail", []string{"Warning"}, time.Hour, []string{"Failed"}, line{StateDeactive, "", "", "PLAN"}, ""},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			w := lineWorld(t, tt.from)
@@ -96,10 +100,10 @@ func TestLineChangesRunTheirScenarioOnTheClock(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := (line{d.State, d.MDN, d.IPAddress}); got != tt.want {
+			if got := (line{d.State, d.MDN, d.IPAddress, d.ServicePlan}); got != tt.want {
 				t.Errorf("line %+v, want %+v", got, tt.want)
 			}
-			if d.IMEI != lineIMEI || d.ServicePlan != "PLAN" || d.Enabled() != "on" || len(d.Profiles) != 4 {
+			if d.IMEI != lineIMEI || d.Enabled() != "on" || len(d.Profiles) != 4 {
 				t.Errorf("the device lost more than its line: %+v", d)
 			}
 			w.mu.Lock()
@@ -118,7 +122,7 @@ func TestLineChangesRunTheirScenarioOnTheClock(t *testing.T) {
 			if tt.want.MDN == "" {
 				wantIDs = append(wantIDs[:2], wantIDs[3])
 			}
-			want := &CarrierResponse{DeviceIDs: wantIDs, State: tt.want.State, ServicePlan: "PLAN", IPAddress: tt.want.IP}
+			want := &CarrierResponse{DeviceIDs: wantIDs, State: tt.want.State, ServicePlan: tt.want.Plan, IPAddress: tt.want.IP, AutoResumeDate: tt.resume}
 			if diff := cmp.Diff(want, lineOf(t, last, tt.action)); diff != "" {
 				t.Errorf("the last callback's %sResponse (-want +got):\n%s", tt.action, diff)
 			}
@@ -197,8 +201,8 @@ func TestActivatedLinesNumbers(t *testing.T) {
 		{lineIMEI, "89049032000000000000000000123456", "5035643809", "10.31.225.161"},
 	} {
 		d := &Device{EID: tt.eid, IMEI: tt.imei, State: StateDeactive}
-		activateLine(d)
-		if d.State != StateActive || d.MDN != tt.mdn || d.IPAddress != tt.ip {
+		activateLine(d, Result{})
+		if d.State != StateActive || d.MDN != tt.mdn || d.IPAddress != tt.ip || d.ServicePlan != "" {
 			t.Errorf("IMEI %q, EID %s: %s %s %s, want Active %s %s", tt.imei, tt.eid, d.State, d.MDN, d.IPAddress, tt.mdn, tt.ip)
 		}
 	}

@@ -22,7 +22,7 @@ func ProfileKind(action string) *Kind {
 		Name:     action,
 		Service:  wire.ServiceDeviceProfile,
 		Rules:    func(d *Device, iccid string) *Refusal { return rules(d, action, iccid) },
-		Apply:    func(d *Device, iccid string) { apply(d, action, iccid) },
+		Apply:    func(d *Device, r Result) { apply(d, action, r.Target) },
 		Response: profileResponse,
 	}
 }

@@ -66,7 +66,7 @@ func TestSMSRRules(t *testing.T) {
 				}
 				return
 			}
-			k.Apply(d, tt.iccid)
+			k.Apply(d, Result{Device: d, Kind: k, Target: tt.iccid})
 			if diff := cmp.Diff(tt.after, d.Profiles); diff != "" {
 				t.Errorf("profiles after (-want +got):\n%s", diff)
 			}

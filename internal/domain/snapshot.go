@@ -67,20 +67,21 @@ type SavedSession struct {
 
 // SavedAction is an action with scenario steps still to run.
 type SavedAction struct {
-	Key       string          `json:"key"`
-	RequestID string          `json:"requestId"`
-	Index     int             `json:"index"`
-	Action    string          `json:"action"`
-	Account   string          `json:"account"`
-	EID       string          `json:"eid"`
-	ICCID     string          `json:"iccid"`
-	SMSROID   string          `json:"smsrOid"`
-	DeviceIDs []wire.DeviceID `json:"deviceIds"`
-	Scenario  *Scenario       `json:"scenario"`
-	Device    *Device         `json:"device"`
-	Done      bool            `json:"done"`
-	Started   time.Time       `json:"started"`
-	Fired     int             `json:"fired"`
+	Key       string            `json:"key"`
+	RequestID string            `json:"requestId"`
+	Index     int               `json:"index"`
+	Action    string            `json:"action"`
+	Account   string            `json:"account"`
+	EID       string            `json:"eid"`
+	ICCID     string            `json:"iccid"`
+	SMSROID   string            `json:"smsrOid"`
+	Params    map[string]string `json:"params,omitempty"`
+	DeviceIDs []wire.DeviceID   `json:"deviceIds"`
+	Scenario  *Scenario         `json:"scenario"`
+	Device    *Device           `json:"device"`
+	Done      bool              `json:"done"`
+	Started   time.Time         `json:"started"`
+	Fired     int               `json:"fired"`
 }
 
 // Changes returns the records changed since the last call (all of them
@@ -126,7 +127,7 @@ func (s *Sim) record(kind, id string) (any, bool) {
 	case KindAction:
 		if a := s.actions[id]; a != nil {
 			return SavedAction{
-				Key: a.key, RequestID: a.requestID, Index: a.index, Action: a.kind.Name, Account: a.account, EID: a.eid, ICCID: a.iccid, SMSROID: a.smsrOID,
+				Key: a.key, RequestID: a.requestID, Index: a.index, Action: a.kind.Name, Account: a.account, EID: a.eid, ICCID: a.iccid, SMSROID: a.smsrOID, Params: a.params,
 				DeviceIDs: a.deviceIDs, Scenario: a.scenario, Device: a.device, Done: a.done, Started: a.started, Fired: a.fired,
 			}, true
 		}
@@ -188,7 +189,7 @@ func (s *Sim) Restore(st *Snapshot) {
 			continue // an action no operation of this build takes
 		}
 		da := &deviceAction{
-			key: a.Key, requestID: a.RequestID, index: a.Index, kind: k, account: a.Account, eid: a.EID, iccid: a.ICCID, smsrOID: a.SMSROID,
+			key: a.Key, requestID: a.RequestID, index: a.Index, kind: k, account: a.Account, eid: a.EID, iccid: a.ICCID, smsrOID: a.SMSROID, params: a.Params,
 			deviceIDs: a.DeviceIDs, scenario: a.Scenario, device: a.Device, done: a.Done, gen: s.gen, started: a.Started, fired: a.Fired,
 		}
 		s.actions[da.key] = da

@@ -23,7 +23,8 @@ func init() {
 			Name: a.action, Method: http.MethodPost, Path: LifecyclePath + a.action, Schema: a.schema, Access: Session,
 			Kind: k, Summary: a.summary,
 			Handle: WithBody(func(c *Call, req *carrierRequest) (any, error) {
-				return StartAction(c, k, &wire.ActionRequest{Devices: req.Devices, AccountName: req.AccountName})
+				return StartAction(c, k, &wire.ActionRequest{Devices: req.Devices, AccountName: req.AccountName,
+					Params: map[string]string{domain.ParamServicePlan: req.ServicePlan}})
 			}),
 		})
 	}
@@ -32,12 +33,14 @@ func init() {
 // LifecyclePath is the path of the line's service changes, but their name.
 const LifecyclePath = "/api/m2m/v1/devices/actions/"
 
-// carrierRequest is what the four bodies share and the action takes: the
-// devices and their account. Their other fields are checked by their
+// carrierRequest is what the four bodies share and the actions take: the
+// devices, their account, and the plan of an activate (a narrowing filter
+// elsewhere, not simulated). Their other fields are checked by their
 // schemas and not simulated.
 type carrierRequest struct {
 	Devices []struct {
 		DeviceIDs []wire.DeviceID `json:"deviceIds"`
 	} `json:"devices"`
 	AccountName string `json:"accountName"`
+	ServicePlan string `json:"servicePlan"`
 }

@@ -40,7 +40,7 @@ var frobnicate = &domain.Kind{
 		}
 		return nil
 	},
-	Apply: func(d *domain.Device, _ string) { d.ServicePlan = "frobnicated" },
+	Apply: func(d *domain.Device, _ domain.Result) { d.ServicePlan = "frobnicated" },
 	Response: func(r domain.Result) any {
 		return frobnicateResponse{EID: r.Device.EID, ServicePlan: r.Device.ServicePlan, Code: r.Step.EUICCStatusCode}
 	},

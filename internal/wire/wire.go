@@ -16,6 +16,10 @@ type ActionRequest struct {
 	} `json:"devices"`
 	AccountName string `json:"accountName"`
 	SMSROID     string `json:"smsrOid"`
+	// Params are what an operation's handler takes from its own body for
+	// its kind (an activate's servicePlan): kept with each device's action,
+	// in the state file too, and given to the kind's Apply and Response.
+	Params map[string]string `json:"-"`
 }
 
 // CallbackMessage is the envelope of every callback ThingSpace POSTs, one
