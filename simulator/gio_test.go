@@ -557,3 +557,22 @@ func TestGIOActionsSurviveARestart(t *testing.T) {
 		t.Errorf("once the scenario ends: %+v", d)
 	}
 }
+
+// Errors the edge answers before a Global IoT handler runs (an empty body,
+// a wrong Content-Type) are in the family's form too: the HTTP status as
+// errorCode. The gateway's own faults keep theirs.
+func TestGIOEdgeErrorsAreInTheStatusForm(t *testing.T) {
+	e := newEnv(t)
+	path := "/api/m2m/v1/devices/profile/actions/profile_suspend"
+	h := e.authed()
+	if st, body := e.raw("POST", path, h, ""); st != 400 || !strings.Contains(body, `"errorCode":"400"`) {
+		t.Errorf("an empty body: %d %s", st, body)
+	}
+	h.Set("Content-Type", "text/plain")
+	if st, body := e.raw("POST", path, h, `{"accountName":"1223334444-00001"}`); st != 415 || !strings.Contains(body, `"errorCode":"415"`) {
+		t.Errorf("a text body: %d %s", st, body)
+	}
+	if st, body := e.raw("POST", path, nil, `{}`); st != 401 || !strings.Contains(body, `"fault"`) {
+		t.Errorf("no credentials: %d %s", st, body)
+	}
+}

@@ -171,6 +171,9 @@ func (h *Server) serve(rt *route) http.Handler {
 		}
 		var a answer
 		if err != nil {
+			if c.op != nil && c.op.StatusErrors {
+				err = tserr.InStatusForm(err)
+			}
 			a = errorAnswer(w, err, c.record)
 		} else {
 			if c.nextPage != "" {

@@ -20,8 +20,8 @@ type requestRecord struct {
 	Status    int       `json:"status"`
 	ErrorCode string    `json:"errorCode,omitempty"`
 	RequestID string    `json:"requestId,omitempty"`
-	// EIDs are the devices a profile action names, the first
-	// maxJournalEIDs of them; EIDsOmitted counts the others.
+	// EIDs are the devices a device action names, the first 10 of them
+	// (thingspace.StartAction notes them); EIDsOmitted counts the others.
 	EIDs        []string `json:"eids,omitempty"`
 	EIDsOmitted int      `json:"eidsOmitted,omitempty"`
 	Scenario    string   `json:"scenario,omitempty"`
@@ -32,9 +32,6 @@ type requestRecord struct {
 	// maxJournalViolations, which the journal does not keep.
 	ViolationsOmitted int `json:"violationsOmitted,omitempty"`
 }
-
-// maxJournalEIDs bounds the devices one record names.
-const maxJournalEIDs = 10
 
 // maxJournalViolations bounds the violations one record keeps: a body of
 // 10,000 bad devices has 20,000, and the journal keeps 100,000 records.

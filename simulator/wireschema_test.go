@@ -21,7 +21,7 @@ func compileWireSchemas(t *testing.T) wireSchemas {
 	t.Helper()
 	var w wireSchemas
 	var err error
-	if w.callback, err = schemas.Compile("callback.json"); err != nil {
+	if w.callback, err = schemas.Compile("any-callback.json"); err != nil {
 		t.Fatal(err)
 	}
 	if w.errorBody, err = schemas.Compile("error.json"); err != nil {

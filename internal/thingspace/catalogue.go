@@ -48,6 +48,13 @@ type Operation struct {
 	// Kind, for an operation that acts on devices asynchronously, is what
 	// it does to each; its Service is where the callbacks go.
 	Kind *domain.Kind
+	// Reports names the callback service of an operation that sends its
+	// callbacks itself, without a Kind (the v2 device list).
+	Reports string
+	// StatusErrors writes the operation's errors as the Global IoT and
+	// eSIM APIs do: the HTTP status as errorCode (tserr.KindStatus); the
+	// gateway's faults (credentials) keep their own form.
+	StatusErrors bool
 	// Summary is a line for the API document and the dashboard.
 	Summary string
 	// Claims, when set, reports whether a body sent to a path this
@@ -65,7 +72,7 @@ func (o *Operation) FaultName() string { return cmp.Or(o.Fault, o.Name) }
 // Service is the callback service the operation reports to, "" for none.
 func (o *Operation) Service() string {
 	if o.Kind == nil {
-		return ""
+		return o.Reports
 	}
 	return o.Kind.Service
 }

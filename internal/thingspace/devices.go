@@ -19,6 +19,7 @@ func init() {
 		&Operation{Name: "devices_list", Method: http.MethodPost, Path: "/api/m2m/v1/devices/actions/list", Schema: "device-list.json", Access: Session,
 			Summary: "a page of the devices, their service state and profile status", Handle: WithBody(listDevices)},
 		&Operation{Name: "devices_list_v2", Method: http.MethodPost, Path: "/api/m2m/v2/devices/actions/list", Schema: "device-list-v2.json", Access: Session,
+			Reports: wire.ServiceDeviceProfile, StatusErrors: true,
 			Summary: "an account's devices with their profiles, in a DeviceProfileService callback", Handle: listDevicesV2},
 	)
 }
@@ -95,12 +96,12 @@ type profileListCallback struct {
 func listDevicesV2(c *Call) (any, error) {
 	var in profileListRequest
 	if err := c.Decode(&in); err != nil {
-		return nil, statusForm(err)
+		return nil, err
 	}
 	id, devices, more, err := c.Sim.ListProfiles(c.Principal, &domain.ProfileQuery{Account: in.AccountName, ProvisioningStatus: in.ProvisioningStatusFilter,
 		ProfileStatus: in.ProfileStatusFilter, CarrierName: in.CarrierNameFilter, Devices: in.DeviceFilter})
 	if err != nil {
-		return nil, statusForm(err)
+		return nil, err
 	}
 	resp := &profileListCallback{}
 	resp.DeviceListResponse.AccountName, resp.DeviceListResponse.HasMoreData, resp.DeviceListResponse.Devices = in.AccountName, more, devices

@@ -2,13 +2,11 @@ package thingspace
 
 import (
 	"bytes"
-	"errors"
 	"net/http"
 
 	jsonv2 "github.com/go-json-experiment/json"
 
 	"github.com/tssim/tssim/internal/domain"
-	"github.com/tssim/tssim/internal/tserr"
 	"github.com/tssim/tssim/internal/wire"
 )
 
@@ -41,19 +39,19 @@ func init() {
 		k := domain.GIOKind(o.action)
 		Register(&Operation{
 			Name: k.Name, Method: http.MethodPost, Path: ProfileActionsPath + o.action, Schema: o.schema, Access: Session,
-			Kind: k, Summary: o.summary, Handle: startGIO(k),
+			Kind: k, Summary: o.summary, Handle: startGIO(k), StatusErrors: true,
 		})
 	}
 	const fallbackSummary = "mark the profile a device falls back to (the named one, else the enabled one)"
 	Register(
 		&Operation{
 			Name: fallback.Name, Method: http.MethodPost, Path: ProfileActionsPath + domain.GIOSetFallback, Schema: "gio-fallback.json", Access: Session,
-			Kind: fallback, Summary: fallbackSummary, Handle: startGIO(fallback),
+			Kind: fallback, Summary: fallbackSummary, Handle: startGIO(fallback), StatusErrors: true,
 		},
 		// The SDKs' path for the same operation, without /m2m.
 		&Operation{
 			Name: fallback.Name + "_sdk", Fault: fallback.Name, Method: http.MethodPost, Path: "/api/v1/devices/profile/actions/" + domain.GIOSetFallback,
-			Schema: "gio-fallback.json", Access: Session, Kind: fallback, Summary: fallbackSummary + " (the SDKs' path)", Handle: startGIO(fallback),
+			Schema: "gio-fallback.json", Access: Session, Kind: fallback, Summary: fallbackSummary + " (the SDKs' path)", Handle: startGIO(fallback), StatusErrors: true,
 		},
 	)
 }
@@ -92,7 +90,7 @@ func (d *gioDevice) UnmarshalJSON(b []byte) error {
 
 // startGIO is the handler of a Global IoT action of kind k.
 func startGIO(k *domain.Kind) func(*Call) (any, error) {
-	start := WithBody(func(c *Call, in *gioRequest) (any, error) {
+	return WithBody(func(c *Call, in *gioRequest) (any, error) {
 		req := &wire.ActionRequest{AccountName: in.AccountName}
 		req.Devices = make([]struct {
 			DeviceIDs []wire.DeviceID `json:"deviceIds"`
@@ -102,20 +100,4 @@ func startGIO(k *domain.Kind) func(*Call) (any, error) {
 		}
 		return StartAction(c, k, req)
 	})
-	return func(c *Call) (any, error) {
-		v, err := start(c)
-		return v, statusError(err)
-	}
-}
-
-// statusError writes err in the GIO family's form: the HTTP status as
-// errorCode; the specific code stays, for the journal.
-func statusError(err error) error {
-	var e *tserr.Error
-	if !errors.As(err, &e) {
-		return err
-	}
-	s := *e
-	s.Kind = tserr.KindStatus
-	return &s
 }

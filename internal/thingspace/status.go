@@ -2,7 +2,6 @@ package thingspace
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
 	"regexp"
 
@@ -21,7 +20,7 @@ func init() {
 		&Operation{Name: "request_status", Method: http.MethodGet, Path: "/api/m2m/v1/accounts/{accountName}/requests/{requestId}/status", Access: Session,
 			Summary: "the status of a request of one device: Pending, Success or Failure", Handle: requestStatus},
 		&Operation{Name: "request_status_v2", Method: http.MethodGet, Path: "/api/m2m/v2/accounts/{accountName}/requests/{requestId}/status", Access: Session,
-			Summary: "the status of a request and of each of its first 100 devices", Handle: requestStatusV2},
+			StatusErrors: true, Summary: "the status of a request and of each of its first 100 devices", Handle: requestStatusV2},
 	)
 }
 
@@ -75,13 +74,12 @@ func requestStatusV2(c *Call) (any, error) {
 		{"requestId", id, domain.CodeRequestNotFound, v2RequestID},
 	} {
 		if !p.re.MatchString(p.value) {
-			return nil, &tserr.Error{Status: http.StatusBadRequest, Kind: tserr.KindStatus, Code: p.code,
-				Message: fmt.Sprintf("%s: %q does not match %s", p.name, p.value, p.re)}
+			return nil, tserr.BadRequest(p.code, "%s: %q does not match %s", p.name, p.value, p.re)
 		}
 	}
 	st, err := c.Sim.RequestStatus(c.Principal, account, id)
 	if err != nil {
-		return nil, statusForm(err)
+		return nil, notFound404(err)
 	}
 	out := statusV2Response{RequestID: st.RequestID, Status: st.Status, Subrequests: make([]subrequest, len(st.Devices))}
 	for i, d := range st.Devices {
@@ -90,18 +88,14 @@ func requestStatusV2(c *Call) (any, error) {
 	return out, nil
 }
 
-// statusForm puts an error in the envelope of the Global IoT family
-// (tserr.KindStatus, the HTTP status as errorCode), keeping its code for
-// the journal: an unknown request is a 404, the rest keep their status.
-func statusForm(err error) error {
+// notFound404 answers an unknown request with 404, as the v2 family's
+// statuses say; the rest keep theirs.
+func notFound404(err error) error {
 	var e *tserr.Error
-	if !errors.As(err, &e) {
+	if !errors.As(err, &e) || e.Code != domain.CodeRequestNotFound {
 		return err
 	}
 	out := *e
-	out.Kind = tserr.KindStatus
-	if e.Code == domain.CodeRequestNotFound {
-		out.Status = http.StatusNotFound
-	}
+	out.Status = http.StatusNotFound
 	return &out
 }

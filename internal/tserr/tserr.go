@@ -3,7 +3,10 @@
 // code). The domain returns these; the HTTP edge writes them.
 package tserr
 
-import "fmt"
+import (
+	"errors"
+	"fmt"
+)
 
 // ThingSpace error codes the simulator answers with. Clients are told to code
 // against these, never against the message.
@@ -109,4 +112,17 @@ func (v Violation) String() string {
 		p = "/"
 	}
 	return p + ": " + v.Message
+}
+
+// InStatusForm returns err written in the Global IoT family's form (the
+// HTTP status as errorCode), its code kept for the journal; an error of
+// another form (the gateway's, OAuth's) stays as it is.
+func InStatusForm(err error) error {
+	var e *Error
+	if !errors.As(err, &e) || e.Kind != KindAPI {
+		return err
+	}
+	out := *e
+	out.Kind = KindStatus
+	return &out
 }
