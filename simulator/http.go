@@ -77,6 +77,8 @@ type call struct {
 	// op is the operation served, once known (nil on the control API).
 	op     *thingspace.Operation
 	record *requestRecord
+	// rec is what record points to, allocated with the call.
+	rec    requestRecord
 	result any
 	// batch holds the callbacks the handler produced until the answer is
 	// out; handled says that a fault answered (or hung up) itself.
@@ -149,12 +151,13 @@ func (h *Server) serve(rt *route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		s := worldOf(r)
-		path := r.URL.Path
+		path := ownPath(r, r.URL.Path)
 		if s != h.root {
 			path = WorldPrefix + s.spec.Name + path
 		}
 		c := &call{Call: thingspace.Call{R: r, Vars: mux.Vars(r)}, w: w, world: s, route: rt,
-			record: &requestRecord{Time: s.clock.Now(), Method: r.Method, Path: path}}
+			rec: requestRecord{Time: s.clock.Now(), Method: r.Method, Path: path}}
+		c.record = &c.rec
 		// Released whatever happens next: held callbacks count as attempts
 		// under way until then.
 		defer func() { s.dispatcher.Release(c.batch) }()
@@ -326,7 +329,7 @@ func checkJSON(_ *Server, c *call) error {
 // delivery under it too: a saved state never holds an accepted action
 // without its callbacks.
 func runHandler(h *Server, c *call) error {
-	c.Decode = func(dst any) error { return h.validator.Decode(c.schema(), c.Body, dst) }
+	c.Decoder, c.Schema = h.validator, c.schema()
 	s := c.world
 	if c.op == nil {
 		var err error

@@ -2,6 +2,7 @@ package simulator
 
 import (
 	"fmt"
+	"net/http"
 	"strings"
 	"sync"
 	"time"
@@ -54,12 +55,12 @@ func newRequestJournal(limit int) *requestJournal {
 // input: 10,000 records of at most about 16 KiB each.
 const maxJournalText = 512
 
-// cut returns a copy of s, or of its first n bytes (a whole rune) and how
-// many were cut: never a slice of the client's request, which the server
-// parses as slices of the request line (query string included).
+// cut returns s, or a copy of its first n bytes (a whole rune) and how
+// many were cut: never a slice holding a long string of the client's
+// alive.
 func cut(s string, n int) string {
 	if len(s) <= n {
-		return strings.Clone(s)
+		return s
 	}
 	i := n
 	for i > 0 && !utf8.RuneStart(s[i]) {
@@ -77,6 +78,16 @@ func init() {
 	}
 }
 
+// ownPath returns a request's path as the journal may keep it: the path
+// itself when the request line is short, else a copy, since the path is a
+// slice of the line.
+func ownPath(r *http.Request, path string) string {
+	if len(r.RequestURI) <= maxJournalText {
+		return path
+	}
+	return strings.Clone(path)
+}
+
 // ownMethod returns the method as a string of its own: the server parses
 // it as a slice of the request line, which a kept method would keep whole,
 // path and all.
@@ -87,6 +98,9 @@ func ownMethod(m string) string {
 	return cut(m, 16)
 }
 
+// add records a request. The server parses a request's method and path as
+// slices of its request line, query string and all: the record keeps the
+// method as a string of its own, and the path (a request's ownPath).
 func (j *requestJournal) add(r requestRecord) {
 	r.Method = ownMethod(r.Method)
 	r.Path, r.Scenario = cut(r.Path, maxJournalText), cut(r.Scenario, maxJournalText)

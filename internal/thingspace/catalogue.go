@@ -86,12 +86,22 @@ type Call struct {
 	Body      []byte
 	Principal *domain.Principal
 	Sim       *domain.Sim
-	// Decode validates the body against the operation's schema and
-	// decodes it into dst.
-	Decode    func(dst any) error
+	// Decoder and Schema validate and decode the body (Decode).
+	Decoder   Decoder
+	Schema    string
 	Note      Note
 	Callbacks []wire.Callback
 }
+
+// Decoder validates a body against a JSON Schema of schemas/ and decodes
+// it (internal/validate's Validator).
+type Decoder interface {
+	Decode(schema string, body []byte, dst any) error
+}
+
+// Decode validates the body against the operation's schema and decodes it
+// into dst.
+func (c *Call) Decode(dst any) error { return c.Decoder.Decode(c.Schema, c.Body, dst) }
 
 // Note is what a request's journal record says beyond its method, path
 // and answer.
