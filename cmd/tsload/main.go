@@ -77,9 +77,10 @@ It starts every process itself (tssim, the handler, the listener); with
 the default --duration it takes about 40 s. Build tssim first: make build.
 
 Usage: tsload [--tssim bin/tssim] [--duration 5s] [--conns 32]
-       tsload soak [--tssim bin/tssim] [--down 10m] [--up 2m] [--conns 8]
-           deletes at full rate on one device with its listener down, then
-           up: RSS every 10 s and the callbacks delivered, given up on and
+       tsload soak [--tssim bin/tssim] [--down 10m] [--up 2m] [--conns 8] [--hang]
+           deletes at full rate on one device with its listener down (or,
+           with --hang, taking connections and never answering), then up:
+           RSS every 10 s and the callbacks delivered, given up on and
            pending (tsload soak --help)
        tsload worlds [--tssim bin/tssim] [--worlds 1000] [--spread 100] [--conns 32]
            what worlds cost: RSS of 1,000 worlds, and deletes per second in

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"sync"
 	"time"
 )
 
@@ -22,15 +23,22 @@ func soak(args []string) int {
 	down := fs.Duration("down", 10*time.Minute, "how long the listener is down, at full rate")
 	up := fs.Duration("up", 2*time.Minute, "how long the listener is up after, at full rate")
 	conns := fs.Int("conns", 8, "connections sending deletes")
+	hang := fs.Bool("hang", false, "while --down lasts, the listener takes each connection and never answers, instead of refusing it")
 	_ = fs.Parse(args)
 
-	// The listener's address, reserved now and listened on only after --down.
+	// The listener's address, reserved now and listened on only after
+	// --down (or, with --hang, by one that never answers until then).
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return exitOf(err)
 	}
 	listenAt := ln.Addr().String()
-	_ = ln.Close()
+	stopHanging := func() {}
+	if *hang {
+		stopHanging = hangOn(ln)
+	} else {
+		_ = ln.Close()
+	}
 
 	p, _, err := startTssim(*bin)
 	if err != nil {
@@ -55,7 +63,12 @@ func soak(args []string) int {
 			fmt.Printf("| %s | %s | %d | %.1f MB | %s |\n", time.Since(start).Round(time.Second), name, total, p.rssMB(), deliveryStats(base))
 		}
 	}
-	phase("down", *down)
+	name := "down"
+	if *hang {
+		name = "hangs"
+	}
+	phase(name, *down)
+	stopHanging()
 	acks, err := newAckListener(listenAt)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "tsload soak:", err)
@@ -79,4 +92,33 @@ func deliveryStats(base string) string {
 		return "- | - | - | -"
 	}
 	return fmt.Sprintf("%d | %d | %d | %d", st.Delivered, st.GivenUp, st.Pending, st.QueueFull)
+}
+
+// hangOn takes every connection ln accepts and holds it, reading nothing
+// and answering nothing, until the returned func closes ln and them.
+func hangOn(ln net.Listener) (stop func()) {
+	var mu sync.Mutex
+	var held []net.Conn
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			held = append(held, c)
+			mu.Unlock()
+		}
+	}()
+	return func() {
+		_ = ln.Close()
+		<-done
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range held {
+			_ = c.Close()
+		}
+	}
 }
