@@ -15,10 +15,12 @@ build: ## build bin/tssim, bin/tsclient and bin/tsload (static)
 run: ## run the simulator on 127.0.0.1:8080 (pass flags with ARGS="--clock manual")
 	$(GO) run ./cmd/tssim $(ARGS)
 
-test: ## run every test, with the race detector (the nested modules' too)
-	$(GO) test -race -count=1 ./...
-	cd tssimtest/usertest && $(GO) test -race -count=1 ./...
-	cd testcontainers && $(GO) test -race -count=1 ./...
+# REQUIRE_RUN names tests that must run, not skip (.ci/run names those CI
+# must run): make test REQUIRE_RUN="TestA TestB".
+REQUIRE_RUN ?=
+
+test: ## run every test, with the race detector (the nested modules' too), and sum them up per module
+	$(GO) run ./cmd/testsummary --go "$(GO)" --require-run "$(REQUIRE_RUN)" . tssimtest/usertest testcontainers -- -race -count=1 ./...
 
 bench: build ## Go benchmarks of the hot paths, then the load command (see BENCHMARKS.md)
 	$(GO) test -run '^$$' -bench . -benchmem ./simulator/

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"io/fs"
+	"maps"
+	"slices"
 	"sort"
 
 	gherkin "github.com/cucumber/gherkin/go/v42"
@@ -34,11 +36,31 @@ func Capabilities() [][2]string {
 // Scenarios returns every scenario of the contract, file by file, in the
 // order the files state them (an outline counts once).
 func Scenarios() ([]Scenario, error) {
-	names, err := fs.Glob(files, "*.feature")
+	docs, err := parseFeatures()
 	if err != nil {
 		return nil, err
 	}
 	var out []Scenario
+	for _, name := range slices.Sorted(maps.Keys(docs)) {
+		doc := docs[name]
+		featureTags := tagNames(doc.Feature.Tags)
+		for _, child := range doc.Feature.Children {
+			if sc := child.Scenario; sc != nil {
+				out = append(out, Scenario{File: name, Line: sc.Location.Line, Name: sc.Name,
+					Tags: append(append([]string(nil), featureTags...), tagNames(sc.Tags)...)})
+			}
+		}
+	}
+	return out, nil
+}
+
+// parseFeatures parses every feature file, by file name.
+func parseFeatures() (map[string]*messages.GherkinDocument, error) {
+	names, err := fs.Glob(files, "*.feature")
+	if err != nil {
+		return nil, err
+	}
+	docs := make(map[string]*messages.GherkinDocument, len(names))
 	for _, name := range names {
 		b, err := files.ReadFile(name)
 		if err != nil {
@@ -48,13 +70,20 @@ func Scenarios() ([]Scenario, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
-		featureTags := tagNames(doc.Feature.Tags)
-		for _, child := range doc.Feature.Children {
-			if sc := child.Scenario; sc != nil {
-				out = append(out, Scenario{File: name, Line: sc.Location.Line, Name: sc.Name,
-					Tags: append(append([]string(nil), featureTags...), tagNames(sc.Tags)...)})
-			}
-		}
+		docs[name] = doc
+	}
+	return docs, nil
+}
+
+// featureNames returns each feature's name by file name.
+func featureNames() (map[string]string, error) {
+	docs, err := parseFeatures()
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]string, len(docs))
+	for name, doc := range docs {
+		out[name] = doc.Feature.Name
 	}
 	return out, nil
 }

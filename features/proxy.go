@@ -2,7 +2,9 @@ package features
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -29,16 +31,50 @@ type proxy struct {
 	api                  *httputil.ReverseProxy
 	hc                   *http.Client
 	schemas              wireSchemas
+	// ctx ends the proxy's calls to the listener when the scenario ends.
+	ctx    context.Context
+	cancel context.CancelFunc
 
 	mu       sync.Mutex
 	listener string
 	// the first failN callbacks are answered failAs without reaching the
 	// listener; the first loseN that reach it are answered 503.
 	failN, failAs, loseN, seen int
-	// answers are the listener's statuses, one per callback it was given.
-	answers   []int
-	delivered map[string]chan struct{}
-	wireErr   error
+	// deliveries are the callbacks the simulator gave the proxy, in the
+	// order they came, the first maxDeliveries of them (dropped counts
+	// the others); byKey finds one by request, EID and callbackCount.
+	deliveries []*delivery
+	dropped    int
+	byKey      map[deliveryKey]*delivery
+	delivered  map[string]chan struct{}
+	wireErr    error
+}
+
+// maxDeliveries bounds the deliveries a proxy keeps: the burst's 1,000
+// callbacks, each sent up to 4 times, with room to spare. Past it, a
+// delivery is counted and not kept, and a failure's report says less.
+const maxDeliveries = 20000
+
+// deliveryKey names one attempt of one callback.
+type deliveryKey struct {
+	requestID, eid string
+	count          int
+}
+
+// delivery is one callback the simulator gave the proxy, and what became
+// of it at the client's listener.
+type delivery struct {
+	deliveryKey
+	start time.Time
+	// done is set once the listener answered (status, after took), could
+	// not be reached (err), or was not asked (neither).
+	done   bool
+	took   time.Duration
+	status int
+	err    error
+	// injected says how the suite failed the delivery on purpose: the
+	// listener is not to blame for that attempt.
+	injected string
 }
 
 // callbackPath is where the proxy takes callbacks.
@@ -46,6 +82,11 @@ const callbackPath = "/callbacks"
 
 // holdLimit bounds how long a held answer waits for its callback.
 const holdLimit = 10 * time.Second
+
+// lateFactor times the callback timeout is how long the proxy waits for
+// the listener's answer: long past the simulator's own wait, so that a
+// late answer is seen, and how late.
+const lateFactor = 3
 
 // newProxy starts a proxy in front of the client's listener, and of the
 // simulator (at simURL) for the client's profile actions.
@@ -64,10 +105,12 @@ func newProxy(cfg *setup, simURL string) (*proxy, error) {
 	}
 	p := &proxy{
 		baseURL:   "http://" + net.JoinHostPort(host, port),
-		hc:        &http.Client{Timeout: 10 * time.Second},
+		hc:        &http.Client{Timeout: lateFactor * cfg.callbackTimeout},
 		schemas:   cfg.schemas,
+		byKey:     map[deliveryKey]*delivery{},
 		delivered: map[string]chan struct{}{},
 	}
+	p.ctx, p.cancel = context.WithCancel(context.Background())
 	p.callbackURL = p.baseURL + callbackPath
 	p.api = &httputil.ReverseProxy{
 		Rewrite:        func(r *httputil.ProxyRequest) { r.SetURL(sim); r.Out.Host = sim.Host },
@@ -78,7 +121,10 @@ func newProxy(cfg *setup, simURL string) (*proxy, error) {
 	return p, nil
 }
 
-func (p *proxy) close() { _ = p.srv.Close() }
+func (p *proxy) close() {
+	p.cancel()
+	_ = p.srv.Close()
+}
 
 // forward sets the client's listener URL.
 func (p *proxy) forward(target string) error {
@@ -106,16 +152,24 @@ func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p.mu.Lock()
 	p.seen++
 	n, fail, failAs, lose, target := p.seen, p.failN, p.failAs, p.loseN, p.listener
+	d := p.record(keyOf(body))
 	p.mu.Unlock()
 	if n <= fail {
+		p.conclude(d, 0, nil, fmt.Sprintf("the suite answered %d in the listener's place", failAs))
 		w.WriteHeader(failAs)
 		return
 	}
 	if target == "" {
+		p.conclude(d, 0, errors.New("the client has no listener yet"), "")
 		http.Error(w, "the client has no listener yet", http.StatusServiceUnavailable)
 		return
 	}
 	status, err := p.post(target, body)
+	injected := ""
+	if err == nil && n <= fail+lose {
+		injected = "the suite lost the listener's answer on the way back"
+	}
+	p.conclude(d, status, err, injected)
 	if err != nil {
 		http.Error(w, "the client's listener: "+err.Error(), http.StatusBadGateway)
 		return
@@ -123,24 +177,68 @@ func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if status/100 == 2 {
 		p.markDelivered(body)
 	}
-	if n <= fail+lose {
+	if injected != "" {
 		status = http.StatusServiceUnavailable
 	}
 	w.WriteHeader(status)
 }
 
-// post sends a body to the client's listener as a callback and records
-// the status it answered.
+// keyOf names the attempt a callback body is.
+func keyOf(body []byte) deliveryKey {
+	var m struct {
+		RequestID string `json:"requestId"`
+		DeviceIDs []struct {
+			Kind string `json:"kind"`
+			ID   string `json:"id"`
+		} `json:"deviceIds"`
+		CallbackCount int `json:"callbackCount"`
+	}
+	_ = json.Unmarshal(body, &m)
+	k := deliveryKey{requestID: m.RequestID, count: m.CallbackCount}
+	for _, id := range m.DeviceIDs {
+		if id.Kind == "eid" {
+			k.eid = id.ID
+		}
+	}
+	return k
+}
+
+// record starts a delivery, or returns nil past maxDeliveries; p.mu is
+// held.
+func (p *proxy) record(k deliveryKey) *delivery {
+	if len(p.deliveries) >= maxDeliveries {
+		p.dropped++
+		return nil
+	}
+	d := &delivery{deliveryKey: k, start: time.Now()}
+	p.deliveries = append(p.deliveries, d)
+	p.byKey[k] = d
+	return d
+}
+
+// conclude records how a delivery ended.
+func (p *proxy) conclude(d *delivery, status int, err error, injected string) {
+	if d == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	d.done, d.took, d.status, d.err, d.injected = true, time.Since(d.start), status, err, injected
+}
+
+// post sends a body to the client's listener as a callback.
 func (p *proxy) post(target string, body []byte) (int, error) {
-	resp, err := p.hc.Post(target, "application/json", bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(p.ctx, http.MethodPost, target, bytes.NewReader(body))
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := p.hc.Do(req)
 	if err != nil {
 		return 0, err
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
 	resp.Body.Close()
-	p.mu.Lock()
-	p.answers = append(p.answers, resp.StatusCode)
-	p.mu.Unlock()
 	return resp.StatusCode, nil
 }
 
@@ -155,11 +253,27 @@ func (p *proxy) postToListener(body []byte) (int, error) {
 	return p.post(target, body)
 }
 
-// listenerAnswers returns the statuses the listener answered so far.
-func (p *proxy) listenerAnswers() []int {
+// snapshot returns a copy of the deliveries so far, and how many more
+// came than were kept.
+func (p *proxy) snapshot() ([]delivery, int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return append([]int(nil), p.answers...)
+	out := make([]delivery, len(p.deliveries))
+	for i, d := range p.deliveries {
+		out[i] = *d
+	}
+	return out, p.dropped
+}
+
+// lookup returns what became of one attempt, when the proxy kept it.
+func (p *proxy) lookup(k deliveryKey) (delivery, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	d, ok := p.byKey[k]
+	if !ok {
+		return delivery{}, false
+	}
+	return *d, true
 }
 
 // checkWire keeps the first callback that breaks schemas/callback.json:

@@ -2,11 +2,13 @@ package features
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/cucumber/godog"
 )
@@ -31,6 +33,22 @@ var capabilities = map[string]string{
 	"@simulator":       "tssim's own answers to raw requests: a failure here is tssim's, not your client's; please report it.",
 }
 
+// startUp is what a failure is blamed on when the client did not start:
+// no scenario checks it alone, every scenario needs it.
+const (
+	startUp     = "start-up"
+	startUpText = "Start-up: hello sets the client up and starts its listener, and calls ThingSpace only when a request needs it (a wrong secret is for the request that meets it to report, as a refusal)."
+)
+
+// capabilityText returns what a capability (a tag, or startUp) asks of a
+// client.
+func capabilityText(c string) string {
+	if c == startUp {
+		return startUpText
+	}
+	return capabilities[c]
+}
+
 // capabilityOf returns the capability tag among a scenario's tags.
 func capabilityOf(tags []string) string {
 	for _, t := range tags {
@@ -41,80 +59,196 @@ func capabilityOf(tags []string) string {
 	return ""
 }
 
-// failure is one failed scenario.
+// startupError is a client that did not start: its hello failed.
+type startupError struct{ err error }
+
+func (e *startupError) Error() string { return "starting the client (hello): " + e.err.Error() }
+func (e *startupError) Unwrap() error { return e.err }
+
+// outcome is how a scenario ended, as JUnit counts it.
+type outcome int
+
+const (
+	passed  outcome = iota
+	failed          // a step failed, or the scenario's own set-up or tear-down
+	errored         // a step is undefined, pending or ambiguous: the suite's fault
+	skipped         // a step skipped the scenario and none failed
+)
+
+// failure is why a scenario did not pass.
 type failure struct {
-	scenario, uri, step, err, capability string
+	scenario, uri string
+	// step is the step that failed ("" for the scenario's set-up or
+	// tear-down), err what it said, capability the tag (or startUp) to
+	// blame.
+	step, err, capability string
+	outcome               outcome
+	// status is godog's word for the step's outcome.
+	status string
+	// after are the steps skipped after it.
+	after []string
 }
 
-// report collects what failed, and why, while godog runs.
+// stepRun is one step as it ran.
+type stepRun struct {
+	text   string
+	status godog.StepResultStatus
+	err    error
+}
+
+// scenarioRun is one scenario as it ran: filled in by its own hooks,
+// read once the suite is over.
+type scenarioRun struct {
+	id, name, uri string
+	tags          []string
+	start, end    time.Time
+	steps         []stepRun
+	// hookErr is the error of the scenario's set-up or tear-down when no
+	// step failed.
+	hookErr error
+}
+
+// failure returns why the scenario did not pass, or nil.
+func (s *scenarioRun) failure() *failure {
+	f := &failure{scenario: s.name, uri: s.uri, capability: capabilityOf(s.tags)}
+	var skip *stepRun
+	for i, st := range s.steps {
+		switch st.status {
+		case godog.StepPassed:
+			continue
+		case godog.StepSkipped:
+			if f.outcome != passed {
+				f.after = append(f.after, st.text)
+			} else if skip == nil {
+				skip = &s.steps[i]
+			}
+			continue
+		case godog.StepFailed:
+			if f.outcome != passed {
+				continue
+			}
+			f.outcome = failed
+		default:
+			if f.outcome != passed {
+				continue
+			}
+			f.outcome = errored
+		}
+		f.step, f.status, f.err = st.text, st.status.String(), st.status.String()
+		if st.err != nil {
+			f.err = st.err.Error()
+		}
+		var se *startupError
+		if errors.As(st.err, &se) {
+			f.capability = startUp
+		}
+	}
+	switch {
+	case f.outcome != passed:
+		return f
+	case s.hookErr != nil:
+		f.outcome, f.status, f.err = failed, godog.StepFailed.String(), s.hookErr.Error()
+		return f
+	case skip != nil:
+		f.outcome, f.step, f.status, f.err = skipped, skip.text, skip.status.String(), skip.status.String()
+		if skip.err != nil {
+			f.err = skip.err.Error()
+		}
+		return f
+	}
+	return nil
+}
+
+// report collects each scenario while godog runs, for the summary and
+// the JUnit report.
 type report struct {
-	mu       sync.Mutex
-	passed   int
-	failures []failure
+	mu                sync.Mutex
+	runs              []*scenarioRun
+	started, finished time.Time
 }
 
 // watch hooks the report into one scenario (godog initializes each
-// scenario on its own).
-func (r *report) watch(sc *godog.ScenarioContext) {
-	var f failure
-	sc.StepContext().After(func(ctx context.Context, st *godog.Step, status godog.StepResultStatus, err error) (context.Context, error) {
-		if f.step == "" && status != godog.StepPassed && status != godog.StepSkipped {
-			f.step, f.err = st.Text, status.String()
-			if err != nil {
-				f.err = err.Error()
-			}
-		}
-		return ctx, err
-	})
-	sc.After(func(ctx context.Context, s *godog.Scenario, err error) (context.Context, error) {
+// scenario on its own). Its first hook runs before the world's set-up and
+// its last after the world's tear-down, both given in between.
+func (r *report) watch(sc *godog.ScenarioContext, setUp func(*godog.ScenarioContext)) {
+	run := &scenarioRun{}
+	sc.Before(func(ctx context.Context, s *godog.Scenario) (context.Context, error) {
 		r.mu.Lock()
 		defer r.mu.Unlock()
-		if err == nil && f.step == "" {
-			r.passed++
-			return ctx, nil
+		run.id, run.name, run.uri, run.start = s.Id, s.Name, s.Uri, time.Now()
+		for _, t := range s.Tags {
+			run.tags = append(run.tags, t.Name)
 		}
-		if f.err == "" {
-			f.err = err.Error()
+		r.runs = append(r.runs, run)
+		return ctx, nil
+	})
+	sc.StepContext().After(func(ctx context.Context, st *godog.Step, status godog.StepResultStatus, err error) (context.Context, error) {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		run.steps = append(run.steps, stepRun{text: st.Text, status: status, err: err})
+		run.end = time.Now()
+		// The step's error is godog's already: returning it would add it
+		// a second time.
+		return ctx, nil
+	})
+	setUp(sc)
+	sc.After(func(ctx context.Context, _ *godog.Scenario, err error) (context.Context, error) {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		run.end = time.Now()
+		if err != nil && !stepFailed(run.steps) {
+			run.hookErr = err
 		}
-		tags := make([]string, len(s.Tags))
-		for i, t := range s.Tags {
-			tags[i] = t.Name
-		}
-		f.scenario, f.uri, f.capability = s.Name, s.Uri, capabilityOf(tags)
-		r.failures = append(r.failures, f)
 		return ctx, nil
 	})
 }
 
-func (r *report) ran() int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.passed + len(r.failures)
+func stepFailed(steps []stepRun) bool {
+	for _, st := range steps {
+		if st.status != godog.StepPassed && st.status != godog.StepSkipped {
+			return true
+		}
+	}
+	return false
 }
 
-func (r *report) failed() int {
+// counts returns how many scenarios ran, and how many of them did not pass.
+func (r *report) counts() (ran int, notPassed []*failure) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return len(r.failures)
+	for _, s := range r.runs {
+		if f := s.failure(); f != nil {
+			notPassed = append(notPassed, f)
+		}
+	}
+	return len(r.runs), notPassed
 }
 
 // print writes the summary: each failure with its step, its error and the
 // capability it belongs to, then the capabilities that failed and the
 // closing count.
 func (r *report) print(w io.Writer) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+	ran, fs := r.counts()
+	var failures []*failure
+	skips := 0
+	for _, f := range fs {
+		if f.outcome == skipped {
+			skips++
+		} else {
+			failures = append(failures, f)
+		}
+	}
 	fmt.Fprintln(w)
-	if len(r.failures) > 0 {
-		fmt.Fprintf(w, "%d of %d scenarios failed:\n", len(r.failures), r.passed+len(r.failures))
+	if len(failures) > 0 {
+		fmt.Fprintf(w, "%d of %d scenarios failed:\n", len(failures), ran)
 		byCap := map[string]bool{}
-		for _, f := range r.failures {
+		for _, f := range failures {
 			fmt.Fprintf(w, "\nFAIL  %s  (%s)\n", f.scenario, f.uri)
 			if f.step != "" {
 				fmt.Fprintf(w, "      step:       %s\n", f.step)
 			}
 			fmt.Fprintf(w, "      error:      %s\n", indent(f.err))
-			if text, ok := capabilities[f.capability]; ok {
+			if text := capabilityText(f.capability); text != "" {
 				fmt.Fprintf(w, "      capability: %s\n", text)
 				byCap[text] = true
 			}
@@ -130,7 +264,11 @@ func (r *report) print(w io.Writer) {
 		}
 		fmt.Fprintln(w)
 	}
-	fmt.Fprintf(w, "contract: %d passed, %d failed\n", r.passed, len(r.failures))
+	fmt.Fprintf(w, "contract: %d passed, %d failed", ran-len(fs), len(failures))
+	if skips > 0 {
+		fmt.Fprintf(w, ", %d skipped", skips)
+	}
+	fmt.Fprintln(w)
 }
 
 func indent(s string) string { return strings.ReplaceAll(s, "\n", "\n                  ") }

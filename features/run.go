@@ -21,8 +21,15 @@ import (
 const (
 	Passed   = 0 // every scenario passed
 	Failed   = 1 // a scenario failed
-	BadSetup = 2 // bad options, no simulator, or an adapter that does not answer hello
+	BadSetup = 2 // bad options, no scenario selected, no simulator, or an adapter that does not answer hello
 )
+
+// CallbackTimeout is how long the contract's simulator waits for the
+// client's listener to answer a callback before it counts the delivery as
+// failed and sends the callback again later: tssim's default
+// --callback-timeout, so that a running tssim (Config.URL) started with
+// its defaults agrees.
+const CallbackTimeout = 10 * time.Second
 
 // Config is what a contract run checks and how it reports. The zero value
 // runs every scenario against the Go reference client and a simulator in
@@ -46,12 +53,20 @@ type Config struct {
 	// 127.0.0.1:0); CallbackHost, the host the simulator reaches it at, and
 	// the client too in the scenario that holds answers.
 	CallbackListen, CallbackHost string
+	// CallbackTimeout replaces the package's CallbackTimeout: the
+	// in-process simulator's wait for a listener's answer, past which the
+	// suite reports an answer late. A running tssim has its own.
+	CallbackTimeout time.Duration
 
-	// Tags selects scenarios (godog's syntax, such as "@client && ~@burst");
-	// with an adapter, "" is "@client".
+	// Tags selects scenarios: a tag expression such as "@client and not
+	// @burst", also in godog's syntax ("@client && ~@burst", "@a,@b");
+	// with an adapter, "" is "@client". A tag no scenario has, or an
+	// expression that selects none, is bad setup.
 	Tags string
-	// Formats are godog formatters, each "name" or "name:FILE": pretty,
-	// progress, junit, cucumber. "" is progress.
+	// Formats are reports, each "name" or "name:FILE": pretty, progress,
+	// junit, cucumber. "" is progress. Without a FILE a report goes to
+	// Stdout; when a junit or cucumber one does, the summary goes to
+	// Stderr.
 	Formats []string
 	// Seed orders the scenarios; 0 picks one at random (and says it).
 	Seed int64
@@ -83,12 +98,28 @@ func Run(ctx context.Context, c Config) int {
 	if c.Concurrency > 1 && c.AdapterURL != "" {
 		return fail("--concurrency %d needs --adapter (a process per scenario) or the Go client: an --adapter-url serves one scenario at a time", c.Concurrency)
 	}
+	tags, selected, err := selectTags(c.Tags)
+	if err != nil {
+		return fail("%v", err)
+	}
+	if selected == 0 {
+		return fail("--tags %q selects no scenario: a run that tests nothing fails (tssim contract --list shows each scenario's tags)", c.Tags)
+	}
+	out, err := openFormats(c.Formats, c.Stdout)
+	if err != nil {
+		return fail("%v", err)
+	}
+	defer out.close()
+	summary := c.Stdout
+	if out.machineOnStdout {
+		summary = c.Stderr
+	}
 	s, err := c.setup()
 	if err != nil {
 		return fail("%v", err)
 	}
 	if c.URL == "" {
-		stop, err := startSimulator(c.Listen, s)
+		stop, err := startSimulator(c.Listen, c.CallbackTimeout, s)
 		if err != nil {
 			return fail("starting the simulator: %v", err)
 		}
@@ -109,41 +140,50 @@ func Run(ctx context.Context, c Config) int {
 		Name: "tssim contract",
 		ScenarioInitializer: func(sc *godog.ScenarioContext) {
 			w := newWorld(s)
-			sc.Before(func(ctx context.Context, _ *godog.Scenario) (context.Context, error) {
-				p, err := newProxy(s, w.simURL)
-				w.proxy = p
-				return ctx, err
+			rep.watch(sc, func(sc *godog.ScenarioContext) {
+				sc.Before(func(ctx context.Context, _ *godog.Scenario) (context.Context, error) {
+					p, err := newProxy(s, w.simURL)
+					w.proxy = p
+					return ctx, err
+				})
+				sc.After(func(ctx context.Context, _ *godog.Scenario, err error) (context.Context, error) {
+					if cerr := w.close(); cerr != nil && err == nil {
+						return ctx, cerr
+					}
+					return ctx, nil
+				})
+				w.steps(sc)
 			})
-			sc.After(func(ctx context.Context, _ *godog.Scenario, err error) (context.Context, error) {
-				if cerr := w.close(); cerr != nil && err == nil {
-					return ctx, cerr
-				}
-				return ctx, nil
-			})
-			rep.watch(sc)
-			w.steps(sc)
 		},
 		Options: &godog.Options{
-			Format:         strings.Join(c.Formats, ","),
+			Format:         out.godog,
 			FS:             files,
 			Paths:          []string{"."},
 			Strict:         true,
 			NoColors:       true,
 			Randomize:      c.Seed,
 			Concurrency:    c.Concurrency,
-			Tags:           c.Tags,
-			Output:         c.Stdout,
+			Tags:           tags,
+			Output:         out.godogOutput,
 			TestingT:       c.T,
 			DefaultContext: ctx,
 		},
 	}
+	rep.started = time.Now()
 	code := suite.Run()
-	rep.print(c.Stdout)
+	rep.finished = time.Now()
+	if err := out.writeJUnit(rep); err != nil {
+		return fail("writing the JUnit report: %v", err)
+	}
+	rep.print(summary)
+	ran, _ := rep.counts()
 	switch {
+	case ran == 0 && code != 0:
+		return fail("godog could not run the suite (exit %d): see above", code)
+	case ran == 0:
+		return fail("no scenario ran: a run that tests nothing fails")
 	case code == 0:
 		return Passed
-	case rep.ran() == 0 && rep.failed() == 0:
-		return fail("godog could not run the suite (exit %d): see above", code)
 	}
 	return Failed
 }
@@ -160,6 +200,9 @@ func (c *Config) defaults() {
 	}
 	if c.CallbackListen == "" {
 		c.CallbackListen = "127.0.0.1:0"
+	}
+	if c.CallbackTimeout <= 0 {
+		c.CallbackTimeout = CallbackTimeout
 	}
 	if c.Tags == "" && (c.Adapter != "" || c.AdapterURL != "") {
 		c.Tags = "@client"
@@ -183,7 +226,7 @@ func (c *Config) setup() (*setup, error) {
 	}
 	s := &setup{
 		simURL: strings.TrimRight(c.URL, "/"), clientURL: strings.TrimRight(c.ClientURL, "/"), adminToken: c.AdminToken,
-		callbackListen: c.CallbackListen, callbackHost: c.CallbackHost, schemas: wire,
+		callbackListen: c.CallbackListen, callbackHost: c.CallbackHost, schemas: wire, callbackTimeout: c.CallbackTimeout,
 		run: strconv.FormatInt(time.Now().UnixNano()%(1<<40), 36),
 	}
 	switch {
@@ -201,8 +244,8 @@ func (c *Config) setup() (*setup, error) {
 }
 
 // startSimulator serves a simulator on a manual clock and sets s.simURL.
-func startSimulator(listen string, s *setup) (stop func(), err error) {
-	sim, err := simulator.New(simulator.Options{Clock: "manual", CallbackTimeout: 5 * time.Second})
+func startSimulator(listen string, timeout time.Duration, s *setup) (stop func(), err error) {
+	sim, err := simulator.New(simulator.Options{Clock: "manual", CallbackTimeout: timeout})
 	if err != nil {
 		return nil, err
 	}

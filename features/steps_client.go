@@ -87,7 +87,8 @@ func byEID(rs []result, eid string) []result {
 	return out
 }
 
-func (w *world) hasReceived(ctx context.Context, what, eid string) error {
+func (w *world) hasReceived(ctx context.Context, what, eid string) (err error) {
+	defer w.explain(ctx, &err)
 	res, err := w.results(ctx, "")
 	if err != nil {
 		return err
@@ -111,7 +112,8 @@ func (w *world) hasReceived(ctx context.Context, what, eid string) error {
 	return nil
 }
 
-func (w *world) receivedCount(ctx context.Context, n int, eid string) error {
+func (w *world) receivedCount(ctx context.Context, n int, eid string) (err error) {
+	defer w.explain(ctx, &err)
 	res, err := w.results(ctx, "")
 	if err != nil {
 		return err
@@ -122,7 +124,8 @@ func (w *world) receivedCount(ctx context.Context, n int, eid string) error {
 	return nil
 }
 
-func (w *world) final(ctx context.Context, which, eid string) (result, error) {
+func (w *world) final(ctx context.Context, which, eid string) (r result, err error) {
+	defer w.explain(ctx, &err)
 	res, err := w.results(ctx, which)
 	if err != nil {
 		return result{}, err

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/tssim/tssim/client"
 )
@@ -59,7 +60,8 @@ func (w *world) addDevices(ctx context.Context, n int, account string) error {
 
 func (w *world) deleteAdded() error { return w.deleteDevices(demoAccount, w.added) }
 
-func (w *world) finalForAdded(ctx context.Context, status string) error {
+func (w *world) finalForAdded(ctx context.Context, status string) (err error) {
+	defer w.explain(ctx, &err)
 	res, err := w.results(ctx, "")
 	if err != nil {
 		return err
@@ -75,17 +77,34 @@ func (w *world) finalForAdded(ctx context.Context, status string) error {
 	return nil
 }
 
-func (w *world) ackedAll(ctx context.Context) error {
+func (w *world) ackedAll(ctx context.Context) (err error) {
+	defer w.explain(ctx, &err)
 	if err := w.awaitAttempts(ctx); err != nil {
 		return err
 	}
-	answers := w.proxy.listenerAnswers()
-	if len(answers) == 0 {
+	ds, dropped := w.proxy.snapshot()
+	if len(ds) == 0 && dropped == 0 {
 		return errors.New("the client's listener was given no callback")
 	}
-	for i, status := range answers {
-		if status/100 != 2 {
-			return fmt.Errorf("the client's listener answered callback %d of %d with %d", i+1, len(answers), status)
+	timeout := w.cfg.callbackTimeout
+	for i, d := range ds {
+		which := fmt.Sprintf("callback %d of %d (EID %s, attempt %d)", i+1, len(ds)+dropped, d.eid, d.count)
+		switch {
+		case d.done && d.err == nil && d.status == 0: // the suite answered in the listener's place
+			continue
+		case !d.done && time.Since(d.start) > timeout:
+			return fmt.Errorf("the client's listener had not answered %s after %s: late, ThingSpace waits %s, then counts the callback as failed and sends it again",
+				which, time.Since(d.start).Round(time.Millisecond), timeout)
+		case !d.done:
+			continue
+		case d.err != nil:
+			what, _ := transportTrouble(d.err, timeout)
+			return fmt.Errorf("the suite could not give the client's listener %s: %s (%v)", which, what, d.err)
+		case d.took > timeout:
+			return fmt.Errorf("the client's listener answered %s with %d after %s: late, ThingSpace waits %s, then counts the callback as failed and sends it again",
+				which, d.status, d.took.Round(time.Millisecond), timeout)
+		case d.status/100 != 2:
+			return fmt.Errorf("the client's listener answered %s with %d", which, d.status)
 		}
 	}
 	return nil

@@ -4,13 +4,13 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/xml"
 	"flag"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cucumber/godog"
 )
@@ -39,7 +39,7 @@ func TestFeatures(t *testing.T) {
 }
 
 // run runs the contract in this test, failing it unless every scenario
-// passed.
+// passed, and checks its JUnit and Cucumber reports.
 func run(t *testing.T, c Config) {
 	t.Helper()
 	flag.Visit(func(f *flag.Flag) {
@@ -56,9 +56,16 @@ func run(t *testing.T, c Config) {
 	if c.AdapterURL == "" {
 		c.Concurrency = 4
 	}
+	if len(c.Formats) == 0 {
+		c.Formats = []string{"progress"}
+	}
+	dir := t.TempDir()
+	junit, cucumber := filepath.Join(dir, "junit.xml"), filepath.Join(dir, "cucumber.json")
+	c.Formats = append(c.Formats, "junit:"+junit, "cucumber:"+cucumber)
 	if code := Run(context.Background(), c); code != Passed {
 		t.Fatalf("the contract suite exited %d", code)
 	}
+	checkReports(t, junit, cucumber)
 }
 
 // TestAdapters runs the @client scenarios through the adapter protocol, with
@@ -120,67 +127,65 @@ func serveAdapter(t *testing.T, cmd *exec.Cmd) string {
 }
 
 // TestBrokenClientsFail runs deliberately broken clients: each run fails,
-// and its summary names the scenario, the step and the capability.
+// and its summary names the scenario, the step and the capability, and
+// what tssim saw of the listener; the reports hold.
 func TestBrokenClientsFail(t *testing.T) {
 	python := need(t, "python3")
 	for _, tc := range []struct {
 		mode, tags, scenario, capability string
+		// timeout shortens the callback timeout, for a listener late by a
+		// second.
+		timeout time.Duration
+		// says are more of what the summary must say, and never what it
+		// must not.
+		says  []string
+		never []string
 	}{
-		{"succeeded-false", "@results && ~@burst", "Deleting the enabled local profile hands over to the bootstrap profile", capabilities["@results"]},
-		{"no-ack", "@acknowledges", "Every callback taken is acknowledged with a 2xx", capabilities["@acknowledges"]},
+		{mode: "succeeded-false", tags: "@results && ~@burst", scenario: "Deleting the enabled local profile hands over to the bootstrap profile", capability: capabilities["@results"]},
+		{mode: "no-ack", tags: "@acknowledges", scenario: "Every callback taken is acknowledged with a 2xx", capability: capabilities["@acknowledges"],
+			says: []string{"what tssim saw delivering callbacks", "attempts answered 500: EID 666456789123456789123456784008 (attempt 1)", "hint: after a 5xx"}},
+		{mode: "backlog-1", tags: "@burst", scenario: "A burst of 1,000 callbacks", capability: capabilities["@burst"],
+			says: []string{"what tssim saw delivering callbacks", "refused at connect: EID 89049033", "a listen backlog too small"}},
+		{mode: "late 1.5", tags: "@acknowledges", scenario: "Every callback taken is acknowledged with a 2xx", capability: capabilities["@acknowledges"], timeout: time.Second,
+			says:  []string{"step:       the client's listener acknowledged every callback with a 2xx", "late, ThingSpace waits 1s"},
+			never: []string{"was given no callback"}},
+		{mode: "eager-hello", tags: "@refusals", scenario: "Wrong app credentials", capability: startUpText,
+			says:  []string{"starting the client (hello): 401 invalid_client"},
+			never: []string{"  - " + capabilities["@refusals"]}},
 	} {
-		t.Run(tc.mode, func(t *testing.T) {
-			junit := filepath.Join(t.TempDir(), "junit.xml")
+		t.Run(strings.Fields(tc.mode)[0], func(t *testing.T) {
+			dir := t.TempDir()
+			junit, cucumber := filepath.Join(dir, "junit.xml"), filepath.Join(dir, "cucumber.json")
 			var out, stderr bytes.Buffer
 			code := Run(context.Background(), Config{
-				Adapter: python + " testdata/broken_adapter.py " + tc.mode, Tags: tc.tags,
-				Formats: []string{"progress", "junit:" + junit}, Stdout: &out, Stderr: &stderr,
+				Adapter: python + " testdata/broken_adapter.py " + tc.mode, Tags: tc.tags, CallbackTimeout: tc.timeout,
+				Formats: []string{"progress", "junit:" + junit, "cucumber:" + cucumber}, Stdout: &out, Stderr: &stderr,
 			})
 			if code != Failed {
 				t.Fatalf("exit %d, want %d\n%s%s", code, Failed, out.String(), stderr.String())
 			}
-			for _, want := range []string{"FAIL  " + tc.scenario, "step:", "capability: " + tc.capability, "failed\n"} {
-				if !strings.Contains(out.String(), want) {
-					t.Errorf("the summary does not say %q:\n%s", want, out.String())
+			summary := out.String()[strings.LastIndex(out.String(), "scenarios failed:"):]
+			for _, want := range append([]string{"FAIL  " + tc.scenario, "step:", "capability: " + tc.capability, "failed\n"}, tc.says...) {
+				if !strings.Contains(summary, want) {
+					t.Errorf("the summary does not say %q:\n%s", want, summary)
 				}
 			}
-			checkJUnit(t, junit, tc.scenario)
+			for _, never := range tc.never {
+				if strings.Contains(summary, never) {
+					t.Errorf("the summary says %q:\n%s", never, summary)
+				}
+			}
+			r := checkReports(t, junit, cucumber)
+			found := false
+			for _, s := range r.Suites {
+				for _, c := range s.Cases {
+					found = found || (c.Name == tc.scenario && c.Failure != nil && strings.Contains(c.Failure.Message, tc.capability))
+				}
+			}
+			if !found {
+				t.Errorf("the JUnit report has no failure for %q blaming %q", tc.scenario, tc.capability)
+			}
 		})
-	}
-}
-
-// checkJUnit reads a JUnit report: one test case per scenario run, and
-// the failed scenario among the failures.
-func checkJUnit(t *testing.T, path, failed string) {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var report struct {
-		Tests  int `xml:"tests,attr"`
-		Suites []struct {
-			Cases []struct {
-				Name    string    `xml:"name,attr"`
-				Failure *struct{} `xml:"failure"`
-			} `xml:"testcase"`
-		} `xml:"testsuite"`
-	}
-	if err := xml.Unmarshal(b, &report); err != nil {
-		t.Fatalf("the JUnit report is not XML: %v\n%s", err, b)
-	}
-	cases, found := 0, false
-	for _, s := range report.Suites {
-		for _, c := range s.Cases {
-			cases++
-			found = found || (c.Name == failed && c.Failure != nil)
-		}
-	}
-	if cases == 0 || cases != report.Tests {
-		t.Errorf("the JUnit report has %d test cases and says tests=%d", cases, report.Tests)
-	}
-	if !found {
-		t.Errorf("the JUnit report has no failure for %q:\n%s", failed, b)
 	}
 }
 

@@ -63,6 +63,9 @@ type setup struct {
 	// the simulator (and, for held answers, the client) reaches it at.
 	callbackListen, callbackHost string
 	schemas                      wireSchemas
+	// callbackTimeout is how long the simulator waits for the listener's
+	// answer to a callback.
+	callbackTimeout time.Duration
 }
 
 // newWorld sets up a scenario in a simulator world of its own, so that
@@ -86,7 +89,7 @@ func (w *world) client() (driver, error) {
 	}
 	target, err := w.drv.hello(creds{BaseURL: base, AppKey: "demo-key", AppSecret: w.secret, Username: "demo", Password: "demo"})
 	if err != nil {
-		return nil, fmt.Errorf("starting the client: %w", err)
+		return nil, &startupError{err}
 	}
 	if err := w.proxy.forward(target); err != nil {
 		return nil, err
@@ -116,13 +119,14 @@ func (w *world) awaitAttempts(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	got, err := w.admin.Callbacks(ctx, client.CallbackQuery{Wait: 10 * time.Second, Min: len(all)})
+	wait := w.cfg.callbackTimeout + 10*time.Second
+	got, err := w.admin.Callbacks(ctx, client.CallbackQuery{Wait: wait, Min: len(all)})
 	if err != nil {
 		return err
 	}
 	for _, c := range got {
 		if len(c.Attempts) == 0 {
-			return fmt.Errorf("callback %d for %s was not attempted within 10s", c.Seq, c.EID)
+			return fmt.Errorf("callback %d for %s was not attempted within %s", c.Seq, c.EID, wait)
 		}
 	}
 	return w.proxy.wireError()

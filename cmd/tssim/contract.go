@@ -15,7 +15,8 @@ import (
 
 const contractUsage = `tssim contract: run tssim's contract (the feature files built into this
 binary) against a client, and exit 0 when every scenario passed, 1 when one
-failed, 2 on bad usage, no simulator, or an adapter that does not answer hello.
+failed, 2 on bad usage, tags that select no scenario, no simulator, or an
+adapter that does not answer hello.
 
 Usage:
   tssim contract                              the Go reference client, a simulator in process
@@ -29,6 +30,15 @@ The adapter protocol is features/ADAPTER.md. With an adapter, only the
 run runs every scenario it selects, in a random order (--seed repeats one).
 Every flag can also be set by its environment variable: --adapter-url is
 TSSIM_ADAPTER_URL.
+
+The simulator waits %s for your listener's answer to a callback (tssim's
+default --callback-timeout; give a running tssim the same): an answer after
+that, even a 2xx, counts as failed, the callback comes again 5 minutes later,
+and the @acknowledges scenarios report the answer late.
+
+--tags takes a tag expression: '@a or @b', '@a and not @b', parentheses, and
+godog's forms too: '@a,@b', '@a && ~@b', '@a || @b'. A tag no scenario has is
+refused, and so is an expression that selects no scenario.
 
 Flags:
 `
@@ -44,7 +54,7 @@ func contract(ctx context.Context, args []string, getenv func(string) string, st
 	fs := flag.NewFlagSet("tssim contract", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprint(stderr, contractUsage)
+		fmt.Fprintf(stderr, contractUsage, features.CallbackTimeout)
 		fs.PrintDefaults()
 	}
 	var c features.Config
@@ -58,7 +68,7 @@ func contract(ctx context.Context, args []string, getenv func(string) string, st
 	fs.StringVar(&c.ClientURL, "client-url", "", "the simulator's URL as your client reaches it (default: the simulator's own URL)")
 	fs.StringVar(&c.CallbackListen, "callback-listen", "127.0.0.1:0", "where the suite's callback proxy listens, in front of your client's listener")
 	fs.StringVar(&c.CallbackHost, "callback-host", "", "the host name the simulator (and your client) reach that proxy at (default: its listen address)")
-	fs.StringVar(&c.Tags, "tags", "", "run the scenarios these tags select, such as '@client && ~@burst' (default: all; @client with an adapter)")
+	fs.StringVar(&c.Tags, "tags", "", "run the scenarios this tag expression selects, such as '@client and not @burst' (default: all; @client with an adapter)")
 	fs.Var(&fmts, "format", "pretty, progress, junit:FILE or cucumber:FILE; repeat it for several (default: pretty on a terminal, else progress)")
 	fs.Int64Var(&c.Seed, "seed", 0, "the order of the scenarios: the seed a run printed repeats its order (default: random)")
 	fs.IntVar(&c.Concurrency, "concurrency", 1, "scenarios run at once, each in a simulator world of its own (/w/NAME/); more than 1 needs --adapter or the Go client")
