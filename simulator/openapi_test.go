@@ -19,6 +19,7 @@ import (
 
 	"github.com/santhosh-tekuri/jsonschema/v5"
 
+	"github.com/tssim/tssim/internal/jsonptr"
 	"github.com/tssim/tssim/internal/thingspace"
 )
 
@@ -67,40 +68,13 @@ func getDocument(t *testing.T, u string) (map[string]any, []byte) {
 	return doc, raw.Bytes()
 }
 
-// at returns the value at a JSON pointer, or nil.
-func at(doc any, ptr string) any {
-	if ptr == "" {
-		return doc
-	}
-	for _, tok := range strings.Split(strings.TrimPrefix(ptr, "/"), "/") {
-		tok = strings.ReplaceAll(strings.ReplaceAll(tok, "~1", "/"), "~0", "~")
-		switch n := doc.(type) {
-		case map[string]any:
-			doc = n[tok]
-		case []any:
-			i, err := strconv.Atoi(tok)
-			if err != nil || i < 0 || i >= len(n) {
-				return nil
-			}
-			doc = n[i]
-		default:
-			return nil
-		}
-	}
-	return doc
-}
-
-func pointerToken(s string) string {
-	return strings.ReplaceAll(strings.ReplaceAll(s, "~", "~0"), "/", "~1")
-}
-
 // walk calls f with every node of doc and its JSON pointer, keys in order.
 func walk(doc any, ptr string, f func(ptr, key string, v any)) {
 	switch n := doc.(type) {
 	case map[string]any:
 		for _, k := range slices.Sorted(maps.Keys(n)) {
-			f(ptr+"/"+pointerToken(k), k, n[k])
-			walk(n[k], ptr+"/"+pointerToken(k), f)
+			f(ptr+"/"+jsonptr.Escape(k), k, n[k])
+			walk(n[k], ptr+"/"+jsonptr.Escape(k), f)
 		}
 	case []any:
 		for i, v := range n {
@@ -142,11 +116,11 @@ func checkDocument(t *testing.T, name string, doc map[string]any, raw []byte) *j
 	}
 	var schemaPtrs []string
 	for k := range doc["components"].(map[string]any)["schemas"].(map[string]any) {
-		schemaPtrs = append(schemaPtrs, "/components/schemas/"+pointerToken(k))
+		schemaPtrs = append(schemaPtrs, "/components/schemas/"+jsonptr.Escape(k))
 	}
 	walk(doc, "", func(ptr, key string, v any) {
 		if ref, ok := v.(string); ok && key == "$ref" {
-			if !strings.HasPrefix(ref, "#/") || at(doc, strings.TrimPrefix(ref, "#")) == nil {
+			if !strings.HasPrefix(ref, "#/") || jsonptr.Lookup(doc, strings.TrimPrefix(ref, "#")) == nil {
 				t.Errorf("%s: $ref %q at %s resolves to nothing in the document", name, ref, ptr)
 			}
 		}
@@ -172,14 +146,14 @@ func TestOpenAPIDocumentCoversTheCatalogue(t *testing.T) {
 	_, base := docServer(t)
 	doc, raw := getDocument(t, base+"/_sim/openapi.json")
 	sc := checkDocument(t, "openapi.json", doc, raw)
-	if got := at(doc, "/servers/0/url"); got != base {
+	if got := jsonptr.Lookup(doc, "/servers/0/url"); got != base {
 		t.Errorf("server %v, want %s", got, base)
 	}
 	listed := map[string]bool{}
 	for _, op := range thingspace.All() {
 		path, _ := openAPIPath(op.Path)
-		where := "/paths/" + pointerToken(path) + "/" + strings.ToLower(op.Method)
-		o, _ := at(doc, where).(map[string]any)
+		where := "/paths/" + jsonptr.Escape(path) + "/" + strings.ToLower(op.Method)
+		o, _ := jsonptr.Lookup(doc, where).(map[string]any)
 		if o == nil {
 			t.Errorf("operation %s: nothing at %s", op.Name, where)
 			continue
@@ -195,7 +169,7 @@ func TestOpenAPIDocumentCoversTheCatalogue(t *testing.T) {
 		}
 		listed[op.Name] = true
 		if op.Schema != "" {
-			if body, _ := json.Marshal(at(o, "/requestBody/content/application~1json/schema")); !strings.Contains(string(body), `"`+schemaRef(op.Schema)+`"`) {
+			if body, _ := json.Marshal(jsonptr.Lookup(o, "/requestBody/content/application~1json/schema")); !strings.Contains(string(body), `"`+schemaRef(op.Schema)+`"`) {
 				t.Errorf("operation %s: its body %s does not refer to %s", op.Name, body, schemaRef(op.Schema))
 			}
 		}
@@ -205,11 +179,11 @@ func TestOpenAPIDocumentCoversTheCatalogue(t *testing.T) {
 			t.Errorf("operation %s: security %s, want %s", op.Name, sec, want)
 		}
 		if svc := op.Service(); svc != "" {
-			if s, _ := o["x-callback-service"].(string); !slices.Contains(strings.Split(s, ", "), svc) || at(o, "/callbacks/"+svc) == nil {
+			if s, _ := o["x-callback-service"].(string); !slices.Contains(strings.Split(s, ", "), svc) || jsonptr.Lookup(o, "/callbacks/"+svc) == nil {
 				t.Errorf("operation %s: callbacks to %s not described: %v %v", op.Name, svc, o["x-callback-service"], o["callbacks"])
 			}
-			if at(o, "/responses/200/content/application~1json/schema/$ref") != "#/components/schemas/"+requestIDSchema {
-				t.Errorf("operation %s: its answer is not a requestId: %v", op.Name, at(o, "/responses/200"))
+			if jsonptr.Lookup(o, "/responses/200/content/application~1json/schema/$ref") != "#/components/schemas/"+requestIDSchema {
+				t.Errorf("operation %s: its answer is not a requestId: %v", op.Name, jsonptr.Lookup(o, "/responses/200"))
 			}
 		}
 	}
@@ -225,7 +199,7 @@ func TestOpenAPIDocumentCoversTheCatalogue(t *testing.T) {
 	})
 	// The callbacks to DeviceProfileService are described by callback.json,
 	// which takes the callback tssim sends (the seed page's example).
-	cb := at(doc, "/paths/"+pointerToken(thingspace.ProfileActionsPath+"delete")+"/post/callbacks/DeviceProfileService")
+	cb := jsonptr.Lookup(doc, "/paths/"+jsonptr.Escape(thingspace.ProfileActionsPath+"delete")+"/post/callbacks/DeviceProfileService")
 	body, _ := json.Marshal(cb)
 	if !strings.Contains(string(body), `"#/components/schemas/callback"`) {
 		t.Errorf("the DeviceProfileService callbacks' body: %s", body)
@@ -264,21 +238,21 @@ func TestOpenAPIControlDocumentCoversTheControlRoutes(t *testing.T) {
 	checkDocument(t, "openapi-control.json", root, raw)
 	world, raw := getDocument(t, base+"/w/docs/_sim/openapi-control.json")
 	checkDocument(t, "openapi-control.json", world, raw)
-	if got := at(world, "/servers/0/url"); got != base+"/w/docs" {
+	if got := jsonptr.Lookup(world, "/servers/0/url"); got != base+"/w/docs" {
 		t.Errorf("the world's server %v", got)
 	}
 	routes := h.controlRoutes()
 	for _, rt := range routes {
 		path, _ := openAPIPath(rt.path)
-		where := "/paths/" + pointerToken(path) + "/" + strings.ToLower(rt.method)
-		if s, _ := at(root, where+"/summary").(string); s == "" {
+		where := "/paths/" + jsonptr.Escape(path) + "/" + strings.ToLower(rt.method)
+		if s, _ := jsonptr.Lookup(root, where+"/summary").(string); s == "" {
 			t.Errorf("%s %s: no summary in the document (add one to controlSummaries)", rt.method, rt.path)
 		}
-		if (at(world, where) == nil) != (rt.access == accessRootAdmin) {
-			t.Errorf("%s %s: in a world's document: %t", rt.method, rt.path, at(world, where) != nil)
+		if (jsonptr.Lookup(world, where) == nil) != (rt.access == accessRootAdmin) {
+			t.Errorf("%s %s: in a world's document: %t", rt.method, rt.path, jsonptr.Lookup(world, where) != nil)
 		}
-		if rt.schema != "" && at(root, where+"/requestBody/content/application~1json/schema/$ref") != schemaRef(rt.schema) {
-			t.Errorf("%s %s: its body is not %s: %v", rt.method, rt.path, schemaRef(rt.schema), at(root, where+"/requestBody"))
+		if rt.schema != "" && jsonptr.Lookup(root, where+"/requestBody/content/application~1json/schema/$ref") != schemaRef(rt.schema) {
+			t.Errorf("%s %s: its body is not %s: %v", rt.method, rt.path, schemaRef(rt.schema), jsonptr.Lookup(root, where+"/requestBody"))
 		}
 	}
 	for key := range controlSummaries {

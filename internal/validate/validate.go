@@ -20,6 +20,7 @@ import (
 
 	"github.com/santhosh-tekuri/jsonschema/v5"
 
+	"github.com/tssim/tssim/internal/jsonptr"
 	"github.com/tssim/tssim/internal/tserr"
 	"github.com/tssim/tssim/internal/wire"
 	"github.com/tssim/tssim/schemas"
@@ -177,7 +178,7 @@ func (v *Validator) collect(ve *jsonschema.ValidationError, doc any, out *[]tser
 	keyword, parent := kwPtr[cut+1:], kwPtr[:max(cut, 0)]
 	// A schema node with "x-message" speaks for itself: what failed below it
 	// (such as each item a "contains" tried) is noise.
-	if msg, ok := lookup(schemaDoc, parent+"/x-message").(string); ok {
+	if msg, ok := jsonptr.Lookup(schemaDoc, parent+"/x-message").(string); ok {
 		*out = append(*out, tserr.Violation{Pointer: ve.InstanceLocation, Message: msg, Code: errorCodeAt(schemaDoc, parent)})
 		return
 	}
@@ -189,9 +190,9 @@ func (v *Validator) collect(ve *jsonschema.ValidationError, doc any, out *[]tser
 	}
 	if keyword == "required" {
 		// Name each missing property, with its own code and description.
-		parent := lookup(schemaDoc, strings.TrimSuffix(kwPtr, "/required"))
-		obj, _ := lookup(doc, ve.InstanceLocation).(map[string]any)
-		req, _ := lookup(parent, "/required").([]any)
+		parent := jsonptr.Lookup(schemaDoc, strings.TrimSuffix(kwPtr, "/required"))
+		obj, _ := jsonptr.Lookup(doc, ve.InstanceLocation).(map[string]any)
+		req, _ := jsonptr.Lookup(parent, "/required").([]any)
 		for _, r := range req {
 			name, _ := r.(string)
 			if _, present := obj[name]; present {
@@ -199,11 +200,11 @@ func (v *Validator) collect(ve *jsonschema.ValidationError, doc any, out *[]tser
 			}
 			propPtr := strings.TrimSuffix(kwPtr, "/required") + "/properties/" + name
 			msg := "is required"
-			if d, ok := lookup(schemaDoc, propPtr+"/description").(string); ok {
+			if d, ok := jsonptr.Lookup(schemaDoc, propPtr+"/description").(string); ok {
 				msg += " (" + d + ")"
 			}
 			*out = append(*out, tserr.Violation{
-				Pointer: ve.InstanceLocation + "/" + escapePointer(name),
+				Pointer: ve.InstanceLocation + "/" + jsonptr.Escape(name),
 				Message: msg,
 				Code:    errorCodeAt(schemaDoc, propPtr),
 			})
@@ -221,7 +222,7 @@ func (v *Validator) collect(ve *jsonschema.ValidationError, doc any, out *[]tser
 // ptr.
 func errorCodeAt(schemaDoc any, ptr string) string {
 	for {
-		if code, ok := lookup(schemaDoc, ptr+"/x-errorCode").(string); ok {
+		if code, ok := jsonptr.Lookup(schemaDoc, ptr+"/x-errorCode").(string); ok {
 			return code
 		}
 		i := strings.LastIndex(ptr, "/")
@@ -230,33 +231,6 @@ func errorCodeAt(schemaDoc any, ptr string) string {
 		}
 		ptr = ptr[:i]
 	}
-}
-
-// lookup resolves a JSON pointer in a decoded document, or returns nil.
-func lookup(doc any, ptr string) any {
-	if ptr == "" {
-		return doc
-	}
-	for _, tok := range strings.Split(strings.TrimPrefix(ptr, "/"), "/") {
-		tok = strings.ReplaceAll(strings.ReplaceAll(tok, "~1", "/"), "~0", "~")
-		switch n := doc.(type) {
-		case map[string]any:
-			doc = n[tok]
-		case []any:
-			i, err := strconv.Atoi(tok)
-			if err != nil || i < 0 || i >= len(n) {
-				return nil
-			}
-			doc = n[i]
-		default:
-			return nil
-		}
-	}
-	return doc
-}
-
-func escapePointer(s string) string {
-	return strings.ReplaceAll(strings.ReplaceAll(s, "~", "~0"), "/", "~1")
 }
 
 // invalidCharacter reports the pointer of the first string in doc holding a
@@ -272,7 +246,7 @@ func invalidCharacter(doc any, ptr string) (string, bool) {
 		}
 		slices.Sort(keys)
 		for _, k := range keys {
-			if p, bad := invalidCharacter(n[k], ptr+"/"+escapePointer(k)); bad {
+			if p, bad := invalidCharacter(n[k], ptr+"/"+jsonptr.Escape(k)); bad {
 				return p, true
 			}
 		}
