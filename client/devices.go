@@ -179,11 +179,12 @@ var ErrMoreDevices = errors.New("client: more devices match than the bound")
 
 // ListAllDevices asks the v1 list for every page, each from past the last
 // device of the one before (its AttrDeviceID as LargestDeviceIDSeen),
-// until hasMoreData is false. It stops at maxDevices (at least one page)
-// and returns the devices so far with ErrMoreDevices when more match, and
+// until hasMoreData is false. It returns maxDevices devices at most (at
+// least 1), with ErrMoreDevices when more match, and the devices so far
 // with an error when a page cannot be followed (a last device with no
 // numeric id, or one not past the cursor).
 func (c *Client) ListAllDevices(ctx context.Context, r DeviceListRequest, maxDevices int) ([]Device, error) {
+	maxDevices = max(maxDevices, 1)
 	var all []Device
 	for {
 		page, err := c.ListDevices(ctx, r)
@@ -191,11 +192,11 @@ func (c *Client) ListAllDevices(ctx context.Context, r DeviceListRequest, maxDev
 			return all, err
 		}
 		all = append(all, page.Devices...)
+		if len(all) > maxDevices || len(all) == maxDevices && page.HasMoreData {
+			return all[:maxDevices], fmt.Errorf("%w: the first %d listed", ErrMoreDevices, maxDevices)
+		}
 		if !page.HasMoreData {
 			return all, nil
-		}
-		if len(all) >= maxDevices {
-			return all, fmt.Errorf("%w: %d devices listed, %d at most", ErrMoreDevices, len(all), maxDevices)
 		}
 		if len(page.Devices) == 0 {
 			return all, errors.New("client: the device list says it has more data but its page holds no device")

@@ -44,15 +44,6 @@ type GIORequest struct {
 	ETFWaiver  bool
 }
 
-type wireGIORequest struct {
-	AccountName string        `json:"accountName"`
-	Devices     []wireDevices `json:"devices"`
-	ServicePlan string        `json:"servicePlan,omitempty"`
-	MDNZipCode  string        `json:"mdnZipCode,omitempty"`
-	ReasonCode  string        `json:"reasonCode,omitempty"`
-	ETFWaiver   bool          `json:"etfWaiver,omitempty"`
-}
-
 // GIOAction runs one Global IoT action (a GIO* constant) and returns its
 // requestId.
 func (c *Client) GIOAction(ctx context.Context, action string, r GIORequest) (string, error) {
@@ -62,7 +53,7 @@ func (c *Client) GIOAction(ctx context.Context, action string, r GIORequest) (st
 // GIOActionWith is GIOAction with extra request headers (such as tssim's
 // X-Tssim-Scenario).
 func (c *Client) GIOActionWith(ctx context.Context, action string, r GIORequest, header http.Header) (string, error) {
-	body := wireGIORequest{AccountName: r.AccountName, Devices: wireDeviceList(r.Devices), ServicePlan: r.ServicePlan,
+	body := wireDeviceRequest{AccountName: r.AccountName, Devices: wireDeviceList(r.Devices), ServicePlan: r.ServicePlan,
 		MDNZipCode: r.MDNZipCode, ReasonCode: r.ReasonCode, ETFWaiver: r.ETFWaiver}
 	return c.startAction(ctx, profileActionsPath+action, body, header, ServiceDeviceProfile, r.Devices)
 }

@@ -25,7 +25,9 @@ func TestGIOActionsThroughTheClient(t *testing.T) {
 		check     func(client.ProfileResult) bool
 	}{
 		{"profile_suspend", func() (string, error) { return c.SuspendProfile(ctx, account, tssimtest.DemoICCID) }, true,
-			func(p client.ProfileResult) bool { return p.ICCID == tssimtest.DemoICCID && p.ProfileStatus == client.GIOProfileSuspend }},
+			func(p client.ProfileResult) bool {
+				return p.ICCID == tssimtest.DemoICCID && p.ProfileStatus == client.GIOProfileSuspend
+			}},
 		{"profile_suspend again", func() (string, error) { return c.SuspendProfile(ctx, account, tssimtest.DemoICCID) }, false,
 			func(p client.ProfileResult) bool { return p.EUICCStatusDesc == "Profile is already suspended" }},
 		{"profile_resume", func() (string, error) { return c.ResumeProfile(ctx, account, tssimtest.DemoICCID) }, true, nil},
@@ -34,11 +36,17 @@ func TestGIOActionsThroughTheClient(t *testing.T) {
 		{"device_resume", func() (string, error) { return c.ResumeDevice(ctx, account, tssimtest.DemoEID) }, true, nil},
 		{"download_enable", func() (string, error) { return c.DownloadGIOProfile(ctx, account, tssimtest.DemoEID, "", true) }, true,
 			func(p client.ProfileResult) bool { downloaded = p.ICCID; return p.ICCID != "" }},
-		{"enable", func() (string, error) { return c.EnableGIOProfile(ctx, account, tssimtest.DemoEID, tssimtest.DemoICCID) }, true, nil},
+		{"enable", func() (string, error) {
+			return c.EnableGIOProfile(ctx, account, tssimtest.DemoEID, tssimtest.DemoICCID)
+		}, true, nil},
 		{"delete", func() (string, error) { return c.DeleteGIOProfile(ctx, account, tssimtest.DemoEID, downloaded) }, true, nil},
-		{"setfallbackattribute", func() (string, error) { return c.SetFallbackProfile(ctx, account, tssimtest.DemoEID, tssimtest.DemoICCID) }, true,
+		{"setfallbackattribute", func() (string, error) {
+			return c.SetFallbackProfile(ctx, account, tssimtest.DemoEID, tssimtest.DemoICCID)
+		}, true,
 			func(p client.ProfileResult) bool { return p.FallbackICCID == tssimtest.DemoICCID }},
-		{"download", func() (string, error) { return c.DownloadGIOProfile(ctx, account, tssimtest.DemoEID, "89148000000840799999", false) }, true,
+		{"download", func() (string, error) {
+			return c.DownloadGIOProfile(ctx, account, tssimtest.DemoEID, "89148000000840799999", false)
+		}, true,
 			func(p client.ProfileResult) bool { return p.ICCID == "89148000000840799999" }},
 	} {
 		id, err := step.do()

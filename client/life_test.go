@@ -36,13 +36,19 @@ func TestADevicesWholeLife(t *testing.T) {
 		}, client.ServiceCarrier, client.StateActive, tssimtest.DemoDeactivatedICCID},
 		{"download_enable", func() (string, error) { return c.ProfileAction(ctx, client.ActionDownloadEnable, profile(downloaded)) },
 			client.ServiceDeviceProfile, client.StateActive, downloaded},
-		{"suspend", func() (string, error) { return c.Suspend(ctx, client.LineRequest{AccountName: account, Devices: byEID}) },
+		{"suspend", func() (string, error) {
+			return c.Suspend(ctx, client.LineRequest{AccountName: account, Devices: byEID})
+		},
 			client.ServiceCarrier, client.StateSuspend, downloaded},
-		{"restore", func() (string, error) { return c.Restore(ctx, client.LineRequest{AccountName: account, Devices: byEID}) },
+		{"restore", func() (string, error) {
+			return c.Restore(ctx, client.LineRequest{AccountName: account, Devices: byEID})
+		},
 			client.ServiceCarrier, client.StateActive, downloaded},
 		{"delete", func() (string, error) { return c.DeleteProfile(ctx, profile(downloaded)) },
 			client.ServiceDeviceProfile, client.StateActive, "11245055053268336894"},
-		{"deactivate", func() (string, error) { return c.Deactivate(ctx, client.LineRequest{AccountName: account, Devices: byEID}) },
+		{"deactivate", func() (string, error) {
+			return c.Deactivate(ctx, client.LineRequest{AccountName: account, Devices: byEID})
+		},
 			client.ServiceCarrier, client.StateDeactive, "11245055053268336894"},
 	}
 	for _, s := range steps {

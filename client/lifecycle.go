@@ -54,7 +54,9 @@ type LineRequest struct {
 	WithBilling bool
 }
 
-type wireLineRequest struct {
+// wireDeviceRequest is the body of a line change or a Global IoT action:
+// the fields each takes, those it does not left out.
+type wireDeviceRequest struct {
 	AccountName string        `json:"accountName"`
 	Devices     []wireDevices `json:"devices"`
 	ServicePlan string        `json:"servicePlan,omitempty"`
@@ -95,7 +97,7 @@ func (c *Client) LineAction(ctx context.Context, action string, r LineRequest) (
 // LineActionWith is LineAction with extra request headers (such as
 // tssim's X-Tssim-Scenario).
 func (c *Client) LineActionWith(ctx context.Context, action string, r LineRequest, header http.Header) (string, error) {
-	body := wireLineRequest{AccountName: r.AccountName, Devices: wireDeviceList(r.Devices), ServicePlan: r.ServicePlan,
+	body := wireDeviceRequest{AccountName: r.AccountName, Devices: wireDeviceList(r.Devices), ServicePlan: r.ServicePlan,
 		MDNZipCode: r.MDNZipCode, ReasonCode: r.ReasonCode, ETFWaiver: r.ETFWaiver, WithBilling: r.WithBilling}
 	if action == LineDeactivate {
 		body.ReasonCode = cmp.Or(r.ReasonCode, ReasonGeneral)
