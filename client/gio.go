@@ -5,29 +5,14 @@ import (
 	"net/http"
 )
 
-// The Global IoT Orchestration (GIO) eSIM actions: Verizon's SDK
-// controller ManagingEsimProfiles and ThingSpace's Global IoT pages. They
-// share the profile actions' path; a body without smsrOid is what tells
-// them from the local actions on the paths both serve (enable, delete,
-// download_enable). ThingSpace names no callback service for them: tssim
-// reports them to DeviceProfileService, in the profile callback's
-// envelope (schemas/gio-callback.json). Their errors are the GIO family's:
-// Error.Code is the HTTP status.
-
-// Global IoT actions, as the last element of their path.
-const (
-	GIOActivate       = "activate"
-	GIODeactivate     = "deactivate"
-	GIOEnable         = "enable"
-	GIODownload       = "download"
-	GIODownloadEnable = "download_enable"
-	GIODelete         = "delete"
-	GIOProfileSuspend = "profile_suspend"
-	GIOProfileResume  = "profile_resume"
-	GIODeviceSuspend  = "device_suspend"
-	GIODeviceResume   = "device_resume"
-	GIOSetFallback    = "setfallbackattribute"
-)
+// The Global IoT Orchestration (GIO) eSIM actions (the GIO* constants of
+// types.go): Verizon's SDK controller ManagingEsimProfiles and
+// ThingSpace's Global IoT pages. They share the profile actions' path; a
+// body without smsrOid is what tells them from the local actions on the
+// paths both serve (enable, delete, download_enable). ThingSpace names no
+// callback service for them: tssim reports them to DeviceProfileService,
+// in the profile callback's envelope (schemas/gio-callback.json). Their
+// errors are the GIO family's: Error.Code is the HTTP status.
 
 // GIORequest is the body of a Global IoT action.
 type GIORequest struct {

@@ -6,18 +6,10 @@ import (
 	"net/http"
 )
 
-// The line's service changes, as ThingSpace's pages "Activate Service for
-// Devices", "Deactivate…", "Suspend…" and "Restore…" describe them: each
-// answered with a requestId, each device's outcome reported to the
-// account's CarrierService listener.
-
-// Line changes, as the last element of their path.
-const (
-	LineActivate   = "activate"
-	LineDeactivate = "deactivate"
-	LineSuspend    = "suspend"
-	LineRestore    = "restore"
-)
+// The line's service changes (the Line* constants of types.go), as
+// ThingSpace's pages "Activate Service for Devices", "Deactivate…",
+// "Suspend…" and "Restore…" describe them: each answered with a requestId,
+// each device's outcome reported to the account's CarrierService listener.
 
 // Service states of a line, as callbacks and tssim's control API write
 // them (the v1 device list writes them in lower case).

@@ -24,6 +24,29 @@ const (
 	ActionDownloadDisable = "download_disable"
 )
 
+// Line changes (lifecycle.go), as the last element of their path.
+const (
+	LineActivate   = "activate"
+	LineDeactivate = "deactivate"
+	LineSuspend    = "suspend"
+	LineRestore    = "restore"
+)
+
+// Global IoT actions (gio.go), as the last element of their path.
+const (
+	GIOActivate       = "activate"
+	GIODeactivate     = "deactivate"
+	GIOEnable         = "enable"
+	GIODownload       = "download"
+	GIODownloadEnable = "download_enable"
+	GIODelete         = "delete"
+	GIOProfileSuspend = "profile_suspend"
+	GIOProfileResume  = "profile_resume"
+	GIODeviceSuspend  = "device_suspend"
+	GIODeviceResume   = "device_resume"
+	GIOSetFallback    = "setfallbackattribute"
+)
+
 // DeviceID names a device by one identifier.
 type DeviceID struct {
 	Kind string `json:"kind"`
