@@ -54,8 +54,10 @@ func WithUser(username, password string) Option {
 	return func(c *Client) { c.username, c.password = username, password }
 }
 
-// WithListener makes every profile action tell l which devices it waits
-// for, so that l.Await(ctx, requestID) knows when the request is complete.
+// WithListener makes every asynchronous request (profile actions, line
+// changes, Global IoT actions, the v2 device list) tell l which devices it
+// waits for and their callback service, so that l.Await(ctx, requestID)
+// knows when the request is complete.
 func WithListener(l *Listener) Option { return func(c *Client) { c.listener = l } }
 
 // WithClock replaces time.Now when deciding whether the token is due for
@@ -240,18 +242,30 @@ func (c *Client) ProfileAction(ctx context.Context, action string, r ProfileRequ
 // ProfileActionWith is ProfileAction with extra request headers (such as
 // tssim's X-Tssim-Scenario).
 func (c *Client) ProfileActionWith(ctx context.Context, action string, r ProfileRequest, header http.Header) (string, error) {
+	body, devices := r.wire()
+	return c.startAction(ctx, profileActionsPath+action, body, header, ServiceDeviceProfile, devices)
+}
+
+// profileActionsPath is the path of the profile actions, local and Global
+// IoT, but their name.
+const profileActionsPath = "/api/m2m/v1/devices/profile/actions/"
+
+// startAction posts the body of an asynchronous operation and returns the
+// requestId it answered. With a listener, it tells the listener which
+// devices the request names (none for one about the request itself) and
+// the service their callbacks go to.
+func (c *Client) startAction(ctx context.Context, path string, body any, header http.Header, service string, devices []Identifiers) (string, error) {
 	var out struct {
 		RequestID string `json:"requestId"`
 	}
-	if err := c.callWith(ctx, http.MethodPost, "/api/m2m/v1/devices/profile/actions/"+action, r.wire(), &out, true, header); err != nil {
+	if err := c.callWith(ctx, http.MethodPost, path, body, &out, true, header); err != nil {
 		return "", err
 	}
+	if out.RequestID == "" {
+		return "", fmt.Errorf("client: POST %s: the answer has no requestId", path)
+	}
 	if c.listener != nil {
-		eids := make([]string, len(r.Devices))
-		for i, d := range r.Devices {
-			eids[i] = d.EID
-		}
-		c.listener.Expect(out.RequestID, eids...)
+		c.listener.ExpectDevices(out.RequestID, service, devices...)
 	}
 	return out.RequestID, nil
 }

@@ -59,3 +59,32 @@ func Example_warningThenSuccess() {
 	// Warning
 	// Success
 }
+
+// Suspend the seed device's line, named by its IMEI, and read its
+// CarrierService callback and the request's status.
+func Example_suspend() {
+	sim, err := tssimtest.Start()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer sim.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+
+	id, err := sim.Client.Suspend(ctx, client.LineRequest{AccountName: tssimtest.DemoAccount,
+		Devices: []client.Identifiers{{client.IMEI(tssimtest.DemoIMEI)}}})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	results, _ := sim.Listener.Await(ctx, id)
+	r := results[tssimtest.DemoEID]
+	_, line := r.Message.DeviceResponse.Line()
+	fmt.Println(r.Service, r.Action, r.Status, line.State)
+	st, _ := sim.Client.RequestStatus(ctx, tssimtest.DemoAccount, id)
+	fmt.Println(st.Status)
+	// Output:
+	// CarrierService suspend Success Suspend
+	// Success
+}

@@ -1,15 +1,22 @@
 // Package tssimtest starts tssim inside a Go test: a simulator of
-// ThingSpace's eUICC profile API in process, on a manual clock, with the
-// reference client logged in as the demo user and a callback listener that
-// takes every account's callbacks.
+// ThingSpace's eUICC API in process, on a manual clock, with the reference
+// client logged in as the demo user and a callback listener that takes
+// every account's callbacks of every service (DeviceProfileService for the
+// profile actions, local and Global IoT, and the v2 device list;
+// CarrierService for the line's activate, deactivate, suspend, restore).
 //
 //	sim := tssimtest.New(t)
 //	id, err := sim.Client.DeleteProfile(ctx, client.ProfileRequest{...})
 //	results, err := sim.Listener.Await(ctx, id)
 //	sim.Advance(10 * time.Minute) // the next step of the device's scenario
 //
+//	id, err = sim.Client.Suspend(ctx, client.LineRequest{AccountName: tssimtest.DemoAccount,
+//		Devices: []client.Identifiers{{client.IMEI(tssimtest.DemoIMEI)}}})
+//	results, err = sim.Listener.Await(ctx, id) // its CarrierService callback
+//
 // Point your own client at sim.URL, and register its listener, or read
-// what reached sim.Listener.
+// what reached sim.Listener. SetState puts a line in a service state
+// without an action, to start a test from there.
 package tssimtest
 
 import (
@@ -32,6 +39,16 @@ const (
 	DemoEID       = "666456789123456789123456784008"
 	DemoICCID     = "89148000000840784259"
 	DemoBootstrap = "11245055053268336886"
+	// DemoIMEI and DemoMDN are DemoEID's other identifiers: a line change
+	// may name the device by any of them.
+	DemoIMEI = "666456789014008"
+	DemoMDN  = "2022326360"
+	// DemoSuspendedEID's line is suspended and DemoDeactivatedEID's
+	// deactivated; each has a bootstrap profile and an enabled local one
+	// (DemoDeactivatedICCID for the second).
+	DemoSuspendedEID     = "666456789123456789123456784015"
+	DemoDeactivatedEID   = "666456789123456789123456784016"
+	DemoDeactivatedICCID = "89148000000840784268"
 )
 
 // Server is a running simulator and the clients of a test.
@@ -122,6 +139,50 @@ func (s *Server) Advance(d time.Duration) time.Time {
 		panic(fmt.Sprintf("tssimtest: advancing the clock: %v", err))
 	}
 	return now
+}
+
+// SetState puts the line of the device eid in a service state
+// (client.StateActive, StateSuspend or StateDeactive) through the control
+// API, with no action nor callback: a test then starts from there. A line
+// put in Deactive loses its MDN and IP address, as a deactivation takes
+// them; one put back in Active keeps what it has. The device is replaced
+// as the control API's PUT replaces it: an action it waits on is
+// forgotten, and so are its Global IoT marks (a profile suspended or
+// deactivated on its own, the fall-back attribute), which the control API
+// does not take.
+func (s *Server) SetState(ctx context.Context, eid, state string) error {
+	d, err := s.Admin.Device(ctx, eid)
+	if err != nil {
+		return fmt.Errorf("tssimtest: %w", err)
+	}
+	d.State = state
+	if state == client.StateDeactive {
+		d.MDN, d.IPAddress = "", ""
+	}
+	if err := s.Admin.PutDevice(ctx, d); err != nil {
+		return fmt.Errorf("tssimtest: putting device %s in state %s: %w", eid, state, err)
+	}
+	return nil
+}
+
+// RegisterListener registers Listener as the account's listener of each
+// service (DeviceProfileService and CarrierService when none is named),
+// with username and password echoed in every callback. Without it the
+// simulator still sends Listener every callback of an account that
+// registered no listener of that service; with it a test sees the
+// registration ThingSpace would, or takes back a service another
+// registration took.
+func (s *Server) RegisterListener(ctx context.Context, account, username, password string, services ...string) error {
+	if len(services) == 0 {
+		services = []string{client.ServiceDeviceProfile, client.ServiceCarrier}
+	}
+	for _, name := range services {
+		reg := client.CallbackRegistration{Name: name, URL: s.ListenerURL, Username: username, Password: password}
+		if err := s.Client.RegisterCallback(ctx, account, reg); err != nil {
+			return fmt.Errorf("tssimtest: registering the listener of %s for account %s: %w", name, account, err)
+		}
+	}
+	return nil
 }
 
 // Close stops the simulator and the listener.

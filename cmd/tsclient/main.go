@@ -1,7 +1,9 @@
 // Command tsclient is the reference ThingSpace client on the command line:
-// OAuth token, session, callback registration, profile delete (waiting for
-// its callbacks), a callback listener, and the adapter that lets the
-// contract suite in features/ drive it.
+// OAuth token, session, callback registration, the local profile actions
+// delete and download and the line changes activate, suspend, restore and
+// deactivate (each waiting for its callbacks), a request's status, the
+// device list, a callback listener, and the adapter that lets the contract
+// suite in features/ drive it.
 package main
 
 import (
@@ -30,18 +32,34 @@ const (
 	exitFailed  = 1 // a device's action ended in failure
 	exitUsage   = 2
 	exitTrouble = 3 // credentials, network, timeout: no answer to report
+	exitPending = 4 // status: the request is still pending
 )
 
-const usage = `tsclient: a ThingSpace eUICC profile API client (the reference client of tssim).
+const usage = `tsclient: a ThingSpace eUICC API client (the reference client of tssim).
 
 Usage:
   tsclient token [--json]                          fetch an OAuth access token, print it (--json: the whole answer)
   tsclient login [--json]                          open a session, print its token
-  tsclient callbacks register LISTENER_URL         register the DeviceProfileService listener
+  tsclient callbacks register LISTENER_URL         register a listener (--name SERVICE: default DeviceProfileService)
   tsclient callbacks list                          list the account's listeners
   tsclient callbacks deregister [--name SERVICE]   remove a listener
   tsclient delete --eid EID --iccid ICCID [--wait] delete a local profile (repeat --eid/--iccid for more devices)
+  tsclient download --eid EID --iccid ICCID [--enable] [--wait]
+                                                   download a local profile, enabled with --enable
+  tsclient activate --eid EID --plan PLAN --zip ZIP [--wait]
+                                                   activate a deactivated line
+  tsclient suspend --eid EID [--with-billing] [--wait]
+                                                   suspend an active line
+  tsclient restore --eid EID [--wait]              give a suspended line its service back
+  tsclient deactivate --eid EID [--reason FF] [--etf-waiver] [--wait]
+                                                   end an active line's service
+      (the line changes name each device by --eid, --imei, --mdn or --iccid,
+       repeated for more devices; --wait waits for their CarrierService callbacks)
+  tsclient status REQUEST_ID [--v2] [--json]       a request's status (--v2: any request, device by device)
+  tsclient devices [--state S] [--eid-contains X] [--json]
+                                                   the account's devices: state, plan, enabled profile, profile status
   tsclient listen [--addr HOST:PORT]               serve a callback listener, print each callback
+      [--register URL [--services S1,S2]]          ...registered for the account first (both services by default)
       [--status CODE|--hang|--drop|--garbage] [--delay DUR] [--times N]
                                                    ...answering as a broken listener would, for QA
   tsclient adapter [--http ADDR]                   speak the contract suite's adapter protocol on stdin/stdout (or HTTP)
@@ -55,9 +73,10 @@ Connection flags, on every command, with their environment variables:
   --account     THINGSPACE_ACCOUNT     account name (default 1223334444-00001)
   --smsr-oid    THINGSPACE_SMSR_OID    SM-SR object id (default 1.3.6.1.4.1.31746.1.500.200.101.5)
 
-Exit status: 0 done (every device succeeded), 1 a device's action failed,
-2 bad usage, 3 no answer to report (credentials refused, ThingSpace
-unreachable, timeout).
+Exit status: 0 done (every device succeeded; status: Success), 1 a
+device's action failed (status: Failure), 2 bad usage, 3 no answer to
+report (credentials refused, ThingSpace unreachable, timeout), 4 the
+request is still pending (status only).
 
 Run 'tsclient COMMAND --help' for a command's own flags.
 `
@@ -153,13 +172,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		a := &app{conn: conn{stderr: stderr}, stdin: stdin, stdout: stdout, stderr: stderr}
 		a.conn.flags(fs, getenv)
 		do := cmd.setup(fs)
-		if err := fs.Parse(rest); err != nil {
+		args, err := parseInterleaved(fs, rest)
+		if err != nil {
 			if errors.Is(err, flag.ErrHelp) {
 				return exitOK
 			}
 			return exitUsage
 		}
-		a.args = fs.Args()
+		a.args = args
 		if !cmd.ownClient {
 			var err error
 			if a.api, err = a.conn.client(); err != nil {
@@ -172,6 +192,26 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	return exitUsage
 }
 
+// parseInterleaved parses flags given before, between and after the
+// arguments (tsclient status REQUEST_ID --v2), which flag.Parse stops at,
+// and returns the arguments; everything after "--" is an argument.
+func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
+	var out []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return out, nil
+		}
+		if used := len(args) - len(rest); used > 0 && args[used-1] == "--" {
+			return append(out, rest...), nil
+		}
+		out, args = append(out, rest[0]), rest[1:]
+	}
+}
+
 func commands() []command {
 	return []command{
 		{name: "token", setup: tokenCmd},
@@ -180,6 +220,13 @@ func commands() []command {
 		{name: "callbacks list", setup: listCmd},
 		{name: "callbacks deregister", setup: deregisterCmd},
 		{name: "delete", setup: deleteCmd},
+		{name: "download", setup: downloadCmd},
+		{name: client.LineActivate, setup: lineCmd(client.LineActivate)},
+		{name: client.LineSuspend, setup: lineCmd(client.LineSuspend)},
+		{name: client.LineRestore, setup: lineCmd(client.LineRestore)},
+		{name: client.LineDeactivate, setup: lineCmd(client.LineDeactivate)},
+		{name: "status", setup: statusCmd},
+		{name: "devices", setup: devicesCmd},
 		{name: "listen", setup: listenCmd, ownClient: true},
 		{name: "adapter", setup: adapterCmd, ownClient: true},
 	}
