@@ -275,11 +275,17 @@ func TestListenFaults(t *testing.T) {
 		{"status", []string{"--status", "500", "--times", "2"}, "fault: answering 500 to the first 2 callbacks, then 200", []string{"500", "500", "200"}},
 		{"drop", []string{"--drop", "--times", "1"}, "fault: closing the connection without an answer to the first 1 callbacks, then 200", []string{"EOF", "200"}},
 		{"garbage", []string{"--garbage", "--times", "1"}, "fault: answering bytes that are not HTTP to the first 1 callbacks, then 200", []string{"malformed HTTP", "200"}},
-		{"hang", []string{"--hang", "--times", "1"}, "fault: never answering to the first 1 callbacks, then 200", []string{"no answer within 50ms", "200"}},
+		{"hang", []string{"--hang", "--times", "1"}, "fault: never answering to the first 1 callbacks, then 200", []string{"no answer within 1s", "200"}},
 		{"delay", []string{"--delay", "1ms"}, "fault: waiting 1ms, then answering 200 to every callback", []string{"200"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			url, admin := startSimWith(t, simulator.Options{Clock: "manual", CallbackTimeout: 50 * time.Millisecond})
+			// Long enough that a busy machine answers in time, but for the
+			// listener that hangs, which costs one timeout.
+			timeout := 10 * time.Second
+			if tt.name == "hang" {
+				timeout = time.Second
+			}
+			url, admin := startSimWith(t, simulator.Options{Clock: "manual", CallbackTimeout: timeout})
 			ctx := context.Background()
 			listenURL, out := startListen(t, url, tt.flags...)
 			out.waitUntil(t, tt.say, func(s string) bool { return strings.Contains(s, tt.say+"\n") })
