@@ -12,6 +12,7 @@
 package simulator
 
 import (
+	"cmp"
 	"context"
 	_ "embed"
 	"encoding/json"
@@ -109,60 +110,52 @@ const (
 	WorldsExplicit = "explicit"
 )
 
+// defaults are the options a field left at zero (or below) takes.
+var defaults = Options{
+	DefaultScenario: "immediate-success", Clock: "real", Auth: "strict", TimeScale: 1,
+	CallbackTimeout: 10 * time.Second, RetryInterval: 5 * time.Minute, DurableWait: 10 * time.Second,
+	MaxPending: 20_000, Workers: 64, QueueSize: 100_000, MaxBodyBytes: 4 << 20, JournalSize: 10_000,
+	WorldTTL: time.Hour, MaxWorlds: 1000, WorldJournalSize: 1000, MaxSessions: domain.DefaultMaxSessions,
+	Worlds: WorldsAuto, MaxWorldsPerSource: 100,
+}
+
+// Defaults returns the options a field left at zero takes: the defaults of
+// cmd/tssim's flags.
+func Defaults() Options { return defaults }
+
+// orDefault sets *v to d when it is zero or below.
+func orDefault[T cmp.Ordered](v *T, d T) {
+	var zero T
+	if *v <= zero {
+		*v = d
+	}
+}
+
 func (o *Options) setDefaults() {
-	def := func(v *string, d string) {
-		if *v == "" {
-			*v = d
-		}
-	}
-	def(&o.DefaultScenario, "immediate-success")
-	def(&o.Clock, "real")
-	def(&o.Auth, "strict")
-	if o.TimeScale <= 0 {
-		o.TimeScale = 1
-	}
+	d := defaults
+	orDefault(&o.DefaultScenario, d.DefaultScenario)
+	orDefault(&o.Clock, d.Clock)
+	orDefault(&o.Auth, d.Auth)
+	orDefault(&o.TimeScale, d.TimeScale)
+	orDefault(&o.CallbackTimeout, d.CallbackTimeout)
+	orDefault(&o.RetryInterval, d.RetryInterval)
+	orDefault(&o.DurableWait, d.DurableWait)
+	orDefault(&o.MaxPending, d.MaxPending)
+	orDefault(&o.Workers, d.Workers)
+	orDefault(&o.QueueSize, d.QueueSize)
+	orDefault(&o.MaxBodyBytes, d.MaxBodyBytes)
+	orDefault(&o.JournalSize, d.JournalSize)
+	orDefault(&o.WorldTTL, d.WorldTTL)
+	orDefault(&o.MaxWorlds, d.MaxWorlds)
+	orDefault(&o.WorldJournalSize, d.WorldJournalSize)
+	orDefault(&o.MaxSessions, d.MaxSessions)
+	orDefault(&o.Worlds, d.Worlds)
+	orDefault(&o.MaxWorldsPerSource, d.MaxWorldsPerSource)
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	if o.Workers <= 0 {
-		o.Workers = 64
-	}
-	if o.MaxPending <= 0 {
-		o.MaxPending = 20_000
-	}
-	if o.QueueSize <= 0 {
-		o.QueueSize = 100_000
-	}
-	if o.CallbackTimeout <= 0 {
-		o.CallbackTimeout = 10 * time.Second
-	}
-	if o.DurableWait <= 0 {
-		o.DurableWait = 10 * time.Second
-	}
-	if o.RetryInterval <= 0 {
-		o.RetryInterval = 5 * time.Minute
-	}
 	if o.Sender == nil {
 		o.Sender = delivery.NewHTTPSender(o.Workers)
-	}
-	if o.MaxBodyBytes <= 0 {
-		o.MaxBodyBytes = 4 << 20
-	}
-	if o.JournalSize <= 0 {
-		o.JournalSize = 10_000
-	}
-	if o.WorldTTL <= 0 {
-		o.WorldTTL = time.Hour
-	}
-	if o.MaxWorlds <= 0 {
-		o.MaxWorlds = 1000
-	}
-	if o.MaxWorldsPerSource <= 0 {
-		o.MaxWorldsPerSource = 100
-	}
-	def(&o.Worlds, WorldsAuto)
-	if o.WorldJournalSize <= 0 {
-		o.WorldJournalSize = 1000
 	}
 }
 

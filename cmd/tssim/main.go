@@ -27,7 +27,6 @@ import (
 
 	"github.com/tssim/tssim/fixtures"
 	"github.com/tssim/tssim/internal/clock"
-	"github.com/tssim/tssim/internal/domain"
 	"github.com/tssim/tssim/internal/gen"
 	"github.com/tssim/tssim/internal/state"
 	"github.com/tssim/tssim/internal/validate"
@@ -68,6 +67,7 @@ type config struct {
 func newFlags(stderr io.Writer) (*flag.FlagSet, *config) {
 	fs := flag.NewFlagSet("tssim", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	d := simulator.Defaults()
 	fs.Usage = func() {
 		fmt.Fprint(stderr, usage)
 		fs.PrintDefaults()
@@ -76,16 +76,16 @@ func newFlags(stderr io.Writer) (*flag.FlagSet, *config) {
 	fs.StringVar(&c.addr, "addr", "127.0.0.1:8080", "listen address; :0 picks a free port, and the chosen address is logged")
 	fs.StringVar(&c.opts.Fixtures, "fixtures", "", "JSON file of clients, users, accounts and devices (default: the built-in demo; see 'tssim fixtures')")
 	fs.StringVar(&c.opts.Scenarios, "scenarios", "", "folder of extra scenario files, added to the built-in ones")
-	fs.StringVar(&c.opts.DefaultScenario, "default-scenario", "immediate-success", "scenario for devices and accounts that have none assigned")
-	fs.StringVar(&c.opts.Clock, "clock", "real", "real, or manual: time moves only through POST /_sim/clock/advance")
-	fs.StringVar(&c.opts.Auth, "auth", "strict", "strict enforces ThingSpace's OAuth and session rules; relaxed accepts any non-empty tokens")
-	fs.StringVar(&c.opts.CallbackURL, "callback-url", "", "listener for accounts that registered no DeviceProfileService callback")
+	fs.StringVar(&c.opts.DefaultScenario, "default-scenario", d.DefaultScenario, "scenario for devices and accounts that have none assigned")
+	fs.StringVar(&c.opts.Clock, "clock", d.Clock, "real, or manual: time moves only through POST /_sim/clock/advance")
+	fs.StringVar(&c.opts.Auth, "auth", d.Auth, "strict enforces ThingSpace's OAuth and session rules; relaxed accepts any non-empty tokens")
+	fs.StringVar(&c.opts.CallbackURL, "callback-url", "", "listener for the callbacks of a service an account registered no listener for")
 	fs.StringVar(&c.logFmt, "log-format", "text", "text or json: one line per request and per callback attempt")
 	fs.StringVar(&c.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&c.opts.StateFile, "state-file", "", "keep devices, registrations, tokens and pending callbacks in this bbolt database across restarts, kill -9 included: every change is on disk before its request is answered")
 	fs.StringVar(&c.opts.AdminToken, "admin-token", "", "when set, /_sim/ (but /_sim/health) requires 'Authorization: Bearer <token>'")
-	c.opts.TimeScale = 1
-	fs.Func("time-scale", "real clock only: 0.01 makes a 5-minute wait take 3s (default 1)", func(v string) error {
+	c.opts.TimeScale = d.TimeScale
+	fs.Func("time-scale", fmt.Sprintf("real clock only: 0.01 makes a 5-minute wait take 3s (default %g)", d.TimeScale), func(v string) error {
 		f, err := strconv.ParseFloat(v, 64)
 		if err != nil || f < clock.MinScale || f > clock.MaxScale {
 			return fmt.Errorf("must be a number from %g to %g", clock.MinScale, clock.MaxScale)
@@ -93,16 +93,16 @@ func newFlags(stderr io.Writer) (*flag.FlagSet, *config) {
 		c.opts.TimeScale = f
 		return nil
 	})
-	fs.DurationVar(&c.opts.CallbackTimeout, "callback-timeout", 10*time.Second, "how long one callback attempt may take before it counts as failed")
-	fs.DurationVar(&c.opts.RetryInterval, "retry-interval", 5*time.Minute, "time between callback attempts, on the simulator's clock")
-	fs.IntVar(&c.opts.JournalSize, "journal-size", 10_000, "requests and callbacks that /_sim/requests and /_sim/callbacks remember (each; the oldest are dropped)")
-	fs.IntVar(&c.opts.MaxPending, "max-pending", 20_000, "callbacks not yet delivered that tssim keeps, in all worlds together; past it the oldest of the world holding the most is given up on (journalled as given-up, counted in a log line)")
-	fs.IntVar(&c.opts.MaxSessions, "max-sessions", domain.DefaultMaxSessions, "sessions one user may hold in one world; past it, the oldest is forgotten (a client logging in in a loop holds bounded memory)")
-	fs.DurationVar(&c.opts.WorldTTL, "world-ttl", time.Hour, "remove a world (/w/NAME/) after this long unused")
-	fs.IntVar(&c.opts.MaxWorlds, "max-worlds", 1000, "worlds (/w/NAME/) that may exist at once, besides the default one")
-	fs.StringVar(&c.opts.Worlds, "worlds", simulator.WorldsAuto, "auto: a request to /w/NAME/ makes the world (with --admin-token, only a request bearing it); explicit: only PUT /_sim/worlds/NAME does")
-	fs.IntVar(&c.opts.MaxWorldsPerSource, "max-worlds-per-source", 100, "worlds one client address may make when there is no --admin-token")
-	fs.IntVar(&c.opts.WorldJournalSize, "world-journal-size", 1000, "requests and callbacks that each world (/w/NAME/) remembers, each (--journal-size is the default world's)")
+	fs.DurationVar(&c.opts.CallbackTimeout, "callback-timeout", d.CallbackTimeout, "how long one callback attempt may take before it counts as failed")
+	fs.DurationVar(&c.opts.RetryInterval, "retry-interval", d.RetryInterval, "time between callback attempts, on the simulator's clock")
+	fs.IntVar(&c.opts.JournalSize, "journal-size", d.JournalSize, "requests and callbacks that /_sim/requests and /_sim/callbacks remember (each; the oldest are dropped)")
+	fs.IntVar(&c.opts.MaxPending, "max-pending", d.MaxPending, "callbacks not yet delivered that tssim keeps, in all worlds together; past it the oldest of the world holding the most is given up on (journalled as given-up, counted in a log line)")
+	fs.IntVar(&c.opts.MaxSessions, "max-sessions", d.MaxSessions, "sessions one user may hold in one world; past it, the oldest is forgotten (a client logging in in a loop holds bounded memory)")
+	fs.DurationVar(&c.opts.WorldTTL, "world-ttl", d.WorldTTL, "remove a world (/w/NAME/) after this long unused")
+	fs.IntVar(&c.opts.MaxWorlds, "max-worlds", d.MaxWorlds, "worlds (/w/NAME/) that may exist at once, besides the default one")
+	fs.StringVar(&c.opts.Worlds, "worlds", d.Worlds, "auto: a request to /w/NAME/ makes the world (with --admin-token, only a request bearing it); explicit: only PUT /_sim/worlds/NAME does")
+	fs.IntVar(&c.opts.MaxWorldsPerSource, "max-worlds-per-source", d.MaxWorldsPerSource, "worlds one client address may make when there is no --admin-token")
+	fs.IntVar(&c.opts.WorldJournalSize, "world-journal-size", d.WorldJournalSize, "requests and callbacks that each world (/w/NAME/) remembers, each (--journal-size is the default world's)")
 	return fs, c
 }
 
