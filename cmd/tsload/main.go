@@ -37,6 +37,9 @@ func main() {
 	if len(os.Args) > 1 && os.Args[1] == "baseline" {
 		os.Exit(baseline(os.Args[2:]))
 	}
+	if len(os.Args) > 1 && os.Args[1] == "fair" {
+		os.Exit(fair(os.Args[2:]))
+	}
 	if len(os.Args) > 1 && os.Args[1] == "soak" {
 		os.Exit(soak(os.Args[2:]))
 	}
@@ -82,6 +85,9 @@ Usage: tsload [--tssim bin/tssim] [--duration 5s] [--conns 32]
            with --hang, taking connections and never answering), then up:
            RSS every 10 s and the callbacks delivered, given up on and
            pending (tsload soak --help)
+       tsload fair [--tssim bin/tssim] [--duration 30s] [--every 10ms] [--conns 8]
+           one world's listener reads a byte a second while another world's
+           callbacks are timed from answer to arrival: p50, p99, max
        tsload worlds [--tssim bin/tssim] [--worlds 1000] [--spread 100] [--conns 32]
            what worlds cost: RSS of 1,000 worlds, and deletes per second in
            one world and spread over 100
