@@ -4,13 +4,23 @@
 GO      ?= go
 BIN     ?= bin
 ARGS    ?=
+# The release's name, in the archives' names, the image's tag and what
+# `tssim version` prints; the commit goes with it.
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
+COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null)
+# The image make dist and make docker tag IMAGE:VERSION and IMAGE:latest.
+IMAGE   ?= tssim
+DIST    ?= dist
+BUILDINFO_LDFLAGS = -X github.com/tssim/tssim/internal/buildinfo.version=$(VERSION) -X github.com/tssim/tssim/internal/buildinfo.commit=$(COMMIT)
+DIST_LDFLAGS      = -s -w $(BUILDINFO_LDFLAGS)
+ACTIONLINT ?= github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
 
-.PHONY: help build run test lint fuzz-ci bench bench-ci crash-test docker docker-bin compose-test
+.PHONY: help build run test lint lint-ci-files fuzz-ci bench bench-ci crash-test dist docker compose-test release-test
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  %-14s %s\n", $$1, $$2}'
 
 build: ## build bin/tssim, bin/tsclient and bin/tsload (static)
-	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN)/ ./cmd/...
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(BUILDINFO_LDFLAGS)' -o $(BIN)/ ./cmd/...
 
 run: ## run the simulator on 127.0.0.1:8080 (pass flags with ARGS="--clock manual")
 	$(GO) run ./cmd/tssim $(ARGS)
@@ -47,12 +57,24 @@ fuzz-ci: ## a short run of each fuzz target: the fast paths held to the slow one
 	$(GO) test -run '^$$' -fuzz '^FuzzFastFixtures$$' -fuzztime 10s ./internal/validate
 	$(GO) test -run '^$$' -fuzz '^FuzzRequestBody$$' -fuzztime 10s ./simulator
 
-docker: ## build the image tssim:local with the normal multi-stage build
-	docker build -t tssim:local .
+lint-ci-files: ## actionlint (fetched by go run) on the workflows and the GitHub example, the CI examples' structure and flags, shellcheck
+	$(GO) run $(ACTIONLINT) .github/workflows/*.yml examples/ci/*github*.yml
+	$(GO) test -count=1 ./examples/ci
+	@if command -v shellcheck >/dev/null; then shellcheck scripts/*.sh examples/ci/*.sh && echo "shellcheck: scripts/*.sh examples/ci/*.sh"; \
+	else echo "lint-ci-files: no shellcheck, the shell scripts are not checked (apt-get install shellcheck)"; fi
 
-docker-bin: ## build tssim:local from binaries built on this host
-	CGO_ENABLED=0 GOOS=linux $(GO) build -trimpath -ldflags="-s -w" -o dist/bin/ ./cmd/tssim ./cmd/tsclient
-	DOCKER_BUILDKIT=0 docker build -q --target host -t tssim:local .
+dist: ## the release in dist/: binaries for linux, darwin, windows x amd64, arm64, archives, SHA256SUMS; then the image (make docker)
+	SOURCE_DATE_EPOCH=$${SOURCE_DATE_EPOCH:-$$(git log -1 --format=%ct 2>/dev/null)} \
+	  $(GO) run ./scripts/dist -version '$(VERSION)' -ldflags '$(DIST_LDFLAGS)' -out $(DIST)
+	scripts/image.sh '$(VERSION)' $(DIST) $(IMAGE)
+
+docker: ## the image tssim:VERSION and tssim:latest, FROM scratch and linux binaries built here: pulls nothing
+	$(GO) run ./scripts/dist -version '$(VERSION)' -ldflags '$(DIST_LDFLAGS)' -out $(DIST) -archives=false \
+	  -platforms linux/$$(docker version -f '{{.Server.Arch}}')
+	scripts/image.sh '$(VERSION)' $(DIST) $(IMAGE)
 
 compose-test: ## run tssim contract container to container with docker compose (installs and starts docker if needed)
 	scripts/compose-test.sh
+
+release-test: ## make dist, then the README's section "Without Go" as printed, with no go on PATH, from a server on 127.0.0.1
+	scripts/release-test.sh

@@ -2,13 +2,14 @@
 // ThingSpace eUICC profile API simulator: it runs tssim's image in a
 // container for a test, and gives its URL and ready clients.
 //
-//	ctr, err := tssim.Run(ctx, "tssim:local", tssim.WithManualClock())
+//	ctr, err := tssim.Run(ctx, "tssim:latest", tssim.WithManualClock())
 //	defer testcontainers.TerminateContainer(ctr)
 //	api, err := ctr.Client(ctx)
 //
-// tssim publishes no image: build one from the repository's Dockerfile
-// (docker build -t tssim:local .). Where no registry is reachable, start
-// with TESTCONTAINERS_RYUK_DISABLED=true: the reaper is an image of its own.
+// The image: make docker builds tssim:latest from binaries built here, a
+// release has it (see the README, "Without Go"). Where no registry is
+// reachable, start with TESTCONTAINERS_RYUK_DISABLED=true: the reaper is an
+// image of its own.
 package tssim
 
 import (

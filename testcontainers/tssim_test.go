@@ -14,12 +14,12 @@ import (
 	tssim "github.com/tssim/tssim/testcontainers"
 )
 
-// image is the tssim image the test runs: make docker-bin builds
-// tssim:local, and make compose-test runs this test against it.
+// image is the tssim image the test runs: make docker builds
+// tssim:latest, and make compose-test runs this test against it.
 func image(t *testing.T) string {
 	img := os.Getenv("TSSIM_IMAGE")
 	if img == "" {
-		t.Skip("TSSIM_IMAGE names no tssim image (make docker-bin builds tssim:local; make compose-test runs this test)")
+		t.Skip("TSSIM_IMAGE names no tssim image (make docker builds tssim:latest; make compose-test runs this test)")
 	}
 	return img
 }

@@ -18,6 +18,7 @@ import (
 	"syscall"
 
 	"github.com/tssim/tssim/client"
+	"github.com/tssim/tssim/internal/buildinfo"
 )
 
 func main() {
@@ -63,6 +64,7 @@ Usage:
       [--status CODE|--hang|--drop|--garbage] [--delay DUR] [--times N]
                                                    ...answering as a broken listener would, for QA
   tsclient adapter [--http ADDR]                   speak the contract suite's adapter protocol on stdin/stdout (or HTTP)
+  tsclient version                                 print the version, the commit and the Go version
 
 Connection flags, on every command, with their environment variables:
   --url         THINGSPACE_URL         base URL (default http://127.0.0.1:8080, a local tssim)
@@ -152,6 +154,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		if len(args) == 0 {
 			return exitUsage
 		}
+		return exitOK
+	}
+	if args[0] == "version" || args[0] == "--version" || args[0] == "-version" {
+		fmt.Fprintln(stdout, buildinfo.Read().Line("tsclient"))
 		return exitOK
 	}
 	name := args[0]

@@ -4,6 +4,7 @@
 //	tssim healthcheck [--addr]  exit 0 when a running tssim answers /_sim/health
 //	tssim fixtures              print the built-in demo fixtures
 //	tssim contract [flags]      run the contract suite against a client
+//	tssim version               print the version, the commit and the Go version
 //
 // Every flag has an environment variable: --time-scale is TSSIM_TIME_SCALE.
 package main
@@ -26,6 +27,7 @@ import (
 	"time"
 
 	"github.com/tssim/tssim/fixtures"
+	"github.com/tssim/tssim/internal/buildinfo"
 	"github.com/tssim/tssim/internal/clock"
 	"github.com/tssim/tssim/internal/gen"
 	"github.com/tssim/tssim/internal/state"
@@ -49,6 +51,7 @@ Usage:
   tssim contract [flags]        run the contract suite against your client (tssim contract --help)
   tssim check-state FILE        check a --state-file thoroughly (every page, every record) without
                                 opening it for use; exit 0 when sound (stop tssim first)
+  tssim version                 print the version, the commit it was built from and the Go version
 
 Every flag can also be set by its environment variable, named after it:
 --time-scale is TSSIM_TIME_SCALE. A flag given on the command line wins.
@@ -139,6 +142,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return contract(ctx, args[1:], getenv, stdout, stderr)
 		case "check-state":
 			return checkState(args[1:], stdout, stderr)
+		case "version", "--version", "-version":
+			fmt.Fprintln(stdout, buildinfo.Read().Line("tssim"))
+			return 0
 		}
 	}
 	fs, c := newFlags(stderr)
