@@ -39,9 +39,9 @@ type Pool struct {
 	// taken in turn.
 	ready  []*lane
 	queued int
-	// queueSize bounds the attempts queued in all lanes; laneQueue and
-	// laneWorkers bound one lane's.
-	queueSize, laneQueue, laneWorkers int
+	// queueSize bounds the attempts queued in all lanes; laneWorkers,
+	// one lane's attempts under way.
+	queueSize, laneWorkers int
 	stopped                           bool
 }
 
@@ -58,7 +58,13 @@ type lane struct {
 	tasks   []task
 	running int
 	isReady bool
+	// sweepAt is the length at which the lane next drops the attempts of
+	// callbacks given up on.
+	sweepAt int
 }
+
+// minSweep is the length of a lane's first sweep.
+const minSweep = 1024
 
 // task is one attempt of one dispatcher's callback.
 type task struct {
@@ -69,12 +75,12 @@ type task struct {
 // NewPool starts workers sending with sender; up to queue attempts wait for
 // a worker, and each may take timeout (wall time). Its dispatchers keep
 // maxPending callbacks not yet delivered in all (0: no bound). One
-// destination may use a quarter of the workers (at least one) and a
-// sixteenth of the queue (at least 64 attempts). Close stops the workers.
+// destination may use a quarter of the workers (at least one). Close stops
+// the workers.
 func NewPool(sender Sender, workers, queue int, timeout time.Duration, maxPending int) *Pool {
 	p := &Pool{sender: sender, timeout: timeout,
 		maxPending: maxPending, members: map[*Dispatcher]struct{}{}, lanes: map[laneKey]*lane{},
-		queueSize: queue, laneQueue: min(queue, max(64, queue/16)), laneWorkers: max(1, workers/4)}
+		queueSize: queue, laneWorkers: max(1, workers/4)}
 	p.work = sync.NewCond(&p.sched)
 	p.wg.Add(workers)
 	for range workers {
@@ -148,18 +154,40 @@ func (p *Pool) markReady(l *lane) {
 	p.work.Signal()
 }
 
+// sweep drops from l the attempts of callbacks given up on or reset
+// meanwhile, and sets its next sweep at twice what is left: the work is
+// in proportion to the attempts queued. p.sched is held (and no
+// dispatcher's lock, which gone takes).
+func (p *Pool) sweep(l *lane) {
+	kept := l.tasks[:0]
+	for _, t := range l.tasks {
+		if t.d.gone(t.j) {
+			t.d.end()
+			continue
+		}
+		kept = append(kept, t)
+	}
+	clear(l.tasks[len(kept):])
+	p.queued -= len(l.tasks) - len(kept)
+	l.tasks = kept
+	l.sweepAt = max(minSweep, 2*len(kept))
+}
+
 // offer queues an attempt in its destination's lane, or reports false
-// when that lane, or the whole queue, is full.
+// when the whole queue is full.
 func (p *Pool) offer(t task) bool {
 	k := laneKey{t.d, t.j.cb.Account, t.j.cb.Service}
 	p.sched.Lock()
 	defer p.sched.Unlock()
 	l := p.lanes[k]
 	if l == nil {
-		l = &lane{key: k}
+		l = &lane{key: k, sweepAt: minSweep}
 		p.lanes[k] = l
 	}
-	if p.stopped || len(l.tasks) >= p.laneQueue || p.queued >= p.queueSize {
+	if len(l.tasks) >= l.sweepAt {
+		p.sweep(l)
+	}
+	if p.stopped || p.queued >= p.queueSize {
 		if l.running == 0 && len(l.tasks) == 0 {
 			delete(p.lanes, k)
 		}
