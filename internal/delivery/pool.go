@@ -42,7 +42,7 @@ type Pool struct {
 	// queueSize bounds the attempts queued in all lanes; laneWorkers,
 	// one lane's attempts under way.
 	queueSize, laneWorkers int
-	stopped                           bool
+	stopped                bool
 }
 
 // laneKey names a destination: one listener of one world.
