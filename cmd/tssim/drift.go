@@ -48,7 +48,7 @@ func driftCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if code >= 0 {
 		return code
 	}
-	rec, err := readRecording(path)
+	rec, err := record.ReadFile(path)
 	if err != nil {
 		fmt.Fprintf(stderr, "tssim drift: %v\n", err)
 		return 2
@@ -102,20 +102,6 @@ func parseWithArg(fs *flag.FlagSet, args []string, stderr io.Writer) (arg string
 	return arg, -1
 }
 
-// readRecording reads and checks a recording.
-func readRecording(path string) (*record.Recording, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	rec, err := record.Read(f)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return rec, nil
-}
-
 // writeFile writes a file through write.
 func writeFile(path string, write func(io.Writer) error) error {
 	f, err := os.Create(path)
@@ -132,7 +118,7 @@ func writeFile(path string, write func(io.Writer) error) error {
 // fixturesFrom prints the fixtures a recording shows, and writes the
 // scenarios it shows into dir when one is given.
 func fixturesFrom(path, dir string, stdout, stderr io.Writer) int {
-	rec, err := readRecording(path)
+	rec, err := record.ReadFile(path)
 	if err != nil {
 		fmt.Fprintf(stderr, "tssim fixtures: %v\n", err)
 		return 2

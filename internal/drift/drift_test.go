@@ -8,6 +8,7 @@ import (
 	"flag"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -32,12 +33,7 @@ const (
 
 func read(t *testing.T, path string) *record.Recording {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	rec, err := record.Read(f)
+	rec, err := record.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -268,6 +264,15 @@ func TestReportFormats(t *testing.T) {
 	}
 	if err := xml.Unmarshal(b.Bytes(), &x); err != nil {
 		t.Fatal(err)
+	}
+	if lint, err := exec.LookPath("xmllint"); err == nil {
+		path := filepath.Join(t.TempDir(), "drift.xml")
+		if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if out, err := exec.Command(lint, "--noout", "--schema", "../../features/testdata/junit-10.xsd", path).CombinedOutput(); err != nil {
+			t.Errorf("the JUnit report breaks features/testdata/junit-10.xsd: %v\n%s\n%s", err, out, b.String())
+		}
 	}
 	if x.Tests != 19 || x.Failures != 3 || len(x.Suite.Cases) != 19 {
 		t.Fatalf("JUnit: %d tests, %d failures:\n%s", x.Tests, x.Failures, b.String())

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/tssim/tssim/internal/junit"
 )
 
 // Report is what a drift run found.
@@ -116,52 +118,21 @@ func (r *Report) WriteJSON(w io.Writer) error {
 	return enc.Encode(r)
 }
 
-type junitSuites struct {
-	XMLName  xml.Name     `xml:"testsuites"`
-	Name     string       `xml:"name,attr"`
-	Tests    int          `xml:"tests,attr"`
-	Failures int          `xml:"failures,attr"`
-	Suites   []junitSuite `xml:"testsuite"`
-}
-
-type junitSuite struct {
-	Name     string      `xml:"name,attr"`
-	Tests    int         `xml:"tests,attr"`
-	Failures int         `xml:"failures,attr"`
-	Errors   int         `xml:"errors,attr"`
-	Skipped  int         `xml:"skipped,attr"`
-	Time     string      `xml:"time,attr"`
-	Cases    []junitCase `xml:"testcase"`
-}
-
-type junitCase struct {
-	Name      string       `xml:"name,attr"`
-	Classname string       `xml:"classname,attr"`
-	Time      string       `xml:"time,attr"`
-	Failure   *junitResult `xml:"failure"`
-}
-
-type junitResult struct {
-	Message string `xml:"message,attr"`
-	Type    string `xml:"type,attr"`
-	Text    string `xml:",chardata"`
-}
-
 // WriteJUnit writes the report as JUnit XML: one test case per recorded
 // request, failed by each difference found for it or its callbacks.
 func (r *Report) WriteJUnit(w io.Writer) error {
-	suite := junitSuite{Name: "tssim drift: " + r.Recording, Time: "0"}
+	suite := junit.Suite{Name: "tssim drift: " + r.Recording, Time: junit.Seconds(0)}
 	index := map[string]int{}
 	for _, name := range r.requests {
 		index[name] = len(suite.Cases)
-		suite.Cases = append(suite.Cases, junitCase{Name: name, Classname: "drift", Time: "0"})
+		suite.Cases = append(suite.Cases, junit.Case{Name: name, Classname: "drift", Time: junit.Seconds(0)})
 	}
 	for _, d := range r.Differences {
 		i, ok := index[d.Request]
 		if !ok {
 			index[d.Request] = len(suite.Cases)
 			i = len(suite.Cases)
-			suite.Cases = append(suite.Cases, junitCase{Name: d.Request, Classname: "drift", Time: "0"})
+			suite.Cases = append(suite.Cases, junit.Case{Name: d.Request, Classname: "drift", Time: junit.Seconds(0)})
 		}
 		var text strings.Builder
 		fmt.Fprintf(&text, "%s\n", d.title())
@@ -174,7 +145,7 @@ func (r *Report) WriteJUnit(w io.Writer) error {
 		// One failure a case, as JUnit's schema has it: the differences of
 		// one request are joined.
 		if c.Failure == nil {
-			c.Failure = &junitResult{Message: d.Summary, Type: d.Kind}
+			c.Failure = &junit.Result{Message: d.Summary, Type: d.Kind}
 			suite.Failures++
 		} else {
 			c.Failure.Message += "; " + d.Summary
@@ -183,7 +154,7 @@ func (r *Report) WriteJUnit(w io.Writer) error {
 		c.Failure.Text += text.String()
 	}
 	suite.Tests = len(suite.Cases)
-	doc := junitSuites{Name: "tssim drift", Tests: suite.Tests, Failures: suite.Failures, Suites: []junitSuite{suite}}
+	doc := junit.Suites{Name: "tssim drift", Tests: suite.Tests, Failures: suite.Failures, Time: suite.Time, Suites: []junit.Suite{suite}}
 	if _, err := io.WriteString(w, xml.Header); err != nil {
 		return err
 	}

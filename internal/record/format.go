@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"time"
 
@@ -157,6 +158,20 @@ func Read(r io.Reader) (*Recording, error) {
 		return nil, errors.New("empty: a recording starts with its header")
 	}
 	slices.SortStableFunc(rec.Entries, func(a, b Entry) int { return cmp.Compare(a.Seq, b.Seq) })
+	return rec, nil
+}
+
+// ReadFile reads the recording at path (Read); an error names the file.
+func ReadFile(path string) (*Recording, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	rec, err := Read(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
 	return rec, nil
 }
 

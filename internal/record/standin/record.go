@@ -1,12 +1,15 @@
 package standin
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
 	"errors"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/tssim/tssim/internal/record"
@@ -56,4 +59,25 @@ func Record(ctx context.Context, dir, name string, planted bool) (*Recorded, err
 	defer cancel()
 	err = errors.Join(lifeErr, hs.Shutdown(shutdown), p.Close(), f.Close())
 	return &Recorded{Path: path, Tokens: tokens, Callbacks: len(l.Callbacks())}, err
+}
+
+// SecretsIn returns the secrets of the life (Secrets, the tokens it was
+// given, the app's Basic credentials) that the file at path holds: none,
+// for a recording.
+func SecretsIn(path string, tokens []string) ([]string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	secrets := append(slices.Clone(Secrets), tokens...)
+	for _, s := range []string{AppSecret, WrongAppSecret} {
+		secrets = append(secrets, base64.StdEncoding.EncodeToString([]byte(AppKey+":"+s)))
+	}
+	var found []string
+	for _, s := range secrets {
+		if s != "" && bytes.Contains(b, []byte(s)) {
+			found = append(found, s)
+		}
+	}
+	return found, nil
 }
