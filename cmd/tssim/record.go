@@ -109,6 +109,6 @@ func recordCmd(ctx context.Context, args []string, stdout, stderr io.Writer, rea
 		return 1
 	}
 	x, c := p.Counts()
-	fmt.Fprintf(stdout, "tssim record: %d requests and %d callbacks recorded to %s\n", x, c, *out)
+	fmt.Fprintf(stdout, "tssim record: %s written (requests: %d, callbacks: %d)\n", *out, x, c)
 	return code
 }

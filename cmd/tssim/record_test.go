@@ -43,9 +43,9 @@ func recordLife(t *testing.T, planted bool) (string, []string) {
 	if code := <-done; code != 0 || err != nil {
 		t.Fatalf("life: %v; tssim record: exit %d\n%s%s", err, code, out.String(), errb.String())
 	}
-	want := "19 requests and 8 callbacks recorded to " + path
+	want := path + " written (requests: 19, callbacks: 8)"
 	if planted {
-		want = "19 requests and 9 callbacks recorded to " + path
+		want = path + " written (requests: 19, callbacks: 9)"
 	}
 	if !strings.Contains(out.String(), want) || !strings.Contains(out.String(), "point your client at http://127.0.0.1:") {
 		t.Errorf("tssim record said:\n%s", out.String())

@@ -334,7 +334,7 @@ func (r *replay) request(ctx context.Context, x *exchange) (*http.Request, error
 	switch {
 	case m.Body != nil:
 		v := decode(m.Body)
-		if reg, ok := v.(map[string]any); ok && x.op != nil && x.op.Name == "callbacks_register" {
+		if reg, ok := v.(map[string]any); ok && r.s.catalogue.Registers(x.op) {
 			name, _ := reg["name"].(string)
 			reg["url"] = r.listener + "/" + url.PathEscape(accountOf(x)) + "/" + url.PathEscape(name)
 		}

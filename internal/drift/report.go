@@ -64,8 +64,8 @@ func (d Difference) title() string {
 // WriteText writes the report as a person reads it.
 func (r *Report) WriteText(w io.Writer) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "tssim drift: %s (%d requests, %d callbacks, %d devices) replayed against %s, timing tolerance %s\n",
-		r.Recording, r.Exchanges, r.Callbacks, r.Devices, r.Target, r.Tolerance)
+	fmt.Fprintf(&b, "tssim drift: %s (%d request%s, %d callback%s, %d device%s) replayed against %s, timing tolerance %s\n",
+		r.Recording, r.Exchanges, plural(r.Exchanges), r.Callbacks, plural(r.Callbacks), r.Devices, plural(r.Devices), r.Target, r.Tolerance)
 	for _, n := range r.Notes {
 		fmt.Fprintf(&b, "note: %s\n", n)
 	}

@@ -28,6 +28,7 @@ type session struct {
 	// requestId.
 	byRequestID map[string]*exchange
 	devices     *deviceIndex
+	catalogue   *record.Catalogue
 }
 
 // exchange is a recorded call.
@@ -72,7 +73,7 @@ type callback struct {
 // analyse reads a recording with the catalogue.
 func analyse(rec *record.Recording) *session {
 	cat := record.NewCatalogue()
-	s := &session{rec: rec, byRequestID: map[string]*exchange{}, devices: newDeviceIndex()}
+	s := &session{rec: rec, byRequestID: map[string]*exchange{}, devices: newDeviceIndex(), catalogue: cat}
 	for i := range rec.Entries {
 		e := &rec.Entries[i]
 		switch e.Type {

@@ -17,7 +17,13 @@ import (
 type Catalogue struct {
 	router *mux.Router
 	ops    map[*mux.Route][]*thingspace.Operation
+	// listeners is the path of the listeners' registration.
+	listeners string
 }
+
+// registrationSchema is the body of a listener's registration: the
+// operation that takes it registers a listener, whatever its name.
+const registrationSchema = "callback-registration.json"
 
 // NewCatalogue builds the matcher of every operation of the catalogue.
 func NewCatalogue() *Catalogue {
@@ -32,8 +38,33 @@ func NewCatalogue() *Catalogue {
 			routes[k] = rt
 		}
 		c.ops[rt] = append(c.ops[rt], op)
+		if op.Schema == registrationSchema {
+			c.listeners = op.Path
+		}
 	}
 	return c
+}
+
+// The operations on callback listeners, which the recorder takes part
+// in (it registers itself in the client's place), found by what they
+// are rather than by name: the registration takes a
+// callback-registration.json, the list is a GET of its path, the
+// deregistration a DELETE naming a service.
+
+// Registers reports whether op registers a callback listener.
+func (c *Catalogue) Registers(op *thingspace.Operation) bool {
+	return op != nil && op.Schema == registrationSchema
+}
+
+// ListsListeners reports whether op lists the callback listeners.
+func (c *Catalogue) ListsListeners(op *thingspace.Operation) bool {
+	return op != nil && op.Method == http.MethodGet && op.Path == c.listeners
+}
+
+// Deregisters reports whether op, with the variables of its path, removes
+// a callback listener.
+func (c *Catalogue) Deregisters(op *thingspace.Operation, vars map[string]string) bool {
+	return op != nil && op.Method == http.MethodDelete && vars["serviceName"] != ""
 }
 
 // Find returns the operation of a request and the variables of its path

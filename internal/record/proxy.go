@@ -17,7 +17,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/tssim/tssim/internal/thingspace"
 	"github.com/tssim/tssim/internal/tserr"
 )
 
@@ -185,11 +184,13 @@ func (p *Proxy) Counts() (exchanges, callbacks int) { return p.counts.exchanges,
 // seen is an exchange or a callback as it happened, secrets and all: the
 // writer replaces them before anything is written.
 type seen struct {
-	entry     Entry
-	op        *thingspace.Operation
-	req       raw
-	resp      *raw
-	forwarded string
+	entry Entry
+	// registers and lists say whether the call registered a listener or
+	// listed them: their bodies hold a listener's credentials.
+	registers, lists bool
+	req              raw
+	resp             *raw
+	forwarded        string
 }
 
 // raw is a request or an answer as it crossed the proxy.
@@ -221,7 +222,7 @@ func (p *Proxy) forward(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	op, vars := p.catalogue.Find(r.Method, r.URL.Path, body)
-	s := &seen{entry: Entry{Type: TypeExchange, Seq: seq, At: at}, op: op,
+	s := &seen{entry: Entry{Type: TypeExchange, Seq: seq, At: at}, registers: p.catalogue.Registers(op), lists: p.catalogue.ListsListeners(op),
 		req: raw{method: r.Method, path: r.URL.Path, query: r.URL.RawQuery, header: r.Header, body: body}}
 	if op != nil {
 		s.entry.Operation = op.Name
@@ -230,7 +231,7 @@ func (p *Proxy) forward(w http.ResponseWriter, r *http.Request) {
 	// asks of a stand-in (its /_sim/ control API) passes unrecorded.
 	recorded := op != nil || strings.HasPrefix(r.URL.Path, "/api/")
 	out, undo := body, func() {}
-	if op != nil && op.Name == "callbacks_register" {
+	if p.catalogue.Registers(op) {
 		out, undo = p.redirect(vars["accountName"], body)
 	}
 	start := time.Now()
@@ -248,25 +249,26 @@ func (p *Proxy) forward(w http.ResponseWriter, r *http.Request) {
 	defer resp.Body.Close()
 	s.resp = &raw{status: resp.StatusCode, header: resp.Header}
 	copyHeaders(w.Header(), resp.Header)
-	if op != nil && op.Name == "callbacks_list" {
-		answer, _ := io.ReadAll(resp.Body)
-		answer = p.ownURLs(answer)
-		w.Header().Set("Content-Length", fmt.Sprint(len(answer)))
-		w.WriteHeader(resp.StatusCode)
-		_, _ = w.Write(answer)
-		s.resp.body = answer
-	} else {
-		w.WriteHeader(resp.StatusCode)
-		c := &capture{limit: MaxRecordedBody}
-		_, _ = io.Copy(w, io.TeeReader(resp.Body, c))
-		s.resp.body, s.resp.size = c.kept()
+	var answer io.Reader = resp.Body
+	if p.catalogue.ListsListeners(op) {
+		// The list of listeners is read whole, to put the client's URLs
+		// back; one past the bound goes on as it is.
+		head, _ := io.ReadAll(io.LimitReader(resp.Body, MaxRecordedBody+1))
+		if len(head) <= MaxRecordedBody {
+			head = p.ownURLs(head)
+			w.Header().Set("Content-Length", fmt.Sprint(len(head)))
+		}
+		answer = io.MultiReader(bytes.NewReader(head), resp.Body)
 	}
+	w.WriteHeader(resp.StatusCode)
+	c := &capture{limit: MaxRecordedBody}
+	_, _ = io.Copy(w, io.TeeReader(answer, c))
+	s.resp.body, s.resp.size = c.kept()
 	s.entry.Millis = float64(time.Since(start).Microseconds()) / 1000
 	switch {
-	case op == nil:
-	case op.Name == "callbacks_register" && resp.StatusCode/100 != 2:
+	case p.catalogue.Registers(op) && resp.StatusCode/100 != 2:
 		undo()
-	case op.Name == "callbacks_deregister" && resp.StatusCode/100 == 2:
+	case p.catalogue.Deregisters(op, vars) && resp.StatusCode/100 == 2:
 		p.forget(listenerKey{vars["accountName"], vars["serviceName"]})
 	}
 	if recorded {

@@ -232,8 +232,6 @@ type bodyRules struct {
 	// array, holds a callback listener's url, username and password (a
 	// registration, the list of listeners, a callback).
 	credentials bool
-	// login: the top-level password is a user's.
-	login bool
 }
 
 // json replaces the secrets of a JSON body and returns it compact; ok is
@@ -245,7 +243,15 @@ func (r *redactor) json(body []byte, rules bodyRules) (json.RawMessage, bool) {
 	if d.Decode(&doc) != nil || d.More() {
 		return nil, false
 	}
-	doc = r.walk(doc, rules, 0)
+	// A top-level username and password are a user's logging in (a
+	// listener's credentials are told apart by the rules).
+	login := false
+	if m, ok := doc.(map[string]any); ok {
+		_, user := m["username"].(string)
+		_, pass := m["password"].(string)
+		login = user && pass
+	}
+	doc = r.walk(doc, rules, login, 0)
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)
@@ -255,8 +261,9 @@ func (r *redactor) json(body []byte, rules bodyRules) (json.RawMessage, bool) {
 	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), true
 }
 
-// walk replaces secrets in v, at depth (the top-level value is 0).
-func (r *redactor) walk(v any, rules bodyRules, depth int) any {
+// walk replaces secrets in v, at depth (the top-level value is 0); login
+// says that the top-level password is a user's.
+func (r *redactor) walk(v any, rules bodyRules, login bool, depth int) any {
 	switch v := v.(type) {
 	case map[string]any:
 		// A listener's credentials stand in the top-level object, or in
@@ -270,14 +277,14 @@ func (r *redactor) walk(v any, rules bodyRules, depth int) any {
 			lk := strings.ToLower(k)
 			switch {
 			case !isString:
-				v[k] = r.walk(x, rules, depth+1)
+				v[k] = r.walk(x, rules, login, depth+1)
 			case creds && lk == "url":
 				v[k] = r.url(s)
 			case creds && lk == "username":
 				v[k] = r.label(kindCallbackUsername, s, true)
 			case creds && lk == "password":
 				v[k] = r.label(kindCallbackPassword, s, true)
-			case rules.login && depth == 0 && lk == "password":
+			case login && depth == 0 && lk == "password":
 				v[k] = r.label(kindPassword, s, true)
 			case secretKind(k) == kindPassword:
 				v[k] = r.label(kindSecret, s, false)
@@ -288,7 +295,7 @@ func (r *redactor) walk(v any, rules bodyRules, depth int) any {
 		return v
 	case []any:
 		for i, x := range v {
-			v[i] = r.walk(x, rules, depth+1)
+			v[i] = r.walk(x, rules, login, depth+1)
 		}
 		return v
 	}

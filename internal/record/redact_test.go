@@ -28,7 +28,7 @@ func TestRedactorReplacesSecretsWhereTheyStand(t *testing.T) {
 		rules bodyRules
 		want  string
 	}{
-		{`{"username":"u","password":"pw-login-1"}`, bodyRules{login: true}, `{"password":"redacted-password-1","username":"u"}`},
+		{`{"username":"u","password":"pw-login-1"}`, bodyRules{}, `{"password":"redacted-password-1","username":"u"}`},
 		{`{"name":"S","url":"http://hook:hook-pw-1234@127.0.0.1:1/cb?sig=signature-123","username":"cb-user","password":"cb-pass-1"}`, bodyRules{credentials: true},
 			`{"name":"S","password":"redacted-callback-password-1","url":"http://redacted-callback-username-1:redacted-callback-password-2@127.0.0.1:1/cb?sig=redacted-url-secret-1","username":"redacted-callback-username-2"}`},
 		{`[{"url":"http://127.0.0.1:1/cb","password":"cb-pass-1"}]`, bodyRules{credentials: true}, `[{"password":"redacted-callback-password-1","url":"http://127.0.0.1:1/cb"}]`},

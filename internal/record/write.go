@@ -51,11 +51,7 @@ func (p *Proxy) line(e *Entry) {
 func (p *Proxy) entry(s *seen) *Entry {
 	r := p.redactor
 	e := s.entry
-	var reqRules, respRules bodyRules
-	if s.op != nil {
-		reqRules = bodyRules{login: s.op.Name == "login", credentials: s.op.Name == "callbacks_register"}
-		respRules = bodyRules{credentials: s.op.Name == "callbacks_list"}
-	}
+	reqRules, respRules := bodyRules{credentials: s.registers}, bodyRules{credentials: s.lists}
 	if e.Type == TypeCallback {
 		reqRules = bodyRules{credentials: true}
 		e.ForwardedTo = r.url(s.forwarded)
