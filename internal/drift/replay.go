@@ -215,7 +215,7 @@ func (r *replay) makeWorld(ctx context.Context, fx *Fixtures) error {
 	_, _ = rand.Read(id[:])
 	r.world = "drift-" + hex.EncodeToString(id[:])
 	if err := r.control(ctx, http.MethodPut, r.root+"/_sim/worlds/"+r.world, map[string]any{"clock": "manual", "fixtures": fx}, nil); err != nil {
-		return fmt.Errorf("making a world in tssim: %w", err)
+		return fmt.Errorf("making a world in tssim (with --admin-token if it has one): %w", err)
 	}
 	r.base = r.root + "/w/" + r.world
 	now, err := r.now(ctx)

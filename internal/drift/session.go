@@ -3,7 +3,9 @@
 // shows, on a manual clock moved as the recorded callbacks were spaced,
 // and reports where tssim answers or calls back otherwise: `tssim drift`.
 // It also turns a recording into tssim's own terms, fixtures and
-// scenarios: `tssim fixtures --from`.
+// scenarios: `tssim fixtures --from`. A run holds the whole recording in
+// memory, and the callbacks tssim sends during the replay: both grow with
+// the recording, a file of bounded size.
 package drift
 
 import (
