@@ -106,6 +106,7 @@ func Run(ctx context.Context, rec *record.Recording, opts Options) (*Report, err
 	if err := r.run(ctx); err != nil {
 		return nil, err
 	}
+	report.Notes = append(report.Notes, r.notes...)
 	report.Differences = append(r.diffs, r.compareCallbacks()...)
 	slices.SortStableFunc(report.Differences, func(a, b Difference) int { return a.Seq - b.Seq })
 	return report, nil
@@ -167,6 +168,7 @@ type replay struct {
 	// was replayed.
 	replayedAt map[int]time.Duration
 	diffs      []Difference
+	notes      []string
 
 	// mu guards what the listener touches: the callbacks tssim sent, the
 	// statuses to answer each device's with, in order (the recorded
@@ -277,7 +279,12 @@ func (r *replay) run(ctx context.Context) error {
 		if err := r.moveTo(ctx, rec.Offset(e)); err != nil {
 			return err
 		}
-		if x := bySeq[e.Seq]; x != nil {
+		x := bySeq[e.Seq]
+		switch {
+		case x == nil:
+		case x.e.Request.Omitted > 0:
+			r.notes = append(r.notes, x.name()+": its body was too large to record: not replayed")
+		default:
 			if err := r.replay(ctx, x); err != nil {
 				return err
 			}

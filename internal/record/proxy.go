@@ -224,6 +224,9 @@ func (p *Proxy) forward(w http.ResponseWriter, r *http.Request) {
 	op, vars := p.catalogue.Find(r.Method, r.URL.Path, body)
 	s := &seen{entry: Entry{Type: TypeExchange, Seq: seq, At: at}, registers: p.catalogue.Registers(op), lists: p.catalogue.ListsListeners(op),
 		req: raw{method: r.Method, path: r.URL.Path, query: r.URL.RawQuery, header: r.Header, body: body}}
+	if len(body) > MaxRecordedBody {
+		s.req.body, s.req.size = nil, int64(len(body))
+	}
 	if op != nil {
 		s.entry.Operation = op.Name
 	}
@@ -237,6 +240,10 @@ func (p *Proxy) forward(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	resp, err := p.roundTrip(r, out)
 	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // the upstream's URL may hold credentials
+		}
 		undo()
 		p.opts.Logger.Warn("upstream unreachable", "method", r.Method, "path", r.URL.Path, "error", err)
 		writeError(w, http.StatusBadGateway, tserr.CodeUnexpected, "the recording proxy could not reach the upstream: "+err.Error())
