@@ -89,6 +89,11 @@ func TestRecordedSessions(t *testing.T) {
 			}
 		}
 	}
+	for _, file := range []string{sessionFile, plantedFile} {
+		if found, err := standin.SecretsIn(file, nil); err != nil || len(found) > 0 {
+			t.Errorf("%s holds secrets: %v %v", file, found, err)
+		}
+	}
 	rep := run(t, read(t, sessionFile), drift.Options{Name: sessionFile})
 	if rep.Drift() || rep.Exchanges != 19 || rep.Callbacks != 8 || rep.Devices != 4 || len(rep.Notes) > 0 {
 		t.Errorf("%s (record it again with -update if tssim changed on purpose):\n%s", sessionFile, text(t, rep))
