@@ -34,6 +34,7 @@ test: ## run every test, with the race detector (the nested modules' too), and s
 
 bench: build ## Go benchmarks of the hot paths, then the load command (see BENCHMARKS.md)
 	$(GO) test -run '^$$' -bench . -benchmem ./simulator/
+	$(GO) test -run '^$$' -bench BenchmarkRecordProxy -benchmem ./internal/record/
 	$(GO) run ./cmd/tsload --tssim $(BIN)/tssim
 	$(GO) run ./cmd/tsload worlds --tssim $(BIN)/tssim
 

@@ -5,6 +5,8 @@
 //	tssim fixtures              print the built-in demo fixtures
 //	tssim contract [flags]      run the contract suite against a client
 //	tssim version               print the version, the commit and the Go version
+//	tssim record [flags]        record a client's traffic with ThingSpace
+//	tssim drift RECORDING       report where tssim differs from a recording
 //
 // Every flag has an environment variable: --time-scale is TSSIM_TIME_SCALE.
 package main
@@ -49,6 +51,14 @@ Usage:
   tssim fixtures [--devices N]  print the built-in demo fixtures (a template for --fixtures),
                                 with N generated devices added
   tssim contract [flags]        run the contract suite against your client (tssim contract --help)
+  tssim record --upstream URL --out FILE
+                                record your client's calls to ThingSpace and its callbacks, secrets
+                                replaced (tssim record --help)
+  tssim drift RECORDING         replay a recording against tssim and report where tssim differs;
+                                exit 1 on drift (tssim drift --help)
+  tssim fixtures --from RECORDING [--scenarios DIR]
+                                print the devices a recording saw as fixtures, and write each one's
+                                callbacks as a scenario into DIR
   tssim check-state FILE        check a --state-file thoroughly (every page, every record) without
                                 opening it for use; exit 0 when sound (stop tssim first)
   tssim version                 print the version, the commit it was built from and the Go version
@@ -140,6 +150,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return printFixtures(args[1:], stdout, stderr)
 		case "contract":
 			return contract(ctx, args[1:], getenv, stdout, stderr)
+		case "record":
+			return recordCmd(ctx, args[1:], stdout, stderr, ready)
+		case "drift":
+			return driftCmd(ctx, args[1:], stdout, stderr)
 		case "check-state":
 			return checkState(args[1:], stdout, stderr)
 		case "version", "--version", "-version":
@@ -243,11 +257,16 @@ func printFixtures(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	n := fs.Int("devices", 0, "add this many generated Active devices (EIDs 89049032000…, one enabled local profile each)")
 	account := fs.String("account", "1223334444-00001", "the account of the generated devices")
+	from := fs.String("from", "", "print the fixtures a recording (tssim record) shows instead")
+	scenarios := fs.String("scenarios", "", "with --from: write each device's recorded callbacks as a scenario into this folder")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
 		return 2
+	}
+	if *from != "" {
+		return fixturesFrom(*from, *scenarios, stdout, stderr)
 	}
 	if *n == 0 {
 		_, _ = stdout.Write(fixtures.Demo)
