@@ -364,8 +364,11 @@ func awaitDurable(h *Server, c *call) error {
 	defer cancel()
 	err := h.keeper.Durable(ctx)
 	var notSaved *state.NotSavedError
-	if errors.As(err, &notSaved) {
+	switch {
+	case errors.As(err, &notSaved):
 		return tserr.New(503, tserr.CodeSimNotSaved, "%s; its callbacks go out once it is saved", err)
+	case errors.Is(err, context.DeadlineExceeded) && c.R.Context().Err() == nil:
+		return tserr.New(503, tserr.CodeSimNotSaved, "the state file has not taken the change within %s (a slow disk): it is kept and will be saved; its callbacks go out once it is", h.opts.DurableWait)
 	}
 	return err
 }
