@@ -1,6 +1,10 @@
 package features
 
 import (
+	"encoding/json"
+	"os"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -58,5 +62,66 @@ func TestProtocolHoldsTheSuitesRequests(t *testing.T) {
 	}
 	if err := p.checkRequest("reboot", []byte(`{"op":"reboot"}`)); err == nil {
 		t.Error("a request the protocol lacks passed")
+	}
+}
+
+// Every JSON example of ADAPTER.md holds to its schema: a request to its
+// op's, an answer to the op of its section's (an answer outside one to
+// every op's), a callback to tssim's.
+func TestAdapterDocExamplesHoldToTheSchemas(t *testing.T) {
+	p, err := compileProtocol()
+	if err != nil {
+		t.Fatal(err)
+	}
+	wire, err := compileWireSchemas()
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := os.ReadFile("ADAPTER.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	heading := regexp.MustCompile(`(?m)^### (\w+)`)
+	block := regexp.MustCompile("(?s)```json\n(.*?)```")
+	ops := []string{"hello", "register", "delete", "results", "status", "suspend", "restore", "bye"}
+	checked := map[string]int{}
+	for _, m := range block.FindAllSubmatchIndex(doc, -1) {
+		body := doc[m[2]:m[3]]
+		var fields map[string]json.RawMessage
+		if json.Unmarshal(body, &fields) != nil {
+			continue // a fragment of a callback, such as a warning's fields
+		}
+		section := ""
+		if hs := heading.FindAllSubmatch(doc[:m[0]], -1); len(hs) > 0 {
+			section = string(hs[len(hs)-1][1])
+		}
+		switch {
+		case fields["op"] != nil:
+			var op string
+			_ = json.Unmarshal(fields["op"], &op)
+			if err := p.checkRequest(op, body); err != nil {
+				t.Errorf("ADAPTER.md's %s request: %v", op, err)
+			}
+			checked["request"]++
+		case fields["ok"] != nil:
+			answerOf := []string{section}
+			if !slices.Contains(ops, section) {
+				answerOf = ops
+			}
+			for _, op := range answerOf {
+				if err := p.checkAnswer(op, body); err != nil {
+					t.Errorf("ADAPTER.md's answer in section %q: %v", section, err)
+				}
+			}
+			checked["answer"]++
+		case fields["requestId"] != nil:
+			if err := wire.check(callbackSchema(body), body); err != nil {
+				t.Errorf("ADAPTER.md's callback in section %q breaks schemas/%s: %v", section, callbackSchema(body), err)
+			}
+			checked["callback"]++
+		}
+	}
+	if checked["request"] < 7 || checked["answer"] < 6 || checked["callback"] < 3 {
+		t.Errorf("checked %v examples: ADAPTER.md's sections or code blocks changed shape", checked)
 	}
 }
