@@ -5,6 +5,9 @@
 // The client under test is the Go reference client in process, or any
 // client behind the adapter protocol (ADAPTER.md here): a command speaking
 // JSON lines on stdin and stdout, or a server taking the same JSON over
-// HTTP. The simulator is one in process on a manual clock, or a running
-// tssim started with --clock manual.
+// HTTP, each message held to its JSON Schema (adapter-schemas/). Beyond
+// the base protocol, an adapter declares the capabilities its client has
+// (retry-after, status, carrier), and only their scenarios grade it. The
+// simulator is one in process on a manual clock, or a running tssim
+// started with --clock manual.
 package features

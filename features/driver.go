@@ -43,10 +43,13 @@ func (e *apiError) Error() string { return fmt.Sprintf("%d %s: %s", e.Status, e.
 
 // result is one callback as a client took it.
 type result struct {
-	EID           string `json:"eid"`
-	Status        string `json:"status"`
-	EUICCStatus   string `json:"euiccStatus"`
-	Code          string `json:"code"`
+	EID         string `json:"eid"`
+	Status      string `json:"status"`
+	EUICCStatus string `json:"euiccStatus"`
+	Code        string `json:"code"`
+	// State is the line's service state the callback gives: the carrier
+	// capability's scenarios check it.
+	State         string `json:"state"`
 	CallbackCount int    `json:"callbackCount"`
 	Final         bool   `json:"final"`
 	Succeeded     bool   `json:"succeeded"`
@@ -59,13 +62,27 @@ type results struct {
 	Received []result `json:"received"`
 }
 
+// greeting is a client's answer to hello.
+type greeting struct {
+	Name        string `json:"name"`
+	ListenerURL string `json:"listenerUrl"`
+	// Capabilities are those beyond the base protocol the client declares
+	// (optionalCapabilities): only their scenarios are graded.
+	Capabilities []string `json:"capabilities"`
+}
+
 // driver is a client under test: the Go package in process, or any client
 // behind the adapter protocol.
 type driver interface {
-	// hello starts the client and its listener; it returns the listener's URL.
-	hello(c creds) (string, error)
-	register(account, url string) error
+	// hello starts the client and its listener.
+	hello(c creds) (greeting, error)
+	// register registers url for a callback service of the account.
+	register(account, url, service string) error
 	delete(account, smsrOID string, devices []device) (string, error)
+	// lineChange suspends or restores the lines of devices, by EID.
+	lineChange(action, account string, eids []string) (string, error)
+	// status asks ThingSpace the status of a request.
+	status(account, requestID string) (string, error)
 	results(requestID string, wait time.Duration) (results, error)
 	close() error
 }
@@ -77,20 +94,20 @@ type goDriver struct {
 	srv      *http.Server
 }
 
-func (d *goDriver) hello(c creds) (string, error) {
+func (d *goDriver) hello(c creds) (greeting, error) {
 	d.listener = client.NewListener(client.ValidateCallbacks())
 	var err error
 	d.c, err = client.New(c.BaseURL, client.WithCredentials(c.AppKey, c.AppSecret), client.WithUser(c.Username, c.Password), client.WithListener(d.listener))
 	if err != nil {
-		return "", err
+		return greeting{}, err
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return "", err
+		return greeting{}, err
 	}
 	d.srv = &http.Server{Handler: d.listener, ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = d.srv.Serve(ln) }()
-	return "http://" + ln.Addr().String() + "/callbacks", nil
+	return greeting{Name: "the Go client package, in process", ListenerURL: "http://" + ln.Addr().String() + "/callbacks", Capabilities: capabilityNames()}, nil
 }
 
 func asAPIError(err error) error {
@@ -101,8 +118,8 @@ func asAPIError(err error) error {
 	return err
 }
 
-func (d *goDriver) register(account, url string) error {
-	return asAPIError(d.c.RegisterCallback(context.Background(), account, client.CallbackRegistration{Name: client.ServiceDeviceProfile, URL: url}))
+func (d *goDriver) register(account, url, service string) error {
+	return asAPIError(d.c.RegisterCallback(context.Background(), account, client.CallbackRegistration{Name: service, URL: url}))
 }
 
 func (d *goDriver) delete(account, smsrOID string, devices []device) (string, error) {
@@ -112,6 +129,20 @@ func (d *goDriver) delete(account, smsrOID string, devices []device) (string, er
 	}
 	id, err := d.c.DeleteProfile(context.Background(), r)
 	return id, asAPIError(err)
+}
+
+func (d *goDriver) lineChange(action, account string, eids []string) (string, error) {
+	r := client.LineRequest{AccountName: account}
+	for _, eid := range eids {
+		r.Devices = append(r.Devices, client.Identifiers{client.EID(eid)})
+	}
+	id, err := d.c.LineAction(context.Background(), action, r)
+	return id, asAPIError(err)
+}
+
+func (d *goDriver) status(account, requestID string) (string, error) {
+	st, err := d.c.RequestStatus(context.Background(), account, requestID)
+	return st.Status, asAPIError(err)
 }
 
 func (d *goDriver) results(requestID string, wait time.Duration) (results, error) {
@@ -132,7 +163,12 @@ func (d *goDriver) results(requestID string, wait time.Duration) (results, error
 }
 
 func fromClient(r client.Result) result {
-	return result{EID: r.EID, Status: r.Status, EUICCStatus: r.EUICCStatus, Code: r.Code, CallbackCount: r.CallbackCount, Final: r.Final, Succeeded: r.Succeeded}
+	state := r.Message.DeviceResponse.DeviceProfileResponse.State
+	if _, line := r.Message.DeviceResponse.Line(); line != nil {
+		state = line.State
+	}
+	return result{EID: r.EID, Status: r.Status, EUICCStatus: r.EUICCStatus, Code: r.Code, State: state,
+		CallbackCount: r.CallbackCount, Final: r.Final, Succeeded: r.Succeeded}
 }
 
 func (d *goDriver) close() error {
@@ -143,9 +179,12 @@ func (d *goDriver) close() error {
 }
 
 // adapterDriver drives a client through the adapter protocol (ADAPTER.md),
-// over a transport: a command's stdin and stdout, or HTTP.
+// over a transport: a command's stdin and stdout, or HTTP. It checks each
+// request it sends and each answer it reads against the protocol's
+// schemas.
 type adapterDriver struct {
 	transport transport
+	protocol  protocol
 }
 
 // transport carries one adapter request and brings back its answer.
@@ -161,55 +200,71 @@ type transport interface {
 
 // adapterAnswer is one answer of an adapter.
 type adapterAnswer struct {
-	OK          bool      `json:"ok"`
-	Error       *apiError `json:"error"`
-	Name        string    `json:"name"`
-	ListenerURL string    `json:"listenerUrl"`
-	RequestID   string    `json:"requestId"`
+	OK        bool      `json:"ok"`
+	Error     *apiError `json:"error"`
+	RequestID string    `json:"requestId"`
+	// Status is the answer to status.
+	Status string `json:"status"`
+	greeting
 	results
 }
 
 func (d *adapterDriver) call(req map[string]any) (adapterAnswer, error) {
+	op, _ := req["op"].(string)
 	b, err := json.Marshal(req)
 	if err != nil {
 		return adapterAnswer{}, err
 	}
+	if err := d.protocol.checkRequest(op, b); err != nil {
+		return adapterAnswer{}, err
+	}
 	out, err := d.transport.roundTrip(b)
 	if err != nil {
-		return adapterAnswer{}, fmt.Errorf("adapter %s: %s: %w", d.transport, req["op"], err)
+		return adapterAnswer{}, fmt.Errorf("adapter %s: %s: %w", d.transport, op, err)
+	}
+	if err := d.protocol.checkAnswer(op, out); err != nil {
+		return adapterAnswer{}, fmt.Errorf("adapter %s: %w", d.transport, err)
 	}
 	var a adapterAnswer
 	if err := json.Unmarshal(out, &a); err != nil {
-		return adapterAnswer{}, fmt.Errorf("adapter %s: the answer to %s is not a JSON object: %q", d.transport, req["op"], trim(out))
+		return adapterAnswer{}, fmt.Errorf("adapter %s: the answer to %s is not a JSON object: %q", d.transport, op, trim(out))
 	}
 	if !a.OK {
-		if a.Error == nil {
-			return a, fmt.Errorf("adapter %s: %s failed without an error", d.transport, req["op"])
-		}
 		return a, a.Error
 	}
 	return a, nil
 }
 
-func (d *adapterDriver) hello(c creds) (string, error) {
+func (d *adapterDriver) hello(c creds) (greeting, error) {
 	if err := d.transport.start(); err != nil {
-		return "", fmt.Errorf("adapter %s: %w", d.transport, err)
+		return greeting{}, fmt.Errorf("adapter %s: %w", d.transport, err)
 	}
 	a, err := d.call(map[string]any{"op": "hello", "baseUrl": c.BaseURL, "appKey": c.AppKey, "appSecret": c.AppSecret, "username": c.Username, "password": c.Password})
-	if err == nil && a.ListenerURL == "" {
-		err = fmt.Errorf("adapter %s: hello answered no listenerUrl", d.transport)
-	}
-	return a.ListenerURL, err
+	return a.greeting, err
 }
 
-func (d *adapterDriver) register(account, url string) error {
-	_, err := d.call(map[string]any{"op": "register", "account": account, "url": url})
+func (d *adapterDriver) register(account, url, service string) error {
+	_, err := d.call(map[string]any{"op": "register", "account": account, "url": url, "service": service})
 	return err
 }
 
 func (d *adapterDriver) delete(account, smsrOID string, devices []device) (string, error) {
 	a, err := d.call(map[string]any{"op": "delete", "account": account, "smsrOid": smsrOID, "devices": devices})
 	return a.RequestID, err
+}
+
+func (d *adapterDriver) lineChange(action, account string, eids []string) (string, error) {
+	devices := make([]map[string]string, len(eids))
+	for i, eid := range eids {
+		devices[i] = map[string]string{"eid": eid}
+	}
+	a, err := d.call(map[string]any{"op": action, "account": account, "devices": devices})
+	return a.RequestID, err
+}
+
+func (d *adapterDriver) status(account, requestID string) (string, error) {
+	a, err := d.call(map[string]any{"op": "status", "account": account, "requestId": requestID})
+	return a.Status, err
 }
 
 func (d *adapterDriver) results(requestID string, wait time.Duration) (results, error) {

@@ -13,16 +13,19 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
 // proxy stands between the simulator and the client under test. The
 // simulator's callbacks reach the client's listener through it: it checks
-// each against schemas/callback.json, records how the listener answered,
-// and fails or loses acknowledgements when a scenario asks. When a
-// scenario holds answers, the client reaches the simulator's API through it
-// too, and the answer of a profile action waits until one of its callbacks
-// was delivered.
+// each against the schema of its shape (schemas/callback.json,
+// carrier-callback.json), records how the listener answered, and fails or
+// loses acknowledgements when a scenario asks. When a scenario needs to
+// see the client's calls, the client reaches the simulator's API through
+// it too: it records each call's times and answer, and when the scenario
+// holds answers, the answer of a profile action waits until one of its
+// callbacks was delivered.
 type proxy struct {
 	// callbackURL is what the client registers; baseURL, the simulator's
 	// API through the proxy.
@@ -34,6 +37,9 @@ type proxy struct {
 	// ctx ends the proxy's calls to the listener when the scenario ends.
 	ctx    context.Context
 	cancel context.CancelFunc
+
+	// holding makes the answers of profile actions wait for a callback.
+	holding atomic.Bool
 
 	mu       sync.Mutex
 	listener string
@@ -48,7 +54,24 @@ type proxy struct {
 	byKey      map[deliveryKey]*delivery
 	delivered  map[string]chan struct{}
 	wireErr    error
+	// calls are the client's API calls through the proxy, the first
+	// maxCalls of them.
+	calls []apiCall
 }
+
+// apiCall is one call of the client to the simulator's API, through the
+// proxy: when it arrived, when its answer was written, and the answer's
+// status and Retry-After.
+type apiCall struct {
+	method, path string
+	start, end   time.Time
+	status       int
+	retryAfter   string
+}
+
+// maxCalls bounds the API calls a proxy keeps: a scenario's client makes
+// a few dozen; past it, calls are not kept.
+const maxCalls = 10000
 
 // maxDeliveries bounds the deliveries a proxy keeps: the burst's 1,000
 // callbacks, each sent up to 4 times, with room to spare. Past it, a
@@ -140,7 +163,7 @@ func (p *proxy) forward(target string) error {
 
 func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path != callbackPath {
-		p.api.ServeHTTP(w, r)
+		p.serveAPI(w, r)
 		return
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
@@ -182,6 +205,57 @@ func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	w.WriteHeader(status)
 }
+
+// serveAPI passes a call of the client on to the simulator, and records
+// it.
+func (p *proxy) serveAPI(w http.ResponseWriter, r *http.Request) {
+	c := apiCall{method: r.Method, path: r.URL.Path, start: time.Now()}
+	rec := &recorder{ResponseWriter: w}
+	p.api.ServeHTTP(rec, r)
+	c.end, c.status, c.retryAfter = time.Now(), rec.status, w.Header().Get("Retry-After")
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.calls) < maxCalls {
+		p.calls = append(p.calls, c)
+	}
+}
+
+// callsTo returns the client's API calls whose path ends with suffix, in
+// the order they came.
+func (p *proxy) callsTo(suffix string) []apiCall {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var out []apiCall
+	for _, c := range p.calls {
+		if strings.HasSuffix(c.path, suffix) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// recorder notes the status of an answer.
+type recorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *recorder) WriteHeader(status int) {
+	if r.status == 0 {
+		r.status = status
+	}
+	r.ResponseWriter.WriteHeader(status)
+}
+
+func (r *recorder) Write(b []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	return r.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
 // keyOf names the attempt a callback body is.
 func keyOf(body []byte) deliveryKey {
@@ -276,16 +350,34 @@ func (p *proxy) lookup(k deliveryKey) (delivery, bool) {
 	return *d, true
 }
 
-// checkWire keeps the first callback that breaks schemas/callback.json:
-// that is tssim's fault, and fails the scenario.
+// checkWire keeps the first callback that breaks the schema of its
+// shape: that is tssim's fault, and fails the scenario.
 func (p *proxy) checkWire(body []byte) {
-	if err := p.schemas.check("callback.json", body); err != nil {
+	schema := callbackSchema(body)
+	if err := p.schemas.check(schema, body); err != nil {
 		p.mu.Lock()
 		if p.wireErr == nil {
-			p.wireErr = fmt.Errorf("tssim sent a callback that breaks schemas/callback.json: %w", err)
+			p.wireErr = fmt.Errorf("tssim sent a callback that breaks schemas/%s: %w", schema, err)
 		}
 		p.mu.Unlock()
 	}
+}
+
+// callbackSchema names the schema of a callback's shape: a line change's
+// (deviceResponse holding an <action>Response other than the profile
+// actions' deviceProfileResponse) is carrier-callback.json; any other,
+// and the fault form, callback.json.
+func callbackSchema(body []byte) string {
+	var m struct {
+		DeviceResponse map[string]json.RawMessage `json:"deviceResponse"`
+	}
+	_ = json.Unmarshal(body, &m)
+	for k := range m.DeviceResponse {
+		if k != "deviceProfileResponse" && k != "usageResponse" {
+			return "carrier-callback.json"
+		}
+	}
+	return "callback.json"
 }
 
 func (p *proxy) wireError() error {
@@ -333,7 +425,7 @@ func (p *proxy) markDelivered(body []byte) {
 // delivered to the client's listener (or holdLimit passed), so that the
 // callback arrives before the client has its requestId.
 func (p *proxy) hold(resp *http.Response) error {
-	if resp.StatusCode != http.StatusOK || !strings.Contains(resp.Request.URL.Path, "/devices/profile/actions/") {
+	if !p.holding.Load() || resp.StatusCode != http.StatusOK || !strings.Contains(resp.Request.URL.Path, "/devices/profile/actions/") {
 		return nil
 	}
 	body, err := io.ReadAll(resp.Body)

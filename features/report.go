@@ -30,21 +30,51 @@ var capabilities = map[string]string{
 	"@stale":           "Late callbacks: a warning arriving after a device's final result changes nothing.",
 	"@early-callbacks": "Early callbacks: a callback can arrive before your request has its requestId back; keep it and match it once the requestId is known.",
 	"@burst":           "Bursts: 1,000 callbacks at once, each acknowledged and each device's result kept.",
+	"@retry-after":     "Retry-After: a call answered 429 (throttled) or 503 (back end unavailable) is sent again, no sooner than its Retry-After header says (in seconds), until it goes through.",
+	"@status":          "Request status: GET /api/m2m/v1/accounts/{account}/requests/{requestId}/status answers Pending until the device's final callback, then Success or Failure; report the status as ThingSpace wrote it.",
+	"@carrier":         "CarrierService: register the listener for CarrierService, suspend and restore lines, and take their callbacks (deviceResponse.suspendResponse, restoreResponse, with the line's state) like the profile ones.",
 	"@simulator":       "tssim's own answers to raw requests: a failure here is tssim's, not your client's; please report it.",
 }
 
+// optionalCapabilities are the capabilities beyond the base protocol. An
+// adapter declares those its client has in hello's capabilities, by the
+// tag's name without its @; the scenarios of the others are not graded
+// (ADAPTER.md, "Capabilities"), so that an adapter written before one
+// existed stays green.
+var optionalCapabilities = []string{"@retry-after", "@status", "@carrier"}
+
+// OptionalCapabilities returns the names an adapter's hello declares the
+// capabilities beyond the base protocol by: retry-after, status, carrier.
+func OptionalCapabilities() []string { return capabilityNames() }
+
+// capabilityNames returns the names hello declares optionalCapabilities
+// by.
+func capabilityNames() []string {
+	out := make([]string, len(optionalCapabilities))
+	for i, tag := range optionalCapabilities {
+		out[i] = strings.TrimPrefix(tag, "@")
+	}
+	return out
+}
+
 // startUp is what a failure is blamed on when the client did not start:
-// no scenario checks it alone, every scenario needs it.
+// no scenario checks it alone, every scenario needs it; protocol, when an
+// adapter's answer broke the protocol's schemas.
 const (
-	startUp     = "start-up"
-	startUpText = "Start-up: hello sets the client up and starts its listener, and calls ThingSpace only when a request needs it (a wrong secret is for the request that meets it to report, as a refusal)."
+	startUp      = "start-up"
+	startUpText  = "Start-up: hello sets the client up and starts its listener, and calls ThingSpace only when a request needs it (a wrong secret is for the request that meets it to report, as a refusal)."
+	protocolBug  = "protocol"
+	protocolText = "Adapter protocol: answer each request as features/ADAPTER.md and its schemas (features/adapter-schemas/OP.answer.json) say, each field of its name and type; the answer above says which field is wrong."
 )
 
-// capabilityText returns what a capability (a tag, or startUp) asks of a
-// client.
+// capabilityText returns what a capability (a tag, startUp or
+// protocolBug) asks of a client.
 func capabilityText(c string) string {
-	if c == startUp {
+	switch c {
+	case startUp:
 		return startUpText
+	case protocolBug:
+		return protocolText
 	}
 	return capabilities[c]
 }
@@ -139,7 +169,11 @@ func (s *scenarioRun) failure() *failure {
 			f.err = st.err.Error()
 		}
 		var se *startupError
-		if errors.As(st.err, &se) {
+		var pe *protocolError
+		switch {
+		case errors.As(st.err, &pe):
+			f.capability = protocolBug
+		case errors.As(st.err, &se):
 			f.capability = startUp
 		}
 	}
@@ -165,6 +199,20 @@ type report struct {
 	mu                sync.Mutex
 	runs              []*scenarioRun
 	started, finished time.Time
+	// client is the client under test, as hello named it; notGraded, the
+	// capabilities its hello did not declare, each with the scenarios
+	// that were selected and did not run; unknown, the names hello
+	// declared that the suite does not know.
+	client    string
+	notGraded []notGraded
+	unknown   []string
+}
+
+// notGraded is a capability whose scenarios did not run: the adapter did
+// not declare it.
+type notGraded struct {
+	tag       string
+	scenarios int
 }
 
 // watch hooks the report into one scenario (godog initializes each
@@ -264,11 +312,34 @@ func (r *report) print(w io.Writer) {
 		}
 		fmt.Fprintln(w)
 	}
+	r.printCapabilities(w)
 	fmt.Fprintf(w, "contract: %d passed, %d failed", ran-len(fs), len(failures))
 	if skips > 0 {
 		fmt.Fprintf(w, ", %d skipped", skips)
 	}
 	fmt.Fprintln(w)
+}
+
+// printCapabilities names the client, as its hello did, and says which
+// capabilities were not graded, and why.
+func (r *report) printCapabilities(w io.Writer) {
+	who := "the client"
+	if r.client != "" {
+		who = fmt.Sprintf("the client (%s)", r.client)
+		fmt.Fprintf(w, "Client under test: %s\n", r.client)
+	}
+	if len(r.notGraded) == 0 && len(r.unknown) == 0 {
+		return
+	}
+	if len(r.notGraded) > 0 {
+		fmt.Fprintf(w, "Not graded: %s did not declare these capabilities in hello's \"capabilities\" (ADAPTER.md, \"Capabilities\"), so their scenarios did not run:\n", who)
+		for _, n := range r.notGraded {
+			fmt.Fprintf(w, "  - %s (%d %s, %q in hello): %s\n", n.tag, n.scenarios, plural(n.scenarios, "scenario"), strings.TrimPrefix(n.tag, "@"), capabilities[n.tag])
+		}
+	}
+	if len(r.unknown) > 0 {
+		fmt.Fprintf(w, "Ignored: %s declared capabilities this suite does not know: %s (it knows %s)\n", who, strings.Join(r.unknown, ", "), strings.Join(capabilityNames(), ", "))
+	}
 }
 
 func indent(s string) string { return strings.ReplaceAll(s, "\n", "\n                  ") }

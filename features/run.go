@@ -130,12 +130,16 @@ func Run(ctx context.Context, c Config) int {
 	if s.clientURL == "" {
 		s.clientURL = s.simURL
 	}
+	rep := &report{}
 	if c.Adapter != "" || c.AdapterURL != "" {
-		if err := greet(s, c.Adapter); err != nil {
+		g, err := greet(s, c.Adapter)
+		if err != nil {
+			return fail("%v", err)
+		}
+		if tags, err = rep.grade(c.Tags, g); err != nil {
 			return fail("%v", err)
 		}
 	}
-	rep := &report{}
 	suite := godog.TestSuite{
 		Name: "tssim contract",
 		ScenarioInitializer: func(sc *godog.ScenarioContext) {
@@ -224,19 +228,25 @@ func (c *Config) setup() (*setup, error) {
 	if err != nil {
 		return nil, err
 	}
+	proto, err := compileProtocol()
+	if err != nil {
+		return nil, err
+	}
 	s := &setup{
 		simURL: strings.TrimRight(c.URL, "/"), clientURL: strings.TrimRight(c.ClientURL, "/"), adminToken: c.AdminToken,
-		callbackListen: c.CallbackListen, callbackHost: c.CallbackHost, schemas: wire, callbackTimeout: c.CallbackTimeout,
+		callbackListen: c.CallbackListen, callbackHost: c.CallbackHost, schemas: wire, protocol: proto, callbackTimeout: c.CallbackTimeout,
 		run: strconv.FormatInt(time.Now().UnixNano()%(1<<40), 36),
 	}
 	switch {
 	case c.Adapter != "":
 		s.newDriver = func() driver {
-			return &adapterDriver{transport: &commandTransport{command: c.Adapter, dir: c.Dir, stderr: c.Stderr}}
+			return &adapterDriver{transport: &commandTransport{command: c.Adapter, dir: c.Dir, stderr: c.Stderr}, protocol: proto}
 		}
 	case c.AdapterURL != "":
 		hc := &http.Client{Timeout: time.Minute}
-		s.newDriver = func() driver { return &adapterDriver{transport: &httpTransport{url: c.AdapterURL, hc: hc}} }
+		s.newDriver = func() driver {
+			return &adapterDriver{transport: &httpTransport{url: c.AdapterURL, hc: hc}, protocol: proto}
+		}
 	default:
 		s.newDriver = func() driver { return &goDriver{} }
 	}
@@ -270,26 +280,27 @@ func startSimulator(listen string, timeout time.Duration, s *setup) (stop func()
 }
 
 // greet checks, before any scenario, that the adapter starts and answers
-// hello; a command's standard error is shown when it does not.
-func greet(s *setup, command string) error {
+// hello as the protocol says, and returns its answer; a command's standard
+// error is shown when it does not.
+func greet(s *setup, command string) (greeting, error) {
 	var stderr strings.Builder
 	d := s.newDriver().(*adapterDriver)
 	if t, ok := d.transport.(*commandTransport); ok {
 		t.stderr = &limitedWriter{w: &stderr, left: 8 << 10}
 	}
-	_, err := d.hello(creds{BaseURL: s.clientURL, AppKey: "demo-key", AppSecret: "demo-secret", Username: "demo", Password: "demo"})
+	g, err := d.hello(creds{BaseURL: s.clientURL, AppKey: "demo-key", AppSecret: "demo-secret", Username: "demo", Password: "demo"})
 	cerr := d.close()
 	if err == nil {
 		err = cerr
 	}
 	if err == nil {
-		return nil
+		return g, nil
 	}
 	err = fmt.Errorf("the adapter does not answer hello: %w", err)
 	if command != "" && stderr.Len() > 0 {
 		err = fmt.Errorf("%w\nits standard error:\n%s", err, stderr.String())
 	}
-	return err
+	return greeting{}, err
 }
 
 // limitedWriter keeps the first bytes written to it and drops the rest.

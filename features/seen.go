@@ -89,7 +89,7 @@ func (w *world) seen(ctx context.Context) string {
 	}
 	var b strings.Builder
 	b.WriteString("what tssim saw delivering callbacks to the client's listener (its callback journal):\n")
-	fmt.Fprintf(&b, "  %d callbacks", len(journal))
+	fmt.Fprintf(&b, "  %d %s", len(journal), plural(len(journal), "callback"))
 	if !complete {
 		b.WriteString(" (the journal's first)")
 	}
@@ -132,6 +132,9 @@ func (w *world) attemptTrouble(c client.SimCallback, a client.SimAttempt) (what,
 	timeout := w.cfg.callbackTimeout
 	d, ok := w.proxy.lookup(deliveryKey{requestID: c.RequestID, eid: c.EID, count: a.CallbackCount})
 	switch {
+	case !ok && strings.Contains(a.Error, "listener registered"):
+		return "failed: " + strings.TrimSpace(a.Error),
+			"each callback service has a registration of its own: register the listener for the service the callback goes to (register's \"service\")", example
 	case !ok:
 		return "failed: " + strings.TrimSpace(a.Error), "", example
 	case d.injected != "":

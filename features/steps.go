@@ -48,6 +48,16 @@ func (w *world) steps(sc *godog.ScenarioContext) {
 	sc.Step(`^the client's final result for device "([^"]*)" has code "([^"]*)"$`, w.finalCode)
 	sc.Step(`^the client's final results are:$`, w.finalTable)
 
+	// The capabilities a client declares (steps_optional.go).
+	sc.Step(`^the client's listener is registered as the (DeviceProfileService|CarrierService) listener of account "([^"]*)"$`, w.registerFor)
+	sc.Step(`^ThingSpace answers the client's next (?:(\d+) )?deletes? with (\d+) and "Retry-After: (\d+)"$`, w.throttle)
+	sc.Step(`^the client sent each delete again no sooner than its Retry-After said$`, w.honouredRetryAfter)
+	sc.Step(`^the client reports the status of the request as "([^"]*)"$`, w.reportsStatus)
+	sc.Step(`^the client asks the status of request "([^"]*)"$`, w.asksStatus)
+	sc.Step(`^the client (suspends|restores) the line of device "([^"]*)"$`, w.changeLine)
+	sc.Step(`^the client's final result for device "([^"]*)" is "([^"]*)" with line state "([^"]*)"$`, w.finalLine)
+	sc.Step(`^device "([^"]*)" has service state "([^"]*)"$`, w.hasState)
+
 	// Raw HTTP, for what no client would send.
 	sc.Step(`^a caller logged in$`, w.callerLogsIn)
 	sc.Step(`^(?:a|the) caller lists the callbacks of account "([^"]*)"( without an access token| without a session token| with access token "[^"]*")?$`, w.callerLists)

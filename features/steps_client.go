@@ -10,12 +10,22 @@ import (
 
 // The client under test: its requests and what it took of the callbacks.
 
+// Callback services, as the client registers its listener for each.
+const (
+	serviceDeviceProfile = "DeviceProfileService"
+	serviceCarrier       = "CarrierService"
+)
+
 func (w *world) registerListener(account string) error {
+	return w.registerFor(serviceDeviceProfile, account)
+}
+
+func (w *world) registerFor(service, account string) error {
 	drv, err := w.client()
 	if err != nil {
 		return err
 	}
-	return drv.register(account, w.proxy.callbackURL)
+	return drv.register(account, w.proxy.callbackURL, service)
 }
 
 func (w *world) useSecret(secret string) error {
@@ -31,14 +41,29 @@ func (w *world) deleteDevices(account string, devices []device) error {
 	if err != nil {
 		return err
 	}
-	id, err := drv.delete(account, demoSMSROID, devices)
+	return w.accept(drv.delete(account, demoSMSROID, devices))
+}
+
+// accept notes what came of a request that starts an action: its
+// requestId, or the refusal for a later step to check; any other error
+// fails the step.
+func (w *world) accept(id string, err error) error {
+	if err := w.noteRefusal(err); err != nil {
+		return err
+	}
+	if w.lastErr == nil {
+		w.requests = append(w.requests, id)
+	}
+	return nil
+}
+
+// noteRefusal keeps a request's refusal (or nil) for a later step to
+// check; any other error fails the step.
+func (w *world) noteRefusal(err error) error {
 	w.lastErr = err
 	var ae *apiError
 	if err != nil && !errors.As(err, &ae) {
 		return err
-	}
-	if err == nil {
-		w.requests = append(w.requests, id)
 	}
 	return nil
 }

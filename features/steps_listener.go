@@ -33,10 +33,10 @@ func (w *world) acksLost(count string) error {
 }
 
 func (w *world) holdAnswers() error {
-	if w.started {
-		return errors.New("the client already started: hold the answers before its first call")
+	if err := w.throughProxy("hold the answers"); err != nil {
+		return err
 	}
-	w.heldAnswers = true
+	w.proxy.holding.Store(true)
 	return nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"flag"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -52,7 +53,8 @@ func run(t *testing.T, c Config) {
 			c.Seed = godogFlags.Randomize
 		}
 	})
-	c.T, c.Stdout, c.Stderr = t, os.Stdout, os.Stderr
+	var out bytes.Buffer
+	c.T, c.Stdout, c.Stderr = t, io.MultiWriter(os.Stdout, &out), os.Stderr
 	if c.AdapterURL == "" {
 		c.Concurrency = 4
 	}
@@ -64,6 +66,9 @@ func run(t *testing.T, c Config) {
 	c.Formats = append(c.Formats, "junit:"+junit, "cucumber:"+cucumber)
 	if code := Run(context.Background(), c); code != Passed {
 		t.Fatalf("the contract suite exited %d", code)
+	}
+	if strings.Contains(out.String(), "Not graded") {
+		t.Errorf("the client was not graded on every capability: a reference client has them all")
 	}
 	checkReports(t, junit, cucumber)
 }
@@ -152,8 +157,18 @@ func TestBrokenClientsFail(t *testing.T) {
 		{mode: "eager-hello", tags: "@refusals", scenario: "Wrong app credentials", capability: startUpText,
 			says:  []string{"starting the client (hello): 401 invalid_client"},
 			never: []string{"  - " + capabilities["@refusals"]}},
+		{mode: "wrong-field", tags: "@fault-form", scenario: "ThingSpace's fault form is a final failure", capability: protocolText,
+			says:  []string{"the answer to results breaks the adapter protocol (adapter-schemas/results.answer.json) at /final/0/callbackCount: expected integer, but got string"},
+			never: []string{"  - " + capabilities["@fault-form"]}},
+		{mode: "ignores-retry-after", tags: "@retry-after", scenario: "A delete throttled with 429 goes through once Retry-After has passed", capability: capabilities["@retry-after"],
+			says: []string{`after ThingSpace answered it 429 with "Retry-After: 2": it must wait at least 2s`}},
+		{mode: "status-failed", tags: "@status", scenario: "Pending while the device is unreachable, then Failure", capability: capabilities["@status"],
+			says: []string{`as "Failed", want "Failure"`}},
+		{mode: "wrong-service", tags: "@carrier", scenario: "Suspend a line, then restore it", capability: capabilities["@carrier"],
+			says: []string{"failed: no CarrierService listener registered for account 1223334444-00001: EID 666456789123456789123456784008 (attempt 1)"}},
 	} {
 		t.Run(strings.Fields(tc.mode)[0], func(t *testing.T) {
+			t.Parallel() // each run waits on its adapter's clock more than it computes
 			dir := t.TempDir()
 			junit, cucumber := filepath.Join(dir, "junit.xml"), filepath.Join(dir, "cucumber.json")
 			var out, stderr bytes.Buffer
@@ -186,6 +201,46 @@ func TestBrokenClientsFail(t *testing.T) {
 				t.Errorf("the JUnit report has no failure for %q blaming %q", tc.scenario, tc.capability)
 			}
 		})
+	}
+}
+
+// An adapter whose hello answer breaks the protocol is bad setup, before
+// any scenario runs, with the field named.
+func TestAWrongHelloIsBadSetup(t *testing.T) {
+	var out, stderr bytes.Buffer
+	code := Run(context.Background(), Config{Adapter: need(t, "python3") + " testdata/broken_adapter.py wrong-hello", Stdout: &out, Stderr: &stderr})
+	want := "the answer to hello breaks the adapter protocol (adapter-schemas/hello.answer.json) at its top level: missing properties: 'listenerUrl'"
+	if code != BadSetup || !strings.Contains(stderr.String(), want) || strings.Contains(out.String(), "contract:") {
+		t.Errorf("exit %d, stdout %q, stderr %q; want %d before any scenario, saying %q", code, out.String(), stderr.String(), BadSetup, want)
+	}
+}
+
+// A client that declares no capability is graded on the base protocol
+// alone, passes, and the summary says what was not graded; a run that
+// selects nothing else is bad setup.
+func TestUndeclaredCapabilitiesAreNotGraded(t *testing.T) {
+	adapter := need(t, "python3") + " testdata/broken_adapter.py no-capabilities"
+	var out, stderr bytes.Buffer
+	code := Run(context.Background(), Config{Adapter: adapter, Tags: "@fault-form or @status or @carrier or @retry-after", Stdout: &out, Stderr: &stderr})
+	if code != Passed {
+		t.Fatalf("exit %d, want %d\n%s%s", code, Passed, out.String(), stderr.String())
+	}
+	summary := out.String()
+	for _, want := range []string{
+		"Not graded: the client (python stdlib adapter) did not declare these capabilities",
+		`  - @retry-after (2 scenarios, "retry-after" in hello)`,
+		`  - @status (4 scenarios, "status" in hello)`,
+		`  - @carrier (4 scenarios, "carrier" in hello)`,
+		"contract: 1 passed, 0 failed",
+	} {
+		if !strings.Contains(summary, want) {
+			t.Errorf("the summary does not say %q:\n%s", want, summary)
+		}
+	}
+	stderr.Reset()
+	code = Run(context.Background(), Config{Adapter: adapter, Tags: "@status", Stderr: &stderr})
+	if want := `selects only scenarios of capabilities the client did not declare in hello's "capabilities" (@status)`; code != BadSetup || !strings.Contains(stderr.String(), want) {
+		t.Errorf("exit %d, stderr %q; want %d saying %q", code, stderr.String(), BadSetup, want)
 	}
 }
 

@@ -256,12 +256,19 @@ func knownTags(scs []Scenario) []string {
 	return out
 }
 
-// selectTags parses a --tags expression and returns it in godog's syntax
-// with the number of scenarios it selects (an outline counts once).
-func selectTags(expr string) (filter string, selected int, err error) {
+// selectTags parses a --tags expression, less the scenarios carrying a
+// tag of exclude, and returns it in godog's syntax with the number of
+// scenarios it selects (an outline counts once).
+func selectTags(expr string, exclude ...string) (filter string, selected int, err error) {
 	scs, err := Scenarios()
-	if err != nil || strings.TrimSpace(expr) == "" {
-		return "", len(scs), err
+	if err != nil {
+		return "", 0, err
+	}
+	for _, tag := range exclude {
+		expr = andTags(expr, "not "+tag)
+	}
+	if strings.TrimSpace(expr) == "" {
+		return "", len(scs), nil
 	}
 	e, err := parseTags(expr, knownTags(scs))
 	if err != nil {
@@ -276,4 +283,52 @@ func selectTags(expr string) (filter string, selected int, err error) {
 		}
 	}
 	return filter, selected, nil
+}
+
+// andTags is the expression selecting what both a and b select; "" selects
+// everything.
+func andTags(a, b string) string {
+	if strings.TrimSpace(a) == "" {
+		return b
+	}
+	return "(" + a + ") and " + b
+}
+
+// grade leaves out of a run the scenarios of the optional capabilities
+// the client's hello did not declare, and notes them and the names it did
+// not know for the summary. It returns the filter for godog: an error
+// when nothing is left to run.
+func (r *report) grade(expr string, g greeting) (string, error) {
+	r.client = g.Name
+	declared := map[string]bool{}
+	for _, name := range g.Capabilities {
+		if tag := "@" + name; slices.Contains(optionalCapabilities, tag) {
+			declared[tag] = true
+		} else {
+			r.unknown = append(r.unknown, name)
+		}
+	}
+	var exclude []string
+	for _, tag := range optionalCapabilities {
+		if declared[tag] {
+			continue
+		}
+		_, n, err := selectTags(andTags(expr, tag))
+		if err != nil {
+			return "", err
+		}
+		if n > 0 {
+			exclude = append(exclude, tag)
+			r.notGraded = append(r.notGraded, notGraded{tag: tag, scenarios: n})
+		}
+	}
+	filter, selected, err := selectTags(expr, exclude...)
+	if err != nil {
+		return "", err
+	}
+	if selected == 0 {
+		return "", fmt.Errorf("--tags %q selects only scenarios of capabilities the client did not declare in hello's \"capabilities\" (%s): a run that tests nothing fails (ADAPTER.md, \"Capabilities\")",
+			expr, strings.Join(exclude, ", "))
+	}
+	return filter, nil
 }

@@ -11,7 +11,7 @@ type wireSchemas map[string]*jsonschema.Schema
 
 func compileWireSchemas() (wireSchemas, error) {
 	w := wireSchemas{}
-	for _, name := range []string{"callback.json", "error.json"} {
+	for _, name := range []string{"callback.json", "carrier-callback.json", "error.json"} {
 		s, err := schemas.Compile(name)
 		if err != nil {
 			return nil, err

@@ -35,10 +35,9 @@ type world struct {
 	proxy                   *proxy
 	requests                []string
 	lastErr                 error
-	// heldAnswers makes the client reach the simulator through the proxy,
-	// which holds each profile action's answer until its callback was
-	// delivered.
-	heldAnswers bool
+	// viaProxy makes the client reach the simulator through the proxy,
+	// which records its calls (and may hold answers).
+	viaProxy bool
 	// added are the devices a step put on the simulator for this scenario.
 	added []device
 	// raw HTTP steps
@@ -60,9 +59,11 @@ type setup struct {
 	run    string
 	worlds atomic.Int64
 	// callbackListen is where the proxy listens; callbackHost is the host
-	// the simulator (and, for held answers, the client) reaches it at.
+	// the simulator (and a client sent through the proxy) reaches it at.
 	callbackListen, callbackHost string
 	schemas                      wireSchemas
+	// protocol is the adapter protocol's schemas.
+	protocol protocol
 	// callbackTimeout is how long the simulator waits for the listener's
 	// answer to a callback.
 	callbackTimeout time.Duration
@@ -77,6 +78,16 @@ func newWorld(cfg *setup) *world {
 		admin: client.NewAdmin(cfg.simURL+prefix, nil, cfg.adminToken), secret: "demo-secret"}
 }
 
+// throughProxy makes the client reach the simulator through the suite's
+// proxy; it must come before the client's first call.
+func (w *world) throughProxy(why string) error {
+	if w.started {
+		return fmt.Errorf("the client already started: %s before its first call", why)
+	}
+	w.viaProxy = true
+	return nil
+}
+
 // client starts the client under test on first use.
 func (w *world) client() (driver, error) {
 	if w.started {
@@ -84,14 +95,14 @@ func (w *world) client() (driver, error) {
 	}
 	w.drv, w.started = w.cfg.newDriver(), true
 	base := w.clientURL
-	if w.heldAnswers {
+	if w.viaProxy {
 		base = w.proxy.baseURL
 	}
-	target, err := w.drv.hello(creds{BaseURL: base, AppKey: "demo-key", AppSecret: w.secret, Username: "demo", Password: "demo"})
+	g, err := w.drv.hello(creds{BaseURL: base, AppKey: "demo-key", AppSecret: w.secret, Username: "demo", Password: "demo"})
 	if err != nil {
 		return nil, &startupError{err}
 	}
-	if err := w.proxy.forward(target); err != nil {
+	if err := w.proxy.forward(g.ListenerURL); err != nil {
 		return nil, err
 	}
 	return w.drv, nil

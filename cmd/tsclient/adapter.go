@@ -30,6 +30,7 @@ type adapterRequest struct {
 	Password  string `json:"password"`
 	Account   string `json:"account"`
 	URL       string `json:"url"`
+	Service   string `json:"service"`
 	SMSROID   string `json:"smsrOid"`
 	Devices   []struct {
 		EID   string `json:"eid"`
@@ -50,20 +51,28 @@ type adapterResult struct {
 	Status        string `json:"status"`
 	EUICCStatus   string `json:"euiccStatus"`
 	Code          string `json:"code"`
+	State         string `json:"state"`
 	CallbackCount int    `json:"callbackCount"`
 	Final         bool   `json:"final"`
 	Succeeded     bool   `json:"succeeded"`
 }
 
 type adapterAnswer struct {
-	OK          bool            `json:"ok"`
-	Error       *adapterError   `json:"error,omitempty"`
-	Name        string          `json:"name,omitempty"`
-	ListenerURL string          `json:"listenerUrl,omitempty"`
-	RequestID   string          `json:"requestId,omitempty"`
-	Complete    *bool           `json:"complete,omitempty"`
-	Final       []adapterResult `json:"final,omitempty"`
-	Received    []adapterResult `json:"received,omitempty"`
+	OK           bool          `json:"ok"`
+	Error        *adapterError `json:"error,omitempty"`
+	Name         string        `json:"name,omitempty"`
+	ListenerURL  string        `json:"listenerUrl,omitempty"`
+	Capabilities []string      `json:"capabilities,omitempty"`
+	RequestID    string        `json:"requestId,omitempty"`
+	Status       string        `json:"status,omitempty"`
+	*adapterResults
+}
+
+// adapterResults is the answer to results: every field, even empty.
+type adapterResults struct {
+	Complete bool            `json:"complete"`
+	Final    []adapterResult `json:"final"`
+	Received []adapterResult `json:"received"`
 }
 
 func adapterCmd(fs *flag.FlagSet) func(context.Context, *app) int {
@@ -182,7 +191,11 @@ func (ad *adapter) handle(ctx context.Context, req adapterRequest) adapterAnswer
 		if url == "" {
 			url = ad.url
 		}
-		err := ad.c.RegisterCallback(ctx, req.Account, client.CallbackRegistration{Name: client.ServiceDeviceProfile, URL: url})
+		service := req.Service
+		if service == "" {
+			service = client.ServiceDeviceProfile
+		}
+		err := ad.c.RegisterCallback(ctx, req.Account, client.CallbackRegistration{Name: service, URL: url})
 		if err != nil {
 			return failure(err)
 		}
@@ -192,16 +205,39 @@ func (ad *adapter) handle(ctx context.Context, req adapterRequest) adapterAnswer
 		for _, d := range req.Devices {
 			r.Devices = append(r.Devices, client.DeviceRef{EID: d.EID, ICCID: d.ICCID})
 		}
-		id, err := ad.c.DeleteProfile(ctx, r)
+		return started(ad.c.DeleteProfile(ctx, r))
+	case client.LineSuspend, client.LineRestore:
+		r := client.LineRequest{AccountName: req.Account}
+		for _, d := range req.Devices {
+			r.Devices = append(r.Devices, client.Identifiers{client.EID(d.EID)})
+		}
+		return started(ad.c.LineAction(ctx, req.Op, r))
+	case "status":
+		st, err := ad.c.RequestStatus(ctx, req.Account, req.RequestID)
 		if err != nil {
 			return failure(err)
 		}
-		return adapterAnswer{OK: true, RequestID: id}
+		return adapterAnswer{OK: true, Status: st.Status}
 	case "results":
 		return ad.results(ctx, req)
 	}
 	return failure(fmt.Errorf("unknown op %q", req.Op))
 }
+
+// started answers a request that starts an action: its requestId, or
+// why it did not start.
+func started(requestID string, err error) adapterAnswer {
+	if err != nil {
+		return failure(err)
+	}
+	return adapterAnswer{OK: true, RequestID: requestID}
+}
+
+// adapterCapabilities are the protocol's capabilities beyond its base
+// that the reference client has: it sends a call answered 429 or 503
+// again once Retry-After passed (client.WithRetries), asks a request's
+// status, and takes CarrierService callbacks.
+var adapterCapabilities = []string{"retry-after", "status", "carrier"}
 
 func (ad *adapter) hello(req adapterRequest) adapterAnswer {
 	ad.bye()
@@ -215,15 +251,14 @@ func (ad *adapter) hello(req adapterRequest) adapterAnswer {
 	if err != nil {
 		return failure(err)
 	}
-	return adapterAnswer{OK: true, Name: "tsclient (Go reference client)", ListenerURL: ad.url}
+	return adapterAnswer{OK: true, Name: "tsclient (Go reference client)", ListenerURL: ad.url, Capabilities: adapterCapabilities}
 }
 
 func (ad *adapter) results(ctx context.Context, req adapterRequest) adapterAnswer {
 	ctx, cancel := context.WithTimeout(ctx, time.Duration(req.WaitMS)*time.Millisecond)
 	defer cancel()
 	final, err := ad.listener.Await(ctx, req.RequestID)
-	complete := err == nil
-	ans := adapterAnswer{OK: true, Complete: &complete, Final: []adapterResult{}, Received: []adapterResult{}}
+	ans := adapterAnswer{OK: true, adapterResults: &adapterResults{Complete: err == nil, Final: []adapterResult{}, Received: []adapterResult{}}}
 	for _, r := range final {
 		ans.Final = append(ans.Final, toAdapter(r))
 	}
@@ -237,6 +272,15 @@ func (ad *adapter) results(ctx context.Context, req adapterRequest) adapterAnswe
 }
 
 func toAdapter(r client.Result) adapterResult {
-	return adapterResult{EID: r.EID, Status: r.Status, EUICCStatus: r.EUICCStatus, Code: r.Code,
+	return adapterResult{EID: r.EID, Status: r.Status, EUICCStatus: r.EUICCStatus, Code: r.Code, State: lineState(r),
 		CallbackCount: r.CallbackCount, Final: r.Final, Succeeded: r.Succeeded}
+}
+
+// lineState is the line's service state a callback gives: a line change's,
+// or the one a profile action's result carries.
+func lineState(r client.Result) string {
+	if _, line := r.Message.DeviceResponse.Line(); line != nil {
+		return line.State
+	}
+	return r.Message.DeviceResponse.DeviceProfileResponse.State
 }

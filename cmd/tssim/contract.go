@@ -25,9 +25,14 @@ Usage:
   tssim contract --url http://127.0.0.1:8080  against a running tssim (started with --clock manual)
   tssim contract --list                       the scenarios, their tags and what each checks
 
-The adapter protocol is features/ADAPTER.md. With an adapter, only the
-@client scenarios run unless --tags says otherwise. Nothing is cached: every
-run runs every scenario it selects, in a random order (--seed repeats one).
+The adapter protocol is features/ADAPTER.md; every adapter answer is
+checked against its JSON Schemas (features/adapter-schemas/), and a wrong
+field is reported by name. With an adapter, only the @client scenarios run
+unless --tags says otherwise, and of the capabilities beyond the base
+protocol only those its hello declares are graded (the summary says which
+were not): %s.
+Nothing is cached: every run runs every scenario it selects, in a random
+order (--seed repeats one).
 Every flag can also be set by its environment variable: --adapter-url is
 TSSIM_ADAPTER_URL.
 
@@ -38,7 +43,7 @@ and the @acknowledges scenarios report the answer late.
 
 --tags takes a tag expression: '@a or @b', '@a and not @b', parentheses, and
 godog's forms too: '@a,@b', '@a && ~@b', '@a || @b'. A tag no scenario has is
-refused, and so is an expression that selects no scenario.
+refused, and so is an expression that selects no scenario (exit 2).
 
 Flags:
 `
@@ -54,7 +59,7 @@ func contract(ctx context.Context, args []string, getenv func(string) string, st
 	fs := flag.NewFlagSet("tssim contract", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, contractUsage, features.CallbackTimeout)
+		fmt.Fprintf(stderr, contractUsage, strings.Join(features.OptionalCapabilities(), ", "), features.CallbackTimeout)
 		fs.PrintDefaults()
 	}
 	var c features.Config
@@ -120,6 +125,8 @@ func listScenarios(w io.Writer) error {
 	for _, c := range features.Capabilities() {
 		fmt.Fprintf(tw, "%s\t%s\n", c[0], c[1])
 	}
+	fmt.Fprintf(tw, "\nAn adapter's client is graded on these only when its hello declares them in \"capabilities\": %s\n",
+		strings.Join(features.OptionalCapabilities(), ", "))
 	return tw.Flush()
 }
 

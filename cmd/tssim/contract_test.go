@@ -38,6 +38,8 @@ func TestContractList(t *testing.T) {
 	for _, want := range []string{
 		"listener.feature:", "@client @burst", "A burst of 1,000 callbacks",
 		"@retries  ", "Retried callbacks: ThingSpace sends a callback again",
+		"carrier.feature:", "@client @carrier",
+		`graded on these only when its hello declares them in "capabilities": retry-after, status, carrier`,
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("--list does not say %q:\n%s", want, out)

@@ -14,6 +14,19 @@ adapter with one fault, chosen by the first argument.
                    same everywhere)
   eager-hello      hello fetches an OAuth token at once, and fails when
                    ThingSpace refuses it
+  wrong-hello      hello answers "listenerURL" where the protocol says
+                   "listenerUrl"
+  wrong-field      results answers each final result's callbackCount as a
+                   string
+  no-capabilities  hello declares no capability: the client is graded on
+                   the base protocol alone
+  ignores-retry-after
+                   the client reaches ThingSpace through a proxy that
+                   takes Retry-After out of every answer, as a client that
+                   ignores it
+  status-failed    status answers "Failed" where ThingSpace said "Failure"
+  wrong-service    register registers every listener as
+                   DeviceProfileService, the CarrierService one too
 """
 import base64
 import json
@@ -101,6 +114,38 @@ def eager_token(hello):
         return {"ok": False, "error": {"status": e.code, "code": body.get("error", ""), "message": body.get("error_description", "")}}
 
 
+def without_retry_after(base):
+    """A proxy to base that passes every call on and takes Retry-After out
+    of the answers; returns its URL."""
+    class Proxy(BaseHTTPRequestHandler):
+        def relay(self):
+            body = self.rfile.read(int(self.headers.get("Content-Length", "0"))) or None
+            headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length", "connection")}
+            req = urllib.request.Request(base.rstrip("/") + self.path, data=body, method=self.command, headers=headers)
+            try:
+                resp = urllib.request.urlopen(req, timeout=30)
+            except urllib.error.HTTPError as e:
+                resp = e
+            with resp:
+                data = resp.read()
+                self.send_response(resp.status)
+                for k, v in resp.headers.items():
+                    if k.lower() not in ("retry-after", "content-length", "connection", "transfer-encoding", "date", "server"):
+                        self.send_header(k, v)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        do_GET = do_POST = do_PUT = do_DELETE = relay
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Proxy)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return "http://127.0.0.1:%d" % server.server_address[1]
+
+
 def late(seconds):
     def answer(body):
         status = forward(listener, body)
@@ -118,6 +163,12 @@ for line in sys.stdin:
         if refused:
             print(json.dumps(refused), flush=True)
             continue
+    if mode == "ignores-retry-after" and op == "hello":
+        req["baseUrl"] = without_retry_after(req["baseUrl"])
+        line = json.dumps(req) + "\n"
+    if mode == "wrong-service" and op == "register":
+        req["service"] = "DeviceProfileService"
+        line = json.dumps(req) + "\n"
     real.stdin.write(line)
     real.stdin.flush()
     ans = json.loads(real.stdout.readline())
@@ -129,9 +180,18 @@ for line in sys.stdin:
             ans["listenerUrl"] = threaded_listener(late(float(sys.argv[2])))
         elif mode == "backlog-1":
             ans["listenerUrl"] = one_at_a_time_listener(lambda body: forward(listener, body))
+    if op == "hello" and mode == "wrong-hello":
+        ans["listenerURL"] = ans.pop("listenerUrl", None)
+    if op == "hello" and mode == "no-capabilities":
+        ans.pop("capabilities", None)
     if mode == "succeeded-false":
         for r in ans.get("final", []) + ans.get("received", []):
             r["succeeded"] = False
+    if mode == "wrong-field":
+        for r in ans.get("final", []):
+            r["callbackCount"] = str(r["callbackCount"])
+    if op == "status" and mode == "status-failed" and ans.get("status") == "Failure":
+        ans["status"] = "Failed"
     print(json.dumps(ans), flush=True)
     if op == "bye":
         break

@@ -1,7 +1,10 @@
 #!/usr/bin/env node
-// A minimal ThingSpace profile API client in Node.js 20 (standard library
-// only), with an adapter that speaks the contract suite's protocol over
-// HTTP (features/ADAPTER.md): one POST per request, JSON in, JSON out.
+// A minimal ThingSpace client in Node.js 20 (standard library only):
+// profile deletes, line suspends and restores, request status, and a
+// listener for DeviceProfileService and CarrierService callbacks. Its
+// adapter speaks the contract suite's protocol over HTTP
+// (features/ADAPTER.md), with every capability (retry-after, status,
+// carrier): one POST per request, JSON in, JSON out.
 //
 //   node adapter.mjs [--listen 127.0.0.1:0] [--listener-addr 127.0.0.1:0] [--listener-host HOST]
 //
@@ -13,15 +16,29 @@
 import http from "node:http";
 import { parseArgs } from "node:util";
 
-const SESSION_EXPIRED = "UnifiedWebService.REQUEST_FAILED.SessionToken.Expired";
+// A session ThingSpace says expired, or no longer knows: log in again.
+const SESSION_GONE = [
+  "UnifiedWebService.REQUEST_FAILED.SessionToken.Expired",
+  "UnifiedWebService.INPUT_INVALID.SessionToken.Invalid",
+];
 const INVALID_TOKEN = "900901";
+// A call answered 429 or 503 was not served: it is sent again, up to
+// RETRIES times, after Retry-After seconds (at most MAX_RETRY_AFTER), or
+// 1, 2, 4 seconds when the answer gives none.
+const THROTTLED = [429, 503];
+const RETRIES = 3;
+const MAX_RETRY_AFTER = 60;
+// The line-change callbacks' members of deviceResponse (CarrierService).
+const LINE_RESPONSES = ["activateResponse", "deactivateResponse", "suspendResponse", "restoreResponse"];
 
 class ApiError extends Error {
   constructor(status, code, message) {
     super(`${status} ${code}: ${message}`);
-    Object.assign(this, { status, code, detail: message });
+    Object.assign(this, { status, code, detail: message, retryAfter: null });
   }
 }
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 // decodeError reads any of ThingSpace's three error bodies.
 function decodeError(status, text) {
@@ -47,9 +64,26 @@ class Client {
   }
 
   async send(method, path, headers, body) {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.sendOnce(method, path, headers, body);
+      } catch (e) {
+        if (!(e instanceof ApiError) || !THROTTLED.includes(e.status) || attempt === RETRIES) throw e;
+        const wait = e.retryAfter ?? 2 ** attempt;
+        await sleep(Math.min(wait, MAX_RETRY_AFTER) * 1000);
+      }
+    }
+  }
+
+  async sendOnce(method, path, headers, body) {
     const resp = await fetch(this.base + path, { method, headers, body, signal: AbortSignal.timeout(30000) });
     const text = await resp.text();
-    if (!resp.ok) throw decodeError(resp.status, text);
+    if (!resp.ok) {
+      const e = decodeError(resp.status, text);
+      const after = (resp.headers.get("retry-after") ?? "").trim();
+      if (/^\d+$/.test(after)) e.retryAfter = Number(after);
+      throw e;
+    }
     return text.trim() ? JSON.parse(text) : null;
   }
 
@@ -86,7 +120,7 @@ class Client {
         if (e.code === INVALID_TOKEN && !renewedToken) {
           renewedToken = true;
           this.token = null;
-        } else if (e.code === SESSION_EXPIRED && !renewedSession) {
+        } else if (SESSION_GONE.includes(e.code) && !renewedSession) {
           renewedSession = true;
           this.session = null;
         } else {
@@ -97,9 +131,9 @@ class Client {
   }
 }
 
-// Listener takes DeviceProfileResponse callbacks: a retry or duplicate of
-// a result it took is dropped, a warning is not final, and nothing after a
-// device's final result counts.
+// Listener takes DeviceProfileService and CarrierService callbacks: a
+// retry or duplicate of a result it took is dropped, a warning is not
+// final, and nothing after a device's final result counts.
 class Listener {
   constructor() {
     this.seen = new Set();
@@ -111,14 +145,18 @@ class Listener {
 
   take(msg) {
     if (typeof msg !== "object" || msg === null) throw new Error("the body is not a JSON object");
-    const p = msg.deviceResponse?.deviceProfileResponse ?? {};
-    const ids = [...(msg.deviceIds ?? []), ...(p.deviceIdentifierCollection ?? [])];
+    const resp = msg.deviceResponse ?? {};
+    const p = resp.deviceProfileResponse ?? {};
+    const line = LINE_RESPONSES.map((k) => resp[k]).find((v) => typeof v === "object" && v !== null) ?? {};
+    const ids = [...(msg.deviceIds ?? []), ...(p.deviceIdentifierCollection ?? []), ...(line.deviceIds ?? [])];
     const eid = ids.find((i) => i.kind === "eid")?.id;
     if (!msg.requestId || !eid || !msg.status) throw new Error("requestId, status and an eid are required");
+    if (!Number.isInteger(msg.callbackCount)) throw new Error("callbackCount must be a number");
     const fault = msg.faultResponse;
     const warning = !fault && (msg.status.toLowerCase() === "warning" || p.euiccStatus === "EXECUTED_WITHWARNING");
     const r = {
       eid, status: msg.status, euiccStatus: p.euiccStatus ?? "", code: fault ? fault.faultcode : (p.euiccStatusCode ?? ""),
+      state: line.state ?? p.state ?? "",
       callbackCount: msg.callbackCount, final: !warning,
       succeeded: !warning && !fault && (msg.status.toLowerCase() === "success" || p.euiccStatus === "EXECUTED_SUCCESS"),
     };
@@ -131,6 +169,14 @@ class Listener {
     }
     this.received.push([msg.requestId, r]);
     for (const wake of this.waiters) wake();
+  }
+
+  // expect notes the devices a request acts on, so that results knows when
+  // it is complete; it returns the answer to the request.
+  expect(requestId, devices) {
+    this.expected.set(requestId, devices.map((d) => d.eid));
+    for (const wake of this.waiters) wake();
+    return { ok: true, requestId };
   }
 
   complete(requestId) {
@@ -207,7 +253,7 @@ class Adapter {
           ? `http://${this.listenerHost}:${this.server.address().port}/callbacks`
           : urlOf(this.server, "/callbacks");
         this.client = new Client(req);
-        return { ok: true, name: "node stdlib adapter", listenerUrl: this.url };
+        return { ok: true, name: "node stdlib adapter", listenerUrl: this.url, capabilities: ["retry-after", "status", "carrier"] };
       }
       case "bye":
         await this.bye();
@@ -217,14 +263,25 @@ class Adapter {
     switch (req.op) {
       case "register":
         await this.client.call("POST", `/api/m2m/v1/callbacks/${encodeURIComponent(req.account)}`,
-          { name: "DeviceProfileService", url: req.url || this.url });
+          { name: req.service || "DeviceProfileService", url: req.url || this.url });
         return { ok: true };
       case "delete": {
         const devices = req.devices.map((d) => ({ deviceIds: [{ kind: "eid", id: d.eid }, { kind: "iccid", id: d.iccid }] }));
         const out = await this.client.call("POST", "/api/m2m/v1/devices/profile/actions/delete",
           { devices, accountName: req.account, smsrOid: req.smsrOid });
-        this.listener.expected.set(out.requestId, req.devices.map((d) => d.eid));
-        return { ok: true, requestId: out.requestId };
+        return this.listener.expect(out.requestId, req.devices);
+      }
+      case "suspend":
+      case "restore": {
+        const devices = req.devices.map((d) => ({ deviceIds: [{ kind: "eid", id: d.eid }] }));
+        const out = await this.client.call("POST", `/api/m2m/v1/devices/actions/${req.op}`,
+          { accountName: req.account, devices });
+        return this.listener.expect(out.requestId, req.devices);
+      }
+      case "status": {
+        const path = `/api/m2m/v1/accounts/${encodeURIComponent(req.account)}/requests/${encodeURIComponent(req.requestId)}/status`;
+        const out = await this.client.call("GET", path);
+        return { ok: true, status: out.status };
       }
       case "results":
         return { ok: true, ...(await this.listener.results(req.requestId, req.waitMs || 0)) };

@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
-"""A minimal ThingSpace profile API client in Python 3 (standard library
-only), speaking the contract suite's adapter protocol (features/ADAPTER.md)
-on stdin/stdout. It exists to prove the protocol lets any language's client
-run the same scenarios as the Go reference client.
+"""A minimal ThingSpace client in Python 3 (standard library only): profile
+deletes, line suspends and restores, request status, and a listener for
+DeviceProfileService and CarrierService callbacks. It speaks the contract
+suite's adapter protocol (features/ADAPTER.md) on stdin/stdout, with every
+capability (retry-after, status, carrier), to prove the protocol lets any
+language's client run the same scenarios as the Go reference client.
 """
 import base64
 import json
@@ -14,14 +16,25 @@ import urllib.parse
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-SESSION_EXPIRED = "UnifiedWebService.REQUEST_FAILED.SessionToken.Expired"
+# A session ThingSpace says expired, or no longer knows: log in again.
+SESSION_GONE = ("UnifiedWebService.REQUEST_FAILED.SessionToken.Expired",
+                "UnifiedWebService.INPUT_INVALID.SessionToken.Invalid")
 INVALID_TOKEN = "900901"
+# A call answered 429 or 503 was not served: it is sent again, up to
+# RETRIES times, after Retry-After seconds (at most MAX_RETRY_AFTER), or
+# 1, 2, 4 seconds when the answer gives none.
+THROTTLED = (429, 503)
+RETRIES = 3
+MAX_RETRY_AFTER = 60
+# The line-change callbacks' members of deviceResponse (CarrierService).
+LINE_RESPONSES = ("activateResponse", "deactivateResponse", "suspendResponse", "restoreResponse")
 
 
 class ApiError(Exception):
-    def __init__(self, status, code, message):
+    def __init__(self, status, code, message, retry_after=None):
         super().__init__(f"{status} {code}: {message}")
         self.status, self.code, self.message = status, code, message
+        self.retry_after = retry_after
 
 
 def decode_error(status, body):
@@ -47,13 +60,27 @@ class Client:
         self.token, self.token_expiry, self.session = None, 0.0, None
 
     def _send(self, method, path, headers, body):
+        for attempt in range(RETRIES + 1):
+            try:
+                return self._send_once(method, path, headers, body)
+            except ApiError as e:
+                if e.status not in THROTTLED or attempt == RETRIES:
+                    raise
+                wait = e.retry_after if e.retry_after is not None else 2 ** attempt
+                time.sleep(min(wait, MAX_RETRY_AFTER))
+
+    def _send_once(self, method, path, headers, body):
         req = urllib.request.Request(self.base + path, data=body, method=method, headers=headers)
         try:
             with urllib.request.urlopen(req, timeout=30) as resp:
                 data = resp.read().decode()
                 return json.loads(data) if data.strip() else None
         except urllib.error.HTTPError as e:
-            raise decode_error(e.code, e.read().decode()) from None
+            err = decode_error(e.code, e.read().decode())
+            value = (e.headers.get("Retry-After") or "").strip()
+            if value.isdigit():
+                err.retry_after = int(value)
+            raise err from None
 
     def fetch_token(self):
         basic = base64.b64encode(f"{self.app_key}:{self.app_secret}".encode()).decode()
@@ -89,15 +116,16 @@ class Client:
             except ApiError as e:
                 if e.code == INVALID_TOKEN and not renewed_token:
                     renewed_token, self.token = True, None
-                elif e.code == SESSION_EXPIRED and not renewed_session:
+                elif e.code in SESSION_GONE and not renewed_session:
                     renewed_session, self.session = True, None
                 else:
                     raise
 
 
 class Listener:
-    """Takes DeviceProfileResponse callbacks: drops duplicates, keeps warnings
-    as not final, remembers the final result of each device."""
+    """Takes DeviceProfileService and CarrierService callbacks: drops
+    duplicates, keeps warnings as not final, remembers the final result of
+    each device."""
 
     def __init__(self):
         self.cond = threading.Condition()
@@ -107,15 +135,20 @@ class Listener:
         self.expected = {}   # requestId -> [eid]
 
     def take(self, msg):
-        p = (msg.get("deviceResponse") or {}).get("deviceProfileResponse") or {}
-        ids = (msg.get("deviceIds") or []) + (p.get("deviceIdentifierCollection") or [])
+        resp = msg.get("deviceResponse") or {}
+        p = resp.get("deviceProfileResponse") or {}
+        line = next((resp[k] for k in LINE_RESPONSES if isinstance(resp.get(k), dict)), {})
+        ids = (msg.get("deviceIds") or []) + (p.get("deviceIdentifierCollection") or []) + (line.get("deviceIds") or [])
         eid = next((i["id"] for i in ids if i.get("kind") == "eid"), "")
         status, fault = msg["status"], msg.get("faultResponse")
         if not msg.get("requestId") or not eid or not status:
             raise ValueError("requestId, status and an eid are required")
+        if not isinstance(msg["callbackCount"], int):
+            raise ValueError("callbackCount must be a number")
         warning = not fault and (status.lower() == "warning" or p.get("euiccStatus") == "EXECUTED_WITHWARNING")
         r = {"eid": eid, "status": status, "euiccStatus": p.get("euiccStatus", ""),
              "code": fault["faultcode"] if fault else p.get("euiccStatusCode", ""),
+             "state": line.get("state") or p.get("state", ""),
              "callbackCount": msg["callbackCount"], "final": not warning,
              "succeeded": not warning and not fault and (status.lower() == "success" or p.get("euiccStatus") == "EXECUTED_SUCCESS")}
         # A retry (callbackCount 2, 3...) of a result already taken is a duplicate.
@@ -128,6 +161,14 @@ class Listener:
                 self.final.setdefault(msg["requestId"], {})[eid] = r
             self.received.append((msg["requestId"], r))
             self.cond.notify_all()
+
+    def expect(self, request_id, devices):
+        """Notes the devices a request acts on, so that results knows when it
+        is complete; returns the answer to the request."""
+        with self.cond:
+            self.expected[request_id] = [d["eid"] for d in devices]
+            self.cond.notify_all()
+        return {"ok": True, "requestId": request_id}
 
     def results(self, request_id, wait_s):
         deadline = time.monotonic() + wait_s
@@ -184,21 +225,29 @@ def main():
                 host, port = server.server_address[:2]
                 url = f"http://{host}:{port}/callbacks"
                 client = Client(req["baseUrl"], req["appKey"], req["appSecret"], req["username"], req["password"])
-                ans = {"ok": True, "name": "python stdlib adapter", "listenerUrl": url}
+                ans = {"ok": True, "name": "python stdlib adapter", "listenerUrl": url,
+                       "capabilities": ["retry-after", "status", "carrier"]}
             elif client is None:
                 raise ValueError('the first request must be {"op":"hello",...}')
             elif op == "register":
                 client.call("POST", "/api/m2m/v1/callbacks/" + urllib.parse.quote(req["account"], safe=""),
-                            {"name": "DeviceProfileService", "url": req.get("url") or url})
+                            {"name": req.get("service") or "DeviceProfileService", "url": req.get("url") or url})
                 ans = {"ok": True}
             elif op == "delete":
                 devices = [{"deviceIds": [{"kind": "eid", "id": d["eid"]}, {"kind": "iccid", "id": d["iccid"]}]}
                            for d in req["devices"]]
                 out = client.call("POST", "/api/m2m/v1/devices/profile/actions/delete",
                                   {"devices": devices, "accountName": req["account"], "smsrOid": req["smsrOid"]})
-                with listener.cond:
-                    listener.expected[out["requestId"]] = [d["eid"] for d in req["devices"]]
-                ans = {"ok": True, "requestId": out["requestId"]}
+                ans = listener.expect(out["requestId"], req["devices"])
+            elif op in ("suspend", "restore"):
+                devices = [{"deviceIds": [{"kind": "eid", "id": d["eid"]}]} for d in req["devices"]]
+                out = client.call("POST", "/api/m2m/v1/devices/actions/" + op,
+                                  {"accountName": req["account"], "devices": devices})
+                ans = listener.expect(out["requestId"], req["devices"])
+            elif op == "status":
+                out = client.call("GET", "/api/m2m/v1/accounts/%s/requests/%s/status" % (
+                    urllib.parse.quote(req["account"], safe=""), urllib.parse.quote(req["requestId"], safe="")))
+                ans = {"ok": True, "status": out["status"]}
             elif op == "results":
                 ans = {"ok": True, **listener.results(req["requestId"], req.get("waitMs", 0) / 1000)}
             else:
