@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/tssim/tssim/internal/junit"
 )
 
 // The JUnit report is the suite's own: godog's (v0.16) measures a
@@ -25,55 +27,6 @@ import (
 // holds it (TestJUnitReportsValidate), but for the properties of a test
 // case, which pytest, Jenkins's JUnit plugin and others also write.
 
-type junitSuites struct {
-	XMLName  xml.Name     `xml:"testsuites"`
-	Name     string       `xml:"name,attr"`
-	Tests    int          `xml:"tests,attr"`
-	Failures int          `xml:"failures,attr"`
-	Errors   int          `xml:"errors,attr"`
-	Time     string       `xml:"time,attr"`
-	Suites   []junitSuite `xml:"testsuite"`
-}
-
-type junitSuite struct {
-	Name      string      `xml:"name,attr"`
-	Tests     int         `xml:"tests,attr"`
-	Failures  int         `xml:"failures,attr"`
-	Errors    int         `xml:"errors,attr"`
-	Skipped   int         `xml:"skipped,attr"`
-	Time      string      `xml:"time,attr"`
-	Timestamp string      `xml:"timestamp,attr"`
-	File      string      `xml:"file,attr"`
-	Cases     []junitCase `xml:"testcase"`
-}
-
-type junitCase struct {
-	Name       string          `xml:"name,attr"`
-	Classname  string          `xml:"classname,attr"`
-	Time       string          `xml:"time,attr"`
-	Properties []junitProperty `xml:"properties>property"`
-	Failure    *junitResult    `xml:"failure"`
-	Error      *junitResult    `xml:"error"`
-	Skipped    *junitResult    `xml:"skipped"`
-}
-
-type junitProperty struct {
-	Name  string `xml:"name,attr"`
-	Value string `xml:"value,attr"`
-}
-
-type junitResult struct {
-	Message string `xml:"message,attr,omitempty"`
-	Type    string `xml:"type,attr,omitempty"`
-	Text    string `xml:",cdata"`
-}
-
-// junitSeconds writes a duration as JUnit's seconds, to the millisecond
-// (Surefire's schema takes at most three decimals).
-func junitSeconds(d time.Duration) string {
-	return strconv.FormatFloat(max(d, 0).Seconds(), 'f', 3, 64)
-}
-
 // writeJUnit writes the report of the scenarios that ran; features names
 // each feature file's feature.
 func (r *report) writeJUnit(w io.Writer, name string, features map[string]string) error {
@@ -83,7 +36,7 @@ func (r *report) writeJUnit(w io.Writer, name string, features map[string]string
 	for _, s := range r.runs {
 		byURI[s.uri] = append(byURI[s.uri], s)
 	}
-	out := junitSuites{Name: name, Time: junitSeconds(r.finished.Sub(r.started))}
+	out := junit.Suites{Name: name, Time: junit.Seconds(r.finished.Sub(r.started))}
 	for _, uri := range slices.Sorted(maps.Keys(byURI)) {
 		suite := junitSuiteOf(uri, cmp.Or(features[uri], uri), byURI[uri])
 		out.Tests += suite.Tests
@@ -104,9 +57,9 @@ func (r *report) writeJUnit(w io.Writer, name string, features map[string]string
 }
 
 // junitSuiteOf is one feature's scenarios, in the order of the file.
-func junitSuiteOf(uri, feature string, runs []*scenarioRun) junitSuite {
+func junitSuiteOf(uri, feature string, runs []*scenarioRun) junit.Suite {
 	slices.SortFunc(runs, func(a, b *scenarioRun) int { return comparePickleIDs(a.id, b.id) })
-	suite := junitSuite{Name: feature, File: uri, Tests: len(runs)}
+	suite := junit.Suite{Name: feature, File: uri, Tests: len(runs)}
 	names := map[string]int{}
 	for _, s := range runs {
 		names[s.name]++
@@ -119,14 +72,14 @@ func junitSuiteOf(uri, feature string, runs []*scenarioRun) junitSuite {
 			seen[name]++
 			name = fmt.Sprintf("%s #%d", name, seen[name])
 		}
-		c := junitCase{Name: name, Classname: feature, Time: junitSeconds(s.end.Sub(s.start))}
+		c := junit.Case{Name: name, Classname: feature, Time: junit.Seconds(s.end.Sub(s.start)), Properties: &junit.Properties{}}
 		capability := capabilityOf(s.tags)
 		if capability != "" {
-			c.Properties = append(c.Properties, junitProperty{Name: "capability", Value: capabilities[capability]})
+			c.Properties.Items = append(c.Properties.Items, junit.Property{Name: "capability", Value: capabilities[capability]})
 		}
-		c.Properties = append(c.Properties, junitProperty{Name: "tags", Value: strings.Join(s.tags, " ")})
+		c.Properties.Items = append(c.Properties.Items, junit.Property{Name: "tags", Value: strings.Join(s.tags, " ")})
 		if f := s.failure(); f != nil {
-			res := &junitResult{Message: f.message(), Type: cmp.Or(f.capability, "scenario"), Text: f.details()}
+			res := &junit.Result{Message: f.message(), Type: cmp.Or(f.capability, "scenario"), Text: f.details()}
 			switch f.outcome {
 			case failed:
 				c.Failure = res
@@ -136,14 +89,14 @@ func junitSuiteOf(uri, feature string, runs []*scenarioRun) junitSuite {
 				c.Error = res
 				suite.Errors++
 			case skipped:
-				c.Skipped = &junitResult{Message: f.message()}
+				c.Skipped = &junit.Result{Message: f.message()}
 				suite.Skipped++
 			}
 		}
 		suite.Cases = append(suite.Cases, c)
 		spans = append(spans, [2]time.Time{s.start, s.end})
 	}
-	suite.Time = junitSeconds(wallTime(spans))
+	suite.Time = junit.Seconds(wallTime(spans))
 	if len(spans) > 0 {
 		first := slices.MinFunc(spans, func(a, b [2]time.Time) int { return a[0].Compare(b[0]) })
 		suite.Timestamp = first[0].Format("2006-01-02T15:04:05")

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/tssim/tssim/internal/junit"
 )
 
 // The reports CI systems read: the JUnit file, checked against a
@@ -75,16 +77,16 @@ func validateJUnit(t *testing.T, lint, path string) {
 // checkReports checks a run's JUnit file and Cucumber JSON (cucumber ""
 // for none), validating the JUnit file when xmllint is installed, and
 // returns the JUnit report.
-func checkReports(t *testing.T, junit, cucumber string) junitSuites {
+func checkReports(t *testing.T, junitPath, cucumber string) junit.Suites {
 	t.Helper()
 	if lint := xmllint(); lint != "" {
-		validateJUnit(t, lint, junit)
+		validateJUnit(t, lint, junitPath)
 	}
-	b, err := os.ReadFile(junit)
+	b, err := os.ReadFile(junitPath)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var r junitSuites
+	var r junit.Suites
 	if err := xml.Unmarshal(b, &r); err != nil {
 		t.Fatalf("the JUnit report is not XML: %v\n%s", err, b)
 	}
@@ -107,7 +109,7 @@ func seconds(t *testing.T, what, s string) float64 {
 // checkJUnitInvariants: times ≥ 0, a suite's time at least its longest
 // case's and at most the run's, counts that add up, a classname and a
 // capability on every case, at most one outcome each.
-func checkJUnitInvariants(t *testing.T, r junitSuites, raw []byte) {
+func checkJUnitInvariants(t *testing.T, r junit.Suites, raw []byte) {
 	t.Helper()
 	total := seconds(t, "the run", r.Time)
 	tests, failures, errors := 0, 0, 0
@@ -130,7 +132,7 @@ func checkJUnitInvariants(t *testing.T, r junitSuites, raw []byte) {
 			}
 			names[c.Name] = true
 			capability := ""
-			for _, p := range c.Properties {
+			for _, p := range c.Properties.Items {
 				if p.Name == "capability" {
 					capability = p.Value
 				}
@@ -175,7 +177,7 @@ func checkJUnitInvariants(t *testing.T, r junitSuites, raw []byte) {
 // checkCucumber checks godog's Cucumber JSON: each scenario with steps of
 // a known status and a duration ≥ 0, each failure said once, and the same
 // scenarios, failures and features as the JUnit report.
-func checkCucumber(t *testing.T, path string, junit junitSuites) {
+func checkCucumber(t *testing.T, path string, report junit.Suites) {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -187,7 +189,7 @@ func checkCucumber(t *testing.T, path string, junit junitSuites) {
 	}
 	statuses := map[string]bool{"passed": true, "failed": true, "skipped": true, "undefined": true, "pending": true, "ambiguous": true}
 	suites := map[string]int{}
-	for _, s := range junit.Suites {
+	for _, s := range report.Suites {
 		suites[s.Name] = s.Tests
 	}
 	var failedErrors []string
@@ -226,12 +228,12 @@ func checkCucumber(t *testing.T, path string, junit junitSuites) {
 			}
 		}
 	}
-	if scenarios != junit.Tests || len(failedErrors) != junit.Failures {
-		t.Errorf("the Cucumber report has %d scenarios, %d failed; the JUnit one %d, %d", scenarios, len(failedErrors), junit.Tests, junit.Failures)
+	if scenarios != report.Tests || len(failedErrors) != report.Failures {
+		t.Errorf("the Cucumber report has %d scenarios, %d failed; the JUnit one %d, %d", scenarios, len(failedErrors), report.Tests, report.Failures)
 	}
 	for _, e := range failedErrors {
 		found := false
-		for _, s := range junit.Suites {
+		for _, s := range report.Suites {
 			for _, c := range s.Cases {
 				if c.Failure != nil && strings.Count(c.Failure.Message, e) == 1 {
 					found = true
