@@ -56,3 +56,7 @@ docker-bin: ## build tssim:local from binaries built on this host
 
 compose-test: ## run tssim contract container to container with docker compose (installs and starts docker if needed)
 	scripts/compose-test.sh
+
+.PHONY: metrics
+metrics: ## the metrics' tests: they move, their labels are bounded, promtool check metrics passes on a scrape (needs promtool: apt-get install prometheus)
+	$(GO) test -count=1 -run 'Metric|Observe|StatusClass' ./internal/metrics ./internal/delivery ./internal/state ./simulator ./cmd/tssim
