@@ -60,3 +60,7 @@ compose-test: ## run tssim contract container to container with docker compose (
 .PHONY: metrics
 metrics: ## the metrics' tests: they move, their labels are bounded, promtool check metrics passes on a scrape (needs promtool: apt-get install prometheus)
 	$(GO) test -count=1 -run 'Metric|Observe|StatusClass' ./internal/metrics ./internal/delivery ./internal/state ./simulator ./cmd/tssim
+
+.PHONY: balance-test
+balance-test: build ## three tssim behind HAProxy with deploy/haproxy/haproxy.cfg: 300 worlds, each on one instance; one killed -9 and restarted with its worlds (needs haproxy)
+	$(GO) run ./cmd/tsload balance --tssim $(BIN)/tssim --config deploy/haproxy/haproxy.cfg
