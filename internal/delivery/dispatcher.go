@@ -58,7 +58,9 @@ type Config struct {
 }
 
 // Observer learns what becomes of callbacks. It is called on delivery's
-// workers, outside delivery's locks: it must be quick and must not block.
+// workers, and on the goroutine of a Send or Hold past the pool's bound,
+// outside delivery's locks (but maybe under its caller's): it must be
+// quick and must not block.
 type Observer interface {
 	// Concluded tells what an attempt at a callback of service led to:
 	// StateDelivered, StatePending (a retry follows), StateFailed (the
