@@ -79,3 +79,22 @@ compose-test: ## run tssim contract container to container with docker compose (
 
 release-test: ## make dist, then the README's section "Without Go" as printed, with no go on PATH, from a server on 127.0.0.1
 	scripts/release-test.sh
+
+.PHONY: metrics
+metrics: ## the metrics' tests: they move, their labels are bounded, promtool check metrics passes on a scrape (needs promtool: apt-get install prometheus)
+	$(GO) test -count=1 -run 'Metric|Observe|StatusClass' ./internal/metrics ./internal/delivery ./internal/state ./simulator ./cmd/tssim
+
+.PHONY: balance-test
+balance-test: build ## three tssim behind HAProxy with deploy/haproxy/haproxy.cfg: 300 worlds, each on one instance; one killed -9 and restarted with its worlds (needs haproxy)
+	$(GO) run ./cmd/tsload balance --tssim $(BIN)/tssim --config deploy/haproxy/haproxy.cfg
+
+# helm builds from the Go module proxy into $(BIN)/ (HELM=helm uses one on PATH).
+HELM_VERSION ?= v4.3.2
+HELM ?= $(abspath $(BIN))/helm
+
+.PHONY: helm
+helm: ## the Helm chart deploy/helm/tssim: helm lint and helm template, and its manifests held to tssim's routes and flags
+	@command -v $(HELM) >/dev/null || GOBIN=$(dir $(HELM)) $(GO) install helm.sh/helm/v4/cmd/helm@$(HELM_VERSION)
+	$(HELM) lint --strict deploy/helm/tssim
+	$(HELM) template tssim deploy/helm/tssim --set serviceMonitor.enabled=true >/dev/null
+	cd deploy/helm/check && $(GO) vet ./... && TSSIM_HELM=$$(command -v $(HELM)) $(GO) test -count=1 ./...

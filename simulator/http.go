@@ -48,6 +48,9 @@ func control(a access) bool { return a == accessAdmin || a == accessRootAdmin }
 type route struct {
 	method, path string
 	access       access
+	// name labels the route's requests in the metrics when no operation
+	// does: METHOD /path.
+	name string
 	// ops are the ThingSpace operations on this method and path (the
 	// first whose Claims takes the body, else the one without); a route
 	// of the control API has none, and schema and h instead.
@@ -122,12 +125,14 @@ func (h *Server) routes() http.Handler {
 		table[i].ops = append(table[i].ops, op)
 	}
 	table = append(table, h.controlRoutes()...)
+	table = append(table, &route{method: http.MethodGet, path: "/metrics", access: accessRootAdmin, h: h.serveMetrics})
 	m := mux.NewRouter()
 	for _, rt := range table {
+		rt.name = rt.method + " " + rt.path
 		m.Handle(rt.path, h.serve(rt)).Methods(rt.method)
 	}
-	m.NotFoundHandler = h.serve(&route{h: notFound})
-	m.MethodNotAllowedHandler = h.serve(&route{h: func(_ *world, c *call) (any, error) {
+	m.NotFoundHandler = h.serve(&route{name: opUnmatched, h: notFound})
+	m.MethodNotAllowedHandler = h.serve(&route{name: opUnmatched, h: func(_ *world, c *call) (any, error) {
 		return nil, tserr.New(405, tserr.CodeMethodNotAllowed, "%s is not allowed on %s", c.R.Method, c.R.URL.Path)
 	}})
 	return m
@@ -161,6 +166,9 @@ func (h *Server) serve(rt *route) http.Handler {
 		// Released whatever happens next: held callbacks count as attempts
 		// under way until then.
 		defer func() { s.dispatcher.Release(c.batch) }()
+		// Counted before the callbacks go out, and before an answer not
+		// flushed yet does.
+		defer h.observe(c, start)
 		defer h.recoverPanic(c)
 		var err error
 		for _, st := range stages {

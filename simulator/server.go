@@ -20,11 +20,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"maps"
 	"net/http"
 	"os"
 	"runtime/debug"
-	"slices"
 	"sync"
 	"time"
 
@@ -33,6 +31,7 @@ import (
 	"github.com/tssim/tssim/internal/clock"
 	"github.com/tssim/tssim/internal/delivery"
 	"github.com/tssim/tssim/internal/domain"
+	"github.com/tssim/tssim/internal/metrics"
 	"github.com/tssim/tssim/internal/state"
 	"github.com/tssim/tssim/internal/thingspace"
 	"github.com/tssim/tssim/internal/validate"
@@ -172,6 +171,8 @@ type Server struct {
 	kinds  map[string]*domain.Kind
 	pool   *delivery.Pool
 	router http.Handler
+	// metrics count what the edge, delivery and the keeper do.
+	metrics *metrics.Metrics
 	// keeper saves every change to --state-file (nil without one).
 	keeper *state.Keeper
 	// now is the wall clock of world expiry.
@@ -241,6 +242,7 @@ func newServer(opts Options, now func() time.Time) (*Server, error) {
 		return nil, err
 	}
 	h.pool = delivery.NewPool(opts.Sender, opts.Workers, opts.QueueSize, opts.CallbackTimeout, opts.MaxPending)
+	h.metrics = h.newMetrics()
 	// Nothing is saved until the saved state, if any, is restored.
 	h.mu.Lock()
 	if opts.StateFile != "" {
@@ -251,6 +253,7 @@ func newServer(opts Options, now func() time.Time) (*Server, error) {
 			return nil, err
 		}
 		h.keeper = state.NewKeeper(store, h.changes, h.log)
+		h.keeper.Observe(h.metrics.Commit)
 	}
 	h.root, err = h.newWorld(worldSpec{Clock: opts.Clock, TimeScale: opts.TimeScale}, h.fixtures)
 	if err != nil {
@@ -374,11 +377,8 @@ func (h *Server) changes() []state.World {
 func (h *Server) Close(ctx context.Context) error {
 	close(h.stopSweep)
 	<-h.swept
-	h.mu.Lock()
-	worlds := append([]*world{h.root}, slices.Collect(maps.Values(h.worlds))...)
-	h.mu.Unlock()
 	var err error
-	for _, w := range worlds {
+	for _, w := range h.allWorlds() {
 		err = errors.Join(err, w.close(ctx))
 	}
 	if errors.Is(err, context.DeadlineExceeded) {

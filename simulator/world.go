@@ -100,7 +100,7 @@ func (h *Server) newWorld(spec worldSpec, f *domain.Fixtures) (*world, error) {
 			r, ok := registry.Destination(account, service)
 			return delivery.Target{URL: r.URL, Username: r.Username, Password: r.Password}, ok
 		},
-		RetryInterval: h.opts.RetryInterval, Changed: changed, Durable: durable,
+		RetryInterval: h.opts.RetryInterval, Changed: changed, Durable: durable, Observer: h.metrics.Callbacks(),
 	})
 	var err error
 	w.sim, err = domain.New(domain.Config{

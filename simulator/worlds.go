@@ -36,11 +36,13 @@ func worldOf(r *http.Request) *world { return r.Context().Value(worldKey{}).(*wo
 func (h *Server) serveHTTP(rw http.ResponseWriter, r *http.Request) {
 	w := h.root
 	if rest, ok := strings.CutPrefix(r.URL.Path, WorldPrefix); ok {
+		start := time.Now()
 		name, sub, _ := strings.Cut(rest, "/")
 		var err error
 		if w, err = h.world(name, r); err != nil {
 			a := errorAnswer(rw, err, &requestRecord{})
 			a.write(rw)
+			h.metrics.Request(opWorld, a.status, time.Since(start))
 			return
 		}
 		r2 := *r

@@ -49,6 +49,12 @@ func main() {
 	if len(os.Args) > 1 && os.Args[1] == "worlds" {
 		os.Exit(worlds(os.Args[2:]))
 	}
+	if len(os.Args) > 1 && os.Args[1] == "balance" {
+		os.Exit(balance(os.Args[2:]))
+	}
+	if len(os.Args) > 1 && os.Args[1] == "capacity" {
+		os.Exit(capacity(os.Args[2:]))
+	}
 	fs := flag.NewFlagSet("tsload", flag.ExitOnError)
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), usage)
@@ -95,6 +101,14 @@ Usage: tsload [--tssim bin/tssim] [--duration 5s] [--conns 32]
            the kill -9 test: tssim killed at random moments under load;
            fails when an accepted request or a delivered result is lost
            (tsload crash --help)
+       tsload balance [--tssim bin/tssim] [--haproxy haproxy] [--worlds 300]
+           the recipe of deploy/haproxy tested: three tssim behind HAProxy,
+           each world on one instance, one killed and restarted (needs
+           HAProxy: apt-get install haproxy)
+       tsload capacity [--tssim bin/tssim] [--duration 30s] [--parallel 1,2,4] [--worlds 100,300,1000]
+           what one tssim holds: tssim contract runs a minute, and worlds
+           with a client each acting every second, with the p99 of their
+           requests
 
 `
 

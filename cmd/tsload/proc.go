@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -93,12 +92,10 @@ func stolen() (total, steal float64) {
 // startTssim starts tssim on a free port and returns once /_sim/health
 // answers, with the time that took.
 func startTssim(bin string, args ...string) (*proc, time.Duration, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, err := freeAddr()
 	if err != nil {
 		return nil, 0, err
 	}
-	addr := ln.Addr().String()
-	_ = ln.Close()
 	return startTssimAt(bin, addr, args...)
 }
 

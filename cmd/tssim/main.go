@@ -71,10 +71,13 @@ Flags:
 
 // config is the command line turned into options.
 type config struct {
-	addr     string
-	logFmt   string
-	logLevel string
-	opts     simulator.Options
+	addr string
+	// metricsAddr, when set, serves /metrics there, without the admin
+	// token.
+	metricsAddr string
+	logFmt      string
+	logLevel    string
+	opts        simulator.Options
 }
 
 func newFlags(stderr io.Writer) (*flag.FlagSet, *config) {
@@ -96,7 +99,8 @@ func newFlags(stderr io.Writer) (*flag.FlagSet, *config) {
 	fs.StringVar(&c.logFmt, "log-format", "text", "text or json: one line per request and per callback attempt")
 	fs.StringVar(&c.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&c.opts.StateFile, "state-file", "", "keep devices, registrations, tokens and pending callbacks in this bbolt database across restarts, kill -9 included: every change is on disk before its request is answered")
-	fs.StringVar(&c.opts.AdminToken, "admin-token", "", "when set, /_sim/ (but /_sim/health) requires 'Authorization: Bearer <token>'")
+	fs.StringVar(&c.opts.AdminToken, "admin-token", "", "when set, /_sim/ (but /_sim/health) and /metrics require 'Authorization: Bearer <token>'")
+	fs.StringVar(&c.metricsAddr, "metrics-addr", "", "also serve the Prometheus metrics at /metrics on this address, without the admin token (e.g. :9090)")
 	c.opts.TimeScale = d.TimeScale
 	fs.Func("time-scale", fmt.Sprintf("real clock only: 0.01 makes a 5-minute wait take 3s (default %g)", d.TimeScale), func(v string) error {
 		f, err := strconv.ParseFloat(v, 64)
@@ -194,8 +198,21 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprintf(stderr, "tssim: %v\n", err)
 		return 1
 	}
+	errc := make(chan error, 2)
+	if c.metricsAddr != "" {
+		mln, err := net.Listen("tcp", c.metricsAddr)
+		if err != nil {
+			fmt.Fprintf(stderr, "tssim: --metrics-addr: %v\n", err)
+			return 1
+		}
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", srv.MetricsHandler())
+		ms := newHTTPServer(mux, time.Minute)
+		defer ms.Close()
+		go func() { errc <- ms.Serve(mln) }()
+		log.Info("metrics listening", "addr", mln.Addr().String(), "url", "http://"+mln.Addr().String()+"/metrics")
+	}
 	hs := newHTTPServer(srv.Handler(), time.Minute)
-	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	log.Info("tssim listening", "addr", ln.Addr().String(), "url", "http://"+ln.Addr().String(), "dashboard", "http://"+ln.Addr().String()+"/_sim/ui")
 	if ready != nil {

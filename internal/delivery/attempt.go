@@ -116,6 +116,13 @@ func (d *Dispatcher) conclude(j *job, a Attempt, msg wire.CallbackMessage) {
 	if msg.Password != "" {
 		msg.Password = redacted
 	}
+	// Observed before the log has it: whoever waits for the attempt finds
+	// it counted. A callback dropped while its attempt was under way (by
+	// a reset, or by the pool's bound, which giveUp observed) is observed
+	// no more.
+	if d.cfg.Observer != nil && state != StateGivenUp {
+		d.cfg.Observer.Concluded(j.cb.Service, state, a)
+	}
 	d.cfg.Log.attempted(j.rec, a, state, msg)
 	level := slog.LevelInfo
 	if a.Error != "" {

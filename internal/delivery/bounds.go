@@ -55,6 +55,9 @@ func (d *Dispatcher) compactOrder() {
 // giveUp records a callback given up on, and says so in a log line at most
 // every 10 seconds, with the count since the last.
 func (d *Dispatcher) giveUp(j *job) {
+	if d.cfg.Observer != nil {
+		d.cfg.Observer.Concluded(j.cb.Service, StateGivenUp, Attempt{})
+	}
 	d.cfg.Log.gaveUp(j.rec)
 	d.mu.Lock()
 	d.stats.GivenUp++
@@ -98,6 +101,10 @@ func (d *Dispatcher) giveUpOldest() {
 		d.giveUp(j)
 	}
 }
+
+// Pending is how many callbacks wait for delivery in all the pool's
+// dispatchers.
+func (p *Pool) Pending() int { return int(p.total.Load()) }
 
 func (p *Pool) join(d *Dispatcher) {
 	p.mu.Lock()

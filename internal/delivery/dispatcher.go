@@ -52,6 +52,21 @@ type Config struct {
 	// Changed, when set, is called at every change of the pending
 	// callbacks (it must not block); Changes then says what changed.
 	Changed func()
+	// Observer, when set, learns what became of every attempt and of
+	// every callback given up on, for metrics.
+	Observer Observer
+}
+
+// Observer learns what becomes of callbacks. It is called on delivery's
+// workers, and on the goroutine of a Send or Hold past the pool's bound,
+// outside delivery's locks (but maybe under its caller's): it must be
+// quick and must not block.
+type Observer interface {
+	// Concluded tells what an attempt at a callback of service led to:
+	// StateDelivered, StatePending (a retry follows), StateFailed (the
+	// last attempt failed) or StateGivenUp. a is the attempt; it is zero
+	// for a callback the pool's bound gave up on before its next attempt.
+	Concluded(service, state string, a Attempt)
 }
 
 // Dispatcher delivers callbacks. A callback that finds the queue full

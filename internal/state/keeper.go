@@ -41,6 +41,29 @@ type Keeper struct {
 	// retry is how long the keeper waits before it tries a failed commit
 	// again.
 	retry time.Duration
+	// observe, when set, learns of every commit (Observe).
+	observe func(Commit)
+}
+
+// Commit is what a commit did, as Observe tells it.
+type Commit struct {
+	// Took is how long the commit took, fsync included.
+	Took time.Duration
+	// Records counts the records it wrote (or removed), by kind; a world
+	// made or removed is a record of KindWorld.
+	Records map[string]int
+	// Err is why it failed; its changes are then kept and written by a
+	// later commit, and counted there.
+	Err error
+}
+
+// Observe has f told of every commit from now on, for metrics: it is called
+// on the keeper's goroutine once the commit is written and before Durable
+// returns for its changes, and must be quick.
+func (k *Keeper) Observe(f func(Commit)) {
+	k.mu.Lock()
+	k.observe = f
+	k.mu.Unlock()
 }
 
 // committer writes the changes of a commit (a *Store; a failing one in
@@ -147,9 +170,16 @@ func (k *Keeper) commit() error {
 	k.started++
 	started := k.started
 	batch := k.failed
+	observe := k.observe
 	k.mu.Unlock()
 	batch = append(batch, k.take()...)
+	start := time.Now()
 	err := k.store.Commit(batch...)
+	// Told before Durable returns for it: whoever has the answer of a
+	// request finds its commit counted.
+	if observe != nil {
+		observe(Commit{Took: time.Since(start), Records: countRecords(batch, err), Err: err})
+	}
 	k.mu.Lock()
 	if err != nil {
 		k.failed, k.err = compact(batch), err
@@ -160,6 +190,22 @@ func (k *Keeper) commit() error {
 	k.committed = make(chan struct{})
 	k.mu.Unlock()
 	return err
+}
+
+// countRecords counts the records of a commit by kind; none when it failed.
+func countRecords(batch []World, err error) map[string]int {
+	n := map[string]int{}
+	if err != nil {
+		return n
+	}
+	for _, w := range batch {
+		for _, set := range w.Sets {
+			for _, r := range set.Records {
+				n[r.Kind]++
+			}
+		}
+	}
+	return n
 }
 
 // errClosed answers Durable once Close has begun.
