@@ -28,25 +28,25 @@ func injectFault(_ *Server, c *call) error {
 	if err != nil || f == (fault.Fault{}) {
 		return err
 	}
-	c.record.Fault = f.String() + " (" + source + ")"
+	c.rec.Fault = f.String() + " (" + source + ")"
 	if f.Latency > 0 {
 		t := time.NewTimer(time.Duration(f.Latency))
 		select {
 		case <-t.C:
 		case <-c.R.Context().Done():
 			t.Stop()
-			s.requests.add(*c.record) // the client left first
+			s.requests.add(c.rec) // the client left first
 			c.handled = true
 			return nil
 		}
 	}
 	switch {
 	case f.Drop:
-		s.requests.add(*c.record)
+		s.requests.add(c.rec)
 		hangUp(c.w, nil)
 		c.handled = true
 	case f.Garbage:
-		s.requests.add(*c.record)
+		s.requests.add(c.rec)
 		hangUp(c.w, []byte("\x00\xfftssim garbage: this is not an HTTP answer\r\n\r\n"))
 		c.handled = true
 	case f.Status != 0:

@@ -78,9 +78,8 @@ type call struct {
 	world *world
 	route *route
 	// op is the operation served, once known (nil on the control API).
-	op     *thingspace.Operation
-	record *requestRecord
-	// rec is what record points to, allocated with the call.
+	op *thingspace.Operation
+	// rec is the request's journal record.
 	rec    requestRecord
 	result any
 	// batch holds the callbacks the handler produced until the answer is
@@ -162,7 +161,6 @@ func (h *Server) serve(rt *route) http.Handler {
 		}
 		c := &call{Call: thingspace.Call{R: r, Vars: mux.Vars(r)}, w: w, world: s, route: rt,
 			rec: requestRecord{Time: s.clock.Now(), Method: r.Method, Path: path}}
-		c.record = &c.rec
 		// Released whatever happens next: held callbacks count as attempts
 		// under way until then.
 		defer func() { s.dispatcher.Release(c.batch) }()
@@ -185,17 +183,17 @@ func (h *Server) serve(rt *route) http.Handler {
 			if c.op != nil && c.op.StatusErrors {
 				err = tserr.InStatusForm(err)
 			}
-			a = errorAnswer(w, err, c.record)
+			a = errorAnswer(w, err, &c.rec)
 		} else {
 			if c.nextPage != "" {
 				w.Header().Set(NextPageHeader, c.nextPage)
 			}
 			a = valueAnswer(w, c.result)
 		}
-		c.record.Status = a.status
+		c.rec.Status = a.status
 		// Journalled before the answer goes out: whoever has the answer
 		// finds the request in /_sim/requests.
-		s.requests.add(*c.record)
+		s.requests.add(c.rec)
 		a.write(w)
 		if f, ok := w.(http.Flusher); ok && c.batch.Len() > 0 {
 			f.Flush()
@@ -215,16 +213,16 @@ func (h *Server) recoverPanic(c *call) {
 	if p == http.ErrAbortHandler {
 		panic(p)
 	}
-	h.log.Error("request failed: a bug in tssim", "method", c.R.Method, "path", cut(c.record.Path, maxJournalText),
+	h.log.Error("request failed: a bug in tssim", "method", c.R.Method, "path", cut(c.rec.Path, maxJournalText),
 		"panic", fmt.Sprint(p), "stack", string(debug.Stack()))
-	a := errorAnswer(c.w, tserr.New(500, tserr.CodeUnexpected, "internal error: tssim could not serve this request, and logged why"), c.record)
-	c.record.Status = a.status
-	c.world.requests.add(*c.record)
+	a := errorAnswer(c.w, tserr.New(500, tserr.CodeUnexpected, "internal error: tssim could not serve this request, and logged why"), &c.rec)
+	c.rec.Status = a.status
+	c.world.requests.add(c.rec)
 	a.write(c.w)
 }
 
 func (h *Server) logRequest(c *call, start time.Time) {
-	rec := c.record
+	rec := &c.rec
 	path := rec.Path
 	if len(path) > maxJournalText {
 		path = cut(path, maxJournalText)
@@ -349,7 +347,7 @@ func runHandler(h *Server, c *call) error {
 	defer s.lock.RUnlock()
 	v, err := c.op.Handle(&c.Call)
 	n := c.Note
-	c.record.RequestID, c.record.Scenario, c.record.EIDs, c.record.EIDsOmitted = n.RequestID, n.Scenario, n.EIDs, n.EIDsOmitted
+	c.rec.RequestID, c.rec.Scenario, c.rec.EIDs, c.rec.EIDsOmitted = n.RequestID, n.Scenario, n.EIDs, n.EIDsOmitted
 	if err != nil {
 		return err
 	}

@@ -74,7 +74,7 @@ func (h *Server) MetricsHandler() http.Handler { return h.metrics.Handler() }
 func (h *Server) serveMetrics(_ *world, c *call) (any, error) {
 	sw := &statusWriter{ResponseWriter: c.w, status: http.StatusOK}
 	h.metrics.Handler().ServeHTTP(sw, c.R)
-	c.record.Status = sw.status
+	c.rec.Status = sw.status
 	c.handled = true
 	return nil, nil
 }
@@ -97,8 +97,8 @@ func (h *Server) observe(c *call, start time.Time) {
 	if c.op != nil {
 		name = c.op.Name
 	}
-	h.metrics.Request(name, c.record.Status, time.Since(start))
-	if f := c.record.Fault; f != "" && c.op != nil {
+	h.metrics.Request(name, c.rec.Status, time.Since(start))
+	if f := c.rec.Fault; f != "" && c.op != nil {
 		h.metrics.Fault(c.op.Name, faultSource(f), faultEffect(f))
 	}
 }
