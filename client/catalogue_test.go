@@ -148,25 +148,14 @@ type sent struct {
 // serving returns the catalogue's operation that serves r, as tssim's edge
 // picks it: by method and path, then by the Claims of those sharing them.
 func serving(r sent) *thingspace.Operation {
-	var candidates []*thingspace.Operation
-	for _, op := range thingspace.All() {
+	for _, route := range thingspace.Routes() {
 		m := mux.NewRouter()
-		m.Path(op.Path).Methods(op.Method)
-		req := httptest.NewRequest(r.method, r.path, nil)
-		if m.Match(req, &mux.RouteMatch{}) {
-			candidates = append(candidates, op)
+		m.Path(route.Path).Methods(route.Method)
+		if m.Match(httptest.NewRequest(r.method, r.path, nil), &mux.RouteMatch{}) {
+			return thingspace.Pick(route.Ops, r.body)
 		}
 	}
-	var rest *thingspace.Operation
-	for _, op := range candidates {
-		switch {
-		case op.Claims == nil:
-			rest = op
-		case op.Claims(r.body):
-			return op
-		}
-	}
-	return rest
+	return nil
 }
 
 // exportedStringConstants reads the client package's exported string

@@ -91,14 +91,6 @@ type call struct {
 	nextPage string
 }
 
-// schema is the JSON Schema of the request's body, "" for none.
-func (c *call) schema() string {
-	if c.op != nil {
-		return c.op.Schema
-	}
-	return c.route.schema
-}
-
 // NextPageHeader carries the after= of the next page of a list
 // (/_sim/requests, /_sim/callbacks, /_sim/devices) when there is one.
 const NextPageHeader = "X-Tssim-Next-After"
@@ -115,13 +107,8 @@ var stages = []stage{checkHeaders, checkAccess, readBody, pickOperation, checkJS
 // goes through serve.
 func (h *Server) routes() http.Handler {
 	var table []*route
-	for _, op := range thingspace.All() {
-		i := slices.IndexFunc(table, func(rt *route) bool { return rt.method == op.Method && rt.path == op.Path })
-		if i < 0 {
-			table = append(table, &route{method: op.Method, path: op.Path, access: op.Access})
-			i = len(table) - 1
-		}
-		table[i].ops = append(table[i].ops, op)
+	for _, r := range thingspace.Routes() {
+		table = append(table, &route{method: r.Method, path: r.Path, access: r.Ops[0].Access, ops: r.Ops})
 	}
 	table = append(table, h.controlRoutes()...)
 	table = append(table, &route{method: http.MethodGet, path: "/metrics", access: accessRootAdmin, h: h.serveMetrics})
@@ -290,31 +277,21 @@ func readBody(h *Server, c *call) error {
 	return nil
 }
 
-// pickOperation finds which of the route's operations the request is.
+// pickOperation finds which of the route's operations the request is, and
+// so the JSON Schema of its body ("" for none).
 func pickOperation(_ *Server, c *call) error {
-	ops := c.route.ops
-	if len(ops) == 1 {
-		c.op = ops[0]
-		return nil
+	c.op = thingspace.Pick(c.route.ops, c.Body)
+	c.Schema = c.route.schema
+	if c.op != nil {
+		c.Schema = c.op.Schema
 	}
-	var rest *thingspace.Operation
-	for _, op := range ops {
-		switch {
-		case op.Claims == nil:
-			rest = op
-		case op.Claims(c.Body):
-			c.op = op
-			return nil
-		}
-	}
-	c.op = rest
 	return nil
 }
 
 // checkJSON refuses an empty body, or one not sent as JSON, where a
 // schema is due.
 func checkJSON(_ *Server, c *call) error {
-	if c.schema() == "" {
+	if c.Schema == "" {
 		return nil
 	}
 	if len(strings.TrimSpace(string(c.Body))) == 0 {
@@ -335,7 +312,7 @@ func checkJSON(_ *Server, c *call) error {
 // delivery under it too: a saved state never holds an accepted action
 // without its callbacks.
 func runHandler(h *Server, c *call) error {
-	c.Decoder, c.Schema = h.validator, c.schema()
+	c.Decoder = h.validator
 	s := c.world
 	if c.op == nil {
 		var err error

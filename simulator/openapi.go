@@ -258,19 +258,10 @@ func (h *Server) openAPI(s *world, c *call) (any, error) {
 	}
 	callbacks := callbackSchemasByService(doc.Components["schemas"].(map[string]any))
 	// The operations sharing a method and path are one operation object.
-	var routes [][]*thingspace.Operation
-	for _, op := range ops {
-		i := slices.IndexFunc(routes, func(r []*thingspace.Operation) bool { return r[0].Method == op.Method && r[0].Path == op.Path })
-		if i < 0 {
-			routes = append(routes, nil)
-			i = len(routes) - 1
-		}
-		routes[i] = append(routes[i], op)
-	}
-	for _, route := range routes {
-		o := apiOperation(route, callbacks)
-		o["security"] = security[route[0].Access]
-		doc.add(route[0].Method, route[0].Path, o)
+	for _, r := range thingspace.Routes() {
+		o := apiOperation(r.Ops, callbacks)
+		o["security"] = security[r.Ops[0].Access]
+		doc.add(r.Method, r.Path, o)
 	}
 	return doc, nil
 }

@@ -3,7 +3,6 @@ package record
 import (
 	"net/http"
 	"net/url"
-	"slices"
 
 	"github.com/gorilla/mux"
 	"github.com/tssim/tssim/internal/thingspace"
@@ -28,18 +27,12 @@ const registrationSchema = "callback-registration.json"
 // NewCatalogue builds the matcher of every operation of the catalogue.
 func NewCatalogue() *Catalogue {
 	c := &Catalogue{router: mux.NewRouter(), ops: map[*mux.Route][]*thingspace.Operation{}}
-	type key struct{ method, path string }
-	routes := map[key]*mux.Route{}
-	for _, op := range thingspace.All() {
-		k := key{op.Method, op.Path}
-		rt := routes[k]
-		if rt == nil {
-			rt = c.router.NewRoute().Path(op.Path).Methods(op.Method)
-			routes[k] = rt
-		}
-		c.ops[rt] = append(c.ops[rt], op)
-		if op.Schema == registrationSchema {
-			c.listeners = op.Path
+	for _, r := range thingspace.Routes() {
+		c.ops[c.router.NewRoute().Path(r.Path).Methods(r.Method)] = r.Ops
+		for _, op := range r.Ops {
+			if op.Schema == registrationSchema {
+				c.listeners = op.Path
+			}
 		}
 	}
 	return c
@@ -74,17 +67,11 @@ func (c *Catalogue) Find(method, path string, body []byte) (*thingspace.Operatio
 	if !c.router.Match(&http.Request{Method: method, URL: &url.URL{Path: path}}, &m) || m.Route == nil {
 		return nil, nil
 	}
-	ops := c.ops[m.Route]
-	if len(ops) == 1 {
-		return ops[0], m.Vars
+	op := thingspace.Pick(c.ops[m.Route], body)
+	if op == nil {
+		return nil, nil
 	}
-	if i := slices.IndexFunc(ops, func(o *thingspace.Operation) bool { return o.Claims != nil && o.Claims(body) }); i >= 0 {
-		return ops[i], m.Vars
-	}
-	if i := slices.IndexFunc(ops, func(o *thingspace.Operation) bool { return o.Claims == nil }); i >= 0 {
-		return ops[i], m.Vars
-	}
-	return nil, nil
+	return op, m.Vars
 }
 
 // Of is the catalogue's operation of a recorded exchange and the

@@ -189,3 +189,41 @@ func FaultNames() []string {
 	slices.Sort(out)
 	return append(out, "*")
 }
+
+// Route is the operations that share one method and path.
+type Route struct {
+	Method, Path string
+	Ops          []*Operation
+}
+
+// Routes groups the catalogue by method and path, in the order of All.
+func Routes() []Route {
+	var out []Route
+	for _, op := range All() {
+		i := slices.IndexFunc(out, func(r Route) bool { return r.Method == op.Method && r.Path == op.Path })
+		if i < 0 {
+			out = append(out, Route{Method: op.Method, Path: op.Path})
+			i = len(out) - 1
+		}
+		out[i].Ops = append(out[i].Ops, op)
+	}
+	return out
+}
+
+// Pick returns which of the operations of one route a body is: the first
+// whose Claims takes it, else the one without Claims (nil for none).
+func Pick(ops []*Operation, body []byte) *Operation {
+	if len(ops) == 1 {
+		return ops[0]
+	}
+	var rest *Operation
+	for _, op := range ops {
+		switch {
+		case op.Claims == nil:
+			rest = op
+		case op.Claims(body):
+			return op
+		}
+	}
+	return rest
+}
