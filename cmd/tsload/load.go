@@ -81,9 +81,16 @@ type runResult struct {
 	errors   int
 	elapsed  time.Duration
 	lat      []time.Duration
+	// cpu is the CPU time (user and system) the server spent meanwhile,
+	// when measured.
+	cpu float64
 }
 
 func (r runResult) rps() float64 { return float64(r.requests) / r.elapsed.Seconds() }
+
+// perCPUSecond is how many requests the server answered per second of its
+// CPU time: what a request costs, whatever the load generator took.
+func (r runResult) perCPUSecond() float64 { return float64(r.requests) / r.cpu }
 func (r runResult) pct(p float64) time.Duration {
 	if len(r.lat) == 0 {
 		return 0
@@ -155,4 +162,32 @@ func loadTargets(addr string, targets []target, conns int, d time.Duration, next
 	res.elapsed = time.Since(start)
 	slices.Sort(res.lat)
 	return res
+}
+
+// sideBySide is one workload on tssim and on the minimal handler, each
+// alone on the machine in turn: at conns connections, then at 1.
+type sideBySide struct{ tssim, base serverRuns }
+
+// serverRuns is one server's runs of a workload; loaded is how long the
+// server was under load, warm-up included.
+type serverRuns struct {
+	c32, c1 runResult
+	loaded  time.Duration
+}
+
+// measureSideBySide warms both servers up, then measures them in turn.
+func measureSideBySide(tss, base *proc, header http.Header, conns int, d time.Duration, next func() int, bodies [][]byte) sideBySide {
+	runs := func(p *proc) serverRuns {
+		load(p.addr, deletePath, header, conns, d/5, next, bodies)
+		return serverRuns{c32: measured(p, header, conns, d, next, bodies), c1: measured(p, header, 1, d, next, bodies), loaded: 2*d + d/5}
+	}
+	return sideBySide{tssim: runs(tss), base: runs(base)}
+}
+
+// measured is load with the server's CPU time measured.
+func measured(p *proc, header http.Header, conns int, d time.Duration, next func() int, bodies [][]byte) runResult {
+	cpu0 := p.cpuSeconds()
+	r := load(p.addr, deletePath, header, conns, d, next, bodies)
+	r.cpu = p.cpuSeconds() - cpu0
+	return r
 }

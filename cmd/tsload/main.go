@@ -5,7 +5,7 @@
 // fixture. It starts every server it measures as its own process on
 // 127.0.0.1 and sends traffic nowhere else.
 //
-//	tsload [--tssim bin/tssim] [--duration 5s] [--conns 32]
+//	tsload [--tssim bin/tssim] [--duration 5s] [--conns 32] [--soak 1m]
 //	tsload baseline --addr 127.0.0.1:0     the minimal handler (started by tsload itself)
 package main
 
@@ -63,8 +63,9 @@ func main() {
 	tssim := fs.String("tssim", "bin/tssim", "the tssim binary to measure")
 	duration := fs.Duration("duration", 5*time.Second, "how long each load run lasts")
 	conns := fs.Int("conns", 32, "connections of the concurrent runs")
+	soak := fs.Duration("soak", time.Minute, "how long tssim is under load (the peers' workload) before its RSS is read")
 	_ = fs.Parse(os.Args[1:])
-	if err := measure(*tssim, *duration, *conns); err != nil {
+	if err := measure(*tssim, *duration, *conns, *soak); err != nil {
 		fmt.Fprintln(os.Stderr, "tsload:", err)
 		os.Exit(1)
 	}
@@ -85,7 +86,7 @@ Markdown tables (BENCHMARKS.md explains them):
 It starts every process itself (tssim, the handler, the listener); with
 the default --duration it takes about 40 s. Build tssim first: make build.
 
-Usage: tsload [--tssim bin/tssim] [--duration 5s] [--conns 32]
+Usage: tsload [--tssim bin/tssim] [--duration 5s] [--conns 32] [--soak 1m]
        tsload soak [--tssim bin/tssim] [--down 10m] [--up 2m] [--conns 8] [--hang]
            deletes at full rate on one device with its listener down (or,
            with --hang, taking connections and never answering), then up:
@@ -145,7 +146,7 @@ func exitOf(err error) int {
 	return 0
 }
 
-func measure(bin string, d time.Duration, conns int) error {
+func measure(bin string, d time.Duration, conns int, soak time.Duration) error {
 	if _, err := os.Stat(bin); err != nil {
 		return fmt.Errorf("%w (build it first: make build)", err)
 	}
@@ -174,34 +175,51 @@ func measure(bin string, d time.Duration, conns int) error {
 	if err := writeFixture(bin, fixture, devices); err != nil {
 		return err
 	}
+	next, bodies := sequence(devices)
+	base, err := startBaseline()
+	if err != nil {
+		return err
+	}
+	defer base.stop()
+
+	// The peers' workload: the same delete each time, relaxed auth, no
+	// listener registered, on the demo fixture and one generated device.
+	fixture1 := filepath.Join(dir, "fixtures-1.json")
+	if err := writeFixture(bin, fixture1, 1); err != nil {
+		return err
+	}
+	tss, _, err := startTssim(bin, "--fixtures", fixture1, "--auth", "relaxed")
+	if err != nil {
+		return err
+	}
+	defer tss.stop()
+	relaxed := http.Header{"Authorization": {"Bearer any"}, "Vz-M2m-Token": {"any"}, "Content-Type": {"application/json"}}
+	same := func() int { return 0 }
+	one := measureSideBySide(tss, base, relaxed, conns, d, same, bodies)
+	// The rest of soak's load, for the RSS after it.
+	if rest := soak - one.tssim.loaded; rest > 0 {
+		load(tss.addr, deletePath, relaxed, conns, rest, same, bodies)
+	}
+	soakRSS, baseRSS := tss.rssMB(), base.rssMB()
+	tss.stop()
+
+	// Distinct devices, a session and a listener. Each device's callback
+	// is scheduled two minutes ahead (delayed-success): the simulator does
+	// all its work for a request, the listener's work comes later, in the
+	// end-to-end run, which delivers at once.
 	tss, loadTime, err := startTssim(bin, "--fixtures", fixture)
 	if err != nil {
 		return err
 	}
 	defer tss.stop()
 	loadedRSS := tss.rssMB()
-	base, err := startBaseline()
-	if err != nil {
-		return err
-	}
-	defer base.stop()
 	header, err := session("http://"+tss.addr, l.url)
 	if err != nil {
 		return err
 	}
-	next, bodies := sequence(devices)
-	// Warm both up, then measure side by side. The side-by-side runs
-	// schedule each device's callback two minutes ahead (delayed-success):
-	// the simulator does all its work for a request, the listener's work
-	// comes later, in the end-to-end run, which delivers at once.
 	scheduled := header.Clone()
 	scheduled.Set("X-Tssim-Scenario", "delayed-success")
-	load(tss.addr, deletePath, scheduled, conns, d/5, next, bodies)
-	load(base.addr, deletePath, scheduled, conns, d/5, next, bodies)
-	t32 := load(tss.addr, deletePath, scheduled, conns, d, next, bodies)
-	b32 := load(base.addr, deletePath, scheduled, conns, d, next, bodies)
-	t1 := load(tss.addr, deletePath, scheduled, 1, d, next, bodies)
-	b1 := load(base.addr, deletePath, scheduled, 1, d, next, bodies)
+	distinct := measureSideBySide(tss, base, scheduled, conns, d, next, bodies)
 	afterRSS := tss.rssMB()
 	tss.stop()
 	base.stop()
@@ -285,20 +303,29 @@ func measure(bin string, d time.Duration, conns int) error {
 
 	total1, steal1 := stolen()
 	ms := func(d time.Duration) string { return fmt.Sprintf("%.3f ms", float64(d.Microseconds())/1000) }
-	fmt.Printf("delete requests, %s per run, load generator on the same machine; callbacks scheduled 2 minutes ahead\n\n", d)
-	fmt.Printf("| | tssim | minimal net/http | ratio |\n|---|---|---|---|\n")
-	fmt.Printf("| requests/s, %d connections | %.0f | %.0f | %.2f |\n", conns, t32.rps(), b32.rps(), t32.rps()/b32.rps())
-	fmt.Printf("| p50, %d connections | %s | %s | %.2f |\n", conns, ms(t32.pct(0.5)), ms(b32.pct(0.5)), float64(t32.pct(0.5))/float64(b32.pct(0.5)))
-	fmt.Printf("| p99, %d connections | %s | %s | %.2f |\n", conns, ms(t32.pct(0.99)), ms(b32.pct(0.99)), float64(t32.pct(0.99))/float64(b32.pct(0.99)))
-	fmt.Printf("| p50, 1 connection | %s | %s | %.2f |\n", ms(t1.pct(0.5)), ms(b1.pct(0.5)), float64(t1.pct(0.5))/float64(b1.pct(0.5)))
-	fmt.Printf("| errors | %d | %d | |\n\n", t32.errors+t1.errors, b32.errors+b1.errors)
-	fmt.Printf("| deletes | tssim | tssim --state-file | ratio |\n|---|---|---|---|\n")
-	fmt.Printf("| requests/s, %d connections | %.0f | %.0f | %.2f |\n", conns, t32.rps(), s32.rps(), s32.rps()/t32.rps())
-	fmt.Printf("| p50, 1 connection | %s | %s | %.2f |\n", ms(t1.pct(0.5)), ms(s1.pct(0.5)), float64(s1.pct(0.5))/float64(t1.pct(0.5)))
-	fmt.Printf("| errors | %d | %d | |\n", t32.errors+t1.errors, s32.errors+s1.errors)
-	fmt.Printf("| state file after %d deletes | | %.1f MB | |\n\n", warm.requests+s32.requests+s1.requests, stateSize)
+	fmt.Printf("delete requests, %s per run, load generator on the same machine, each server alone; \"one device\" is the peers' workload (the same delete each time, relaxed auth, no listener), \"distinct devices\" a new device each time with a session and a listener, its callback scheduled 2 minutes ahead\n\n", d)
+	fmt.Printf("| | tssim | minimal net/http | ratio | target |\n|---|---|---|---|---|\n")
+	for _, w := range []struct {
+		name string
+		r    sideBySide
+	}{{"one device", one}, {"distinct devices", distinct}} {
+		t, b := w.r.tssim, w.r.base
+		fmt.Printf("| requests/s, %d connections, %s | %.0f | %.0f | %.2f | ≥ 0.7 |\n", conns, w.name, t.c32.rps(), b.c32.rps(), t.c32.rps()/b.c32.rps())
+		fmt.Printf("| requests per CPU-second, %s | %.0f | %.0f | %.2f | ≥ 0.6 |\n", w.name, t.c32.perCPUSecond(), b.c32.perCPUSecond(), t.c32.perCPUSecond()/b.c32.perCPUSecond())
+		fmt.Printf("| p50, %d connections, %s | %s | %s | %.2f | |\n", conns, w.name, ms(t.c32.pct(0.5)), ms(b.c32.pct(0.5)), float64(t.c32.pct(0.5))/float64(b.c32.pct(0.5)))
+		fmt.Printf("| p99, %d connections, %s | %s | %s | %.2f | |\n", conns, w.name, ms(t.c32.pct(0.99)), ms(b.c32.pct(0.99)), float64(t.c32.pct(0.99))/float64(b.c32.pct(0.99)))
+		fmt.Printf("| p50, 1 connection, %s | %s | %s | %.2f | ≤ 1.2 |\n", w.name, ms(t.c1.pct(0.5)), ms(b.c1.pct(0.5)), float64(t.c1.pct(0.5))/float64(b.c1.pct(0.5)))
+		fmt.Printf("| errors, %s | %d | %d | | 0 |\n", w.name, t.c32.errors+t.c1.errors, b.c32.errors+b.c1.errors)
+	}
+	fmt.Printf("| RSS after %s of load (one device) | %.1f MB | %.1f MB | | ≤ 64 MB |\n", soak, soakRSS, baseRSS)
+	fmt.Printf("| start to healthy, demo fixture | %s | | | ≤ 30 ms |\n\n", ms(startup))
+	t32, t1 := distinct.tssim.c32, distinct.tssim.c1
+	fmt.Printf("| deletes, distinct devices | tssim | tssim --state-file | ratio | target |\n|---|---|---|---|---|\n")
+	fmt.Printf("| requests/s, %d connections | %.0f | %.0f | %.2f | ≥ 0.5 |\n", conns, t32.rps(), s32.rps(), s32.rps()/t32.rps())
+	fmt.Printf("| p50, 1 connection | %s | %s | %.2f | |\n", ms(t1.pct(0.5)), ms(s1.pct(0.5)), float64(s1.pct(0.5))/float64(t1.pct(0.5)))
+	fmt.Printf("| errors | %d | %d | | 0 |\n", t32.errors+t1.errors, s32.errors+s1.errors)
+	fmt.Printf("| state file after %d deletes | | %.1f MB | | |\n\n", warm.requests+s32.requests+s1.requests, stateSize)
 	fmt.Printf("| figure | value |\n|---|---|\n")
-	fmt.Printf("| start to healthy, demo fixture | %s |\n", ms(startup))
 	fmt.Printf("| RSS idle, demo fixture | %.1f MB |\n", idle)
 	fmt.Printf("| RSS with %d devices loaded, before load / after load | %.1f MB / %.1f MB |\n", devices, loadedRSS, afterRSS)
 	fmt.Printf("| start to healthy with %d devices | %s |\n", devices, ms(loadTime))
