@@ -115,7 +115,17 @@ func (h *Server) routes() http.Handler {
 	m := mux.NewRouter()
 	for _, rt := range table {
 		rt.name = rt.method + " " + rt.path
-		m.Handle(rt.path, h.serve(rt)).Methods(rt.method)
+		m.Handle(rt.path, h.serve(rt)).Methods(rt.method).Name(rt.name)
+	}
+	// A path without variables is looked up in a map, where the router
+	// would pick the same route.
+	h.exact = map[routeKey]*route{}
+	for _, rt := range table {
+		var match mux.RouteMatch
+		r, err := http.NewRequest(rt.method, rt.path, nil)
+		if err == nil && !strings.Contains(rt.path, "{") && m.Match(r, &match) && match.Route.GetName() == rt.name {
+			h.exact[routeKey{rt.method, rt.path}] = rt
+		}
 	}
 	m.NotFoundHandler = h.serve(&route{name: opUnmatched, h: notFound})
 	m.MethodNotAllowedHandler = h.serve(&route{name: opUnmatched, h: func(_ *world, c *call) (any, error) {
@@ -135,58 +145,68 @@ func notFound(_ *world, c *call) (any, error) {
 	return nil, tserr.New(404, tserr.CodeNotFound, "%s %s: no such resource", c.R.Method, c.R.URL.Path)
 }
 
-// serve takes a request through the stages, then journals it, answers and
-// logs it; the callbacks the handler produced go to delivery last, once
-// the answer is out, as on ThingSpace.
+// routeKey is a method and a path without variables: a request for one
+// is served from a map lookup (Server.exact), not from the router, which
+// tries its routes' regular expressions in turn.
+type routeKey struct{ method, path string }
+
+// serve is serveIn as the router's handler of rt, the world in the
+// request's context.
 func (h *Server) serve(rt *route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		s := worldOf(r)
-		path := ownPath(r, r.URL.Path)
-		if s != h.root {
-			path = WorldPrefix + s.spec.Name + path
-		}
-		c := &call{Call: thingspace.Call{R: r, Vars: mux.Vars(r)}, w: w, world: s, route: rt,
-			rec: requestRecord{Time: s.clock.Now(), Method: r.Method, Path: path}}
-		// Released whatever happens next: held callbacks count as attempts
-		// under way until then.
-		defer func() { s.dispatcher.Release(c.batch) }()
-		// Counted before the callbacks go out, and before an answer not
-		// flushed yet does.
-		defer h.observe(c, start)
-		defer h.recoverPanic(c)
-		var err error
-		for _, st := range stages {
-			if err = st(h, c); err != nil || c.handled {
-				break
-			}
-		}
-		if c.handled {
-			h.logRequest(c, start)
-			return
-		}
-		var a answer
-		if err != nil {
-			if c.op != nil && c.op.StatusErrors {
-				err = tserr.InStatusForm(err)
-			}
-			a = errorAnswer(w, err, &c.rec)
-		} else {
-			if c.nextPage != "" {
-				w.Header().Set(NextPageHeader, c.nextPage)
-			}
-			a = valueAnswer(w, c.result)
-		}
-		c.rec.Status = a.status
-		// Journalled before the answer goes out: whoever has the answer
-		// finds the request in /_sim/requests.
-		s.requests.add(c.rec)
-		a.write(w)
-		if f, ok := w.(http.Flusher); ok && c.batch.Len() > 0 {
-			f.Flush()
-		}
-		h.logRequest(c, start)
+		h.serveIn(worldOf(r), rt, w, r)
 	})
+}
+
+// serveIn takes a request through the stages, then journals it, answers
+// and logs it; the callbacks the handler produced go to delivery last,
+// once the answer is out, as on ThingSpace.
+func (h *Server) serveIn(s *world, rt *route, w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	path := ownPath(r, r.URL.Path)
+	if s != h.root {
+		path = WorldPrefix + s.spec.Name + path
+	}
+	c := &call{Call: thingspace.Call{R: r, Vars: mux.Vars(r)}, w: w, world: s, route: rt,
+		rec: requestRecord{Time: s.clock.Now(), Method: r.Method, Path: path}}
+	// Released whatever happens next: held callbacks count as attempts
+	// under way until then.
+	defer func() { s.dispatcher.Release(c.batch) }()
+	// Counted before the callbacks go out, and before an answer not
+	// flushed yet does.
+	defer h.observe(c, start)
+	defer h.recoverPanic(c)
+	var err error
+	for _, st := range stages {
+		if err = st(h, c); err != nil || c.handled {
+			break
+		}
+	}
+	if c.handled {
+		h.logRequest(c, start)
+		return
+	}
+	var a answer
+	if err != nil {
+		if c.op != nil && c.op.StatusErrors {
+			err = tserr.InStatusForm(err)
+		}
+		a = errorAnswer(w, err, &c.rec)
+	} else {
+		if c.nextPage != "" {
+			w.Header().Set(NextPageHeader, c.nextPage)
+		}
+		a = valueAnswer(w, c.result)
+	}
+	c.rec.Status = a.status
+	// Journalled before the answer goes out: whoever has the answer
+	// finds the request in /_sim/requests.
+	s.requests.add(c.rec)
+	a.write(w)
+	if f, ok := w.(http.Flusher); ok && c.batch.Len() > 0 {
+		f.Flush()
+	}
+	h.logRequest(c, start)
 }
 
 // recoverPanic turns a panic in one request into its 500, logged with the

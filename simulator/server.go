@@ -171,6 +171,8 @@ type Server struct {
 	kinds  map[string]*domain.Kind
 	pool   *delivery.Pool
 	router http.Handler
+	// exact holds the routes without path variables, by method and path.
+	exact map[routeKey]*route
 	// metrics count what the edge, delivery and the keeper do.
 	metrics *metrics.Metrics
 	// keeper saves every change to --state-file (nil without one).

@@ -53,6 +53,10 @@ func (h *Server) serveHTTP(rw http.ResponseWriter, r *http.Request) {
 		r = &r2
 	}
 	w.touch()
+	if rt := h.exact[routeKey{r.Method, r.URL.Path}]; rt != nil {
+		h.serveIn(w, rt, rw, r)
+		return
+	}
 	h.router.ServeHTTP(rw, r.WithContext(context.WithValue(r.Context(), worldKey{}, w)))
 }
 
