@@ -2,6 +2,7 @@ package simulator_test
 
 import (
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -101,6 +102,36 @@ func TestTooLargeBody(t *testing.T) {
 	st, body := e.raw("POST", "/api/m2m/v1/devices/profile/actions/delete", e.authed(), big)
 	if st != 413 || !strings.Contains(body, tserr.CodeRequestTooLarge) {
 		t.Errorf("10 MB body: %d %.200s", st, body)
+	}
+}
+
+// A body sent chunked, its length unknown, is read within the same bound
+// as one whose Content-Length says it.
+func TestChunkedBodyIsBoundedToo(t *testing.T) {
+	e := newEnv(t)
+	post := func(body string) (int, string) {
+		// A reader of unknown length: the client sends the body chunked.
+		req, err := http.NewRequest("POST", e.url+"/api/m2m/v1/devices/profile/actions/delete", io.MultiReader(strings.NewReader(body)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header = e.authed()
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if req.ContentLength != 0 || len(req.TransferEncoding) != 0 {
+			t.Fatalf("the request was not chunked: length %d, %v", req.ContentLength, req.TransferEncoding)
+		}
+		return resp.StatusCode, string(b)
+	}
+	if st, body := post(`{"devices":[],"accountName":"` + strings.Repeat("1", 10<<20) + `","smsrOid":"1.3"}`); st != 413 || !strings.Contains(body, tserr.CodeRequestTooLarge) {
+		t.Errorf("10 MB chunked body: %d %.200s", st, body)
+	}
+	if st, body := post(actionBody(account, smsrOID, dev(seedEID, seedICCID))); st != 200 {
+		t.Errorf("a chunked delete: %d %.300s", st, body)
 	}
 }
 

@@ -1,6 +1,7 @@
 package simulator
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -269,7 +270,7 @@ func checkAccess(h *Server, c *call) error {
 			return err
 		}
 		if c.route.access == thingspace.Session {
-			p, err := s.sim.Session(r.Header.Get("VZ-M2M-Token"))
+			p, err := s.sim.Session(r.Header.Get("Vz-M2m-Token"))
 			if err != nil {
 				return err
 			}
@@ -285,11 +286,24 @@ func readBody(h *Server, c *call) error {
 	if c.route.method != http.MethodPost && c.route.schema == "" {
 		return nil
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(c.w, c.R.Body, h.opts.MaxBodyBytes))
+	tooLarge := func() error {
+		return tserr.New(413, tserr.CodeRequestTooLarge, "request body exceeds %d bytes", h.opts.MaxBodyBytes)
+	}
+	var body []byte
+	var err error
+	switch n := c.R.ContentLength; {
+	case n > h.opts.MaxBodyBytes:
+		return tooLarge()
+	case n >= 0:
+		// Its length known, the body is read in one buffer of that size.
+		body = make([]byte, n)
+		_, err = io.ReadFull(c.R.Body, body)
+	default:
+		body, err = io.ReadAll(http.MaxBytesReader(c.w, c.R.Body, h.opts.MaxBodyBytes))
+	}
 	if err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			return tserr.New(413, tserr.CodeRequestTooLarge, "request body exceeds %d bytes", h.opts.MaxBodyBytes)
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			return tooLarge()
 		}
 		return tserr.BadRequest(tserr.CodeUnexpected, "request body could not be read: %s", err)
 	}
@@ -314,7 +328,7 @@ func checkJSON(_ *Server, c *call) error {
 	if c.Schema == "" {
 		return nil
 	}
-	if len(strings.TrimSpace(string(c.Body))) == 0 {
+	if len(bytes.TrimSpace(c.Body)) == 0 {
 		return tserr.BadRequest(tserr.CodeRequestUndefined, "the request body is empty")
 	}
 	// The control API reads JSON whatever the Content-Type says (curl -d
@@ -461,6 +475,10 @@ func errorAnswer(w http.ResponseWriter, err error, rec *requestRecord) answer {
 	return jsonAnswer(w, e.Status, map[string]string{"errorCode": e.Code, "errorMessage": e.Message})
 }
 
+// jsonContentType is the Content-Type of every JSON answer, one slice for
+// all of them (a header set anew replaces it, never changes it).
+var jsonContentType = []string{"application/json"}
+
 // jsonAnswer encodes v and sets the headers of a JSON answer.
 func jsonAnswer(w http.ResponseWriter, status int, v any) answer {
 	b, err := json.Marshal(v)
@@ -469,7 +487,7 @@ func jsonAnswer(w http.ResponseWriter, status int, v any) answer {
 		b = fmt.Appendf(nil, `{"errorCode":%q,"errorMessage":%q}`, tserr.CodeUnexpected, err.Error())
 	}
 	b = append(b, '\n')
-	w.Header().Set("Content-Type", "application/json")
+	w.Header()["Content-Type"] = jsonContentType
 	// With its length known the answer is sent whole when flushed early,
 	// not chunked.
 	w.Header().Set("Content-Length", strconv.Itoa(len(b)))

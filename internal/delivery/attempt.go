@@ -90,7 +90,7 @@ func (d *Dispatcher) conclude(j *job, a Attempt, msg wire.CallbackMessage) {
 			live := d.pending[j.id] == j && j.epoch == d.epoch // else a reset or the pool's bound dropped it
 			if live {
 				d.pending[j.id] = next
-				d.track.Mark(KindPending, pendingKey(j.id))
+				d.markPending(j.id)
 			}
 			d.mu.Unlock()
 			if live {

@@ -26,7 +26,7 @@ func (d *Dispatcher) oldest() *job {
 		if j, ok := d.pending[id]; ok {
 			delete(d.pending, id)
 			d.counted(-1)
-			d.track.Mark(KindPending, pendingKey(id))
+			d.markPending(id)
 			if cancel, ok := d.retries[id]; ok {
 				cancel()
 				delete(d.retries, id)

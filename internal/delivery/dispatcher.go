@@ -196,7 +196,7 @@ func (d *Dispatcher) record(c wire.Callback, id uint64, count int, due time.Time
 	d.pending[j.id] = j
 	d.counted(1)
 	d.order = append(d.order, j.id)
-	d.track.Mark(KindPending, pendingKey(j.id))
+	d.markPending(j.id)
 	d.compactOrder()
 	d.mu.Unlock()
 	if most := d.cfg.Pool.over(); most != nil {
@@ -220,7 +220,7 @@ func (d *Dispatcher) forget(j *job) {
 		delete(d.pending, j.id)
 		d.counted(-1)
 	}
-	d.track.Mark(KindPending, pendingKey(j.id))
+	d.markPending(j.id)
 }
 
 // Reset forgets every callback not yet delivered, and empties the log;

@@ -31,6 +31,14 @@ type Pending struct {
 // callbacks were made.
 func pendingKey(id uint64) string { return fmt.Sprintf("%016x", id) }
 
+// markPending notes that a pending callback changed, when a state file
+// keeps them; d.mu is held.
+func (d *Dispatcher) markPending(id uint64) {
+	if d.cfg.Changed != nil {
+		d.track.Mark(KindPending, pendingKey(id))
+	}
+}
+
 // Changes returns the pending callbacks made, retried or concluded since
 // the last call.
 func (d *Dispatcher) Changes() change.Set {

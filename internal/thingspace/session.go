@@ -31,7 +31,7 @@ func login(c *Call, in *loginRequest) (any, error) {
 }
 
 func logout(c *Call) (any, error) {
-	tok := c.R.Header.Get("VZ-M2M-Token")
+	tok := c.R.Header.Get("Vz-M2m-Token")
 	c.Sim.Logout(tok)
 	return sessionResponse{tok}, nil
 }
