@@ -82,12 +82,15 @@ func (c *Real) AfterFunc(d time.Duration, f func()) Timer {
 var Epoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // Manual moves only when Advance is called. Calls due at once (d <= 0)
-// still run immediately, each in its own goroutine.
+// still run immediately, each in its own goroutine; but while Advance runs
+// the calls that fall due, they join them, and run after the calls due at
+// the same time that were made before them.
 type Manual struct {
-	mu     sync.Mutex
-	now    time.Time
-	timers timerHeap
-	seq    uint64
+	mu        sync.Mutex
+	now       time.Time
+	timers    timerHeap
+	seq       uint64
+	advancing bool
 }
 
 // NewManual returns a manual clock standing at Epoch.
@@ -107,8 +110,8 @@ func (c *Manual) AfterFunc(d time.Duration, f func()) Timer {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.seq++
-	t := &manualTimer{clock: c, at: c.now.Add(d), seq: c.seq, f: f, index: -1}
-	if d <= 0 {
+	t := &manualTimer{clock: c, at: c.now.Add(max(d, 0)), seq: c.seq, f: f, index: -1}
+	if d <= 0 && !c.advancing {
 		go f()
 		return t
 	}
@@ -128,6 +131,7 @@ func (c *Manual) Advance(d time.Duration, await func()) time.Time {
 	}
 	await()
 	c.mu.Lock()
+	c.advancing = true
 	target := c.now.Add(d)
 	for len(c.timers) > 0 && !c.timers[0].at.After(target) {
 		t := heap.Pop(&c.timers).(*manualTimer)
@@ -138,6 +142,7 @@ func (c *Manual) Advance(d time.Duration, await func()) time.Time {
 		c.mu.Lock()
 	}
 	c.now = target
+	c.advancing = false
 	c.mu.Unlock()
 	return target
 }

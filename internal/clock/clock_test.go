@@ -109,3 +109,19 @@ func TestTimersCancel(t *testing.T) {
 		t.Errorf("a cancelled call ran %d times", ran)
 	}
 }
+
+// A call due at once, made by a call that Advance runs, runs within that
+// Advance, after it and in the order made.
+func TestManualClockRunsCallsMadeWhileAdvancing(t *testing.T) {
+	c := NewManual()
+	var order []string
+	c.AfterFunc(time.Second, func() {
+		order = append(order, "first")
+		c.AfterFunc(0, func() { order = append(order, "made by first") })
+	})
+	c.AfterFunc(time.Second, func() { order = append(order, "second") })
+	c.Advance(time.Minute, nil)
+	if want := []string{"first", "second", "made by first"}; !slices.Equal(order, want) {
+		t.Errorf("ran %v, want %v", order, want)
+	}
+}

@@ -85,7 +85,7 @@ func (d *Dispatcher) conclude(j *job, a Attempt, msg wire.CallbackMessage) {
 		if j.count < wire.MaxCallbackThreshold {
 			state = StatePending
 			next := &job{id: j.id, epoch: j.epoch, cb: j.cb, rec: j.rec, count: j.count + 1,
-				due: d.cfg.Clock.Now().Add(d.cfg.RetryInterval)}
+				due: d.cfg.Clock.Now().Add(d.cfg.RetryInterval), index: -1}
 			d.mu.Lock()
 			live := d.pending[j.id] == j && j.epoch == d.epoch // else a reset or the pool's bound dropped it
 			if live {
@@ -94,7 +94,7 @@ func (d *Dispatcher) conclude(j *job, a Attempt, msg wire.CallbackMessage) {
 			}
 			d.mu.Unlock()
 			if live {
-				d.wait(next, d.cfg.RetryInterval)
+				d.wait(next)
 			} else {
 				state = StateGivenUp
 			}

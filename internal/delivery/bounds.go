@@ -17,8 +17,8 @@ type Stats struct {
 	QueueFull uint64 `json:"queueFull"`
 }
 
-// oldest takes the oldest pending callback out of the pending ones, with
-// its retry timer; d.mu is held.
+// oldest takes the oldest pending callback out of the pending ones, and
+// out of the waiting ones; d.mu is held.
 func (d *Dispatcher) oldest() *job {
 	for len(d.order) > 0 {
 		id := d.order[0]
@@ -27,10 +27,7 @@ func (d *Dispatcher) oldest() *job {
 			delete(d.pending, id)
 			d.counted(-1)
 			d.markPending(id)
-			if cancel, ok := d.retries[id]; ok {
-				cancel()
-				delete(d.retries, id)
-			}
+			d.unwait(j)
 			return j
 		}
 	}

@@ -91,8 +91,11 @@ type Dispatcher struct {
 	// oldest first (and ids of concluded ones, skipped when met).
 	pending map[uint64]*job
 	order   []uint64
-	// retries cancel the timers of the attempts waiting on the clock.
-	retries map[uint64]func()
+	// waiting holds the attempts waiting on the clock, under one timer,
+	// set for armedFor; disarm cancels it (nil when none is set).
+	waiting  waiting
+	armedFor time.Time
+	disarm   func()
 	stats   Stats
 	// count is len(pending), for the pool to read without d.mu; left
 	// says that the pool no longer counts them.
@@ -109,16 +112,20 @@ type Dispatcher struct {
 type job struct {
 	id    uint64
 	epoch uint64
-	cb    wire.Callback
+	// cb is shared by the attempts at one callback.
+	cb    *wire.Callback
 	rec   *Record
 	count int
 	due   time.Time
+	// index is the job's place among the waiting ones (-1: not there);
+	// d.mu guards it.
+	index int
 }
 
 // New returns a dispatcher making its attempts in cfg.Pool; Close stops it.
 func New(cfg Config) *Dispatcher {
 	d := &Dispatcher{cfg: cfg, timers: clock.NewTimers(cfg.Clock),
-		done: make(chan struct{}), idle: make(chan struct{}), pending: map[uint64]*job{}, retries: map[uint64]func(){}}
+		done: make(chan struct{}), idle: make(chan struct{}), pending: map[uint64]*job{}}
 	if cfg.Changed != nil {
 		d.track.Track(cfg.Changed)
 	}
@@ -161,24 +168,11 @@ func (d *Dispatcher) Release(b Batch) {
 // it then.
 func (d *Dispatcher) schedule(c wire.Callback, id uint64, count int, due time.Time) {
 	j := d.record(c, id, count, due)
-	if wait := due.Sub(d.cfg.Clock.Now()); wait > 0 {
-		d.wait(j, wait)
+	if due.After(d.cfg.Clock.Now()) {
+		d.wait(j)
 		return
 	}
 	d.enqueue(j)
-}
-
-// wait queues j once d has passed on the clock, unless it is given up on
-// meanwhile.
-func (d *Dispatcher) wait(j *job, dur time.Duration) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	d.retries[j.id] = d.timers.AfterFunc(dur, func() {
-		d.mu.Lock()
-		delete(d.retries, j.id)
-		d.mu.Unlock()
-		d.enqueue(j)
-	})
 }
 
 // record logs a callback and adds it to the pending ones under id (0: a
@@ -192,7 +186,7 @@ func (d *Dispatcher) record(c wire.Callback, id uint64, count int, due time.Time
 		id = d.nextID
 	}
 	d.nextID = max(d.nextID, id)
-	j := &job{id: id, epoch: d.epoch, cb: c, rec: rec, count: count, due: due}
+	j := &job{id: id, epoch: d.epoch, cb: &c, rec: rec, count: count, due: due, index: -1}
 	d.pending[j.id] = j
 	d.counted(1)
 	d.order = append(d.order, j.id)
@@ -231,10 +225,7 @@ func (d *Dispatcher) Reset() {
 	d.counted(-len(d.pending))
 	clear(d.pending)
 	d.order = nil
-	for _, cancel := range d.retries {
-		cancel()
-	}
-	clear(d.retries)
+	d.resetWaiting()
 	d.track.MarkReset()
 	d.mu.Unlock()
 	d.cfg.Log.reset()

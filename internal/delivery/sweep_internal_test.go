@@ -52,3 +52,44 @@ func TestALaneDropsWhatWasGivenUpOn(t *testing.T) {
 	_ = d.Close(ctx)
 	_ = p.Close(ctx)
 }
+
+// Callbacks no listener takes wait for their retries in one queue: those
+// given up on leave it at once, so that it holds what is pending, not every
+// callback that ever failed, and each waiting one is retried when due.
+func TestTheRetryQueueHoldsWhatIsPending(t *testing.T) {
+	clk := clock.NewManual()
+	p := NewPool(neverAnswers{}, 4, 1000, time.Hour, 100)
+	d := New(Config{
+		Clock: clk, Pool: p, Log: NewLog(10), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Resolve:       func(string, string) (Target, bool) { return Target{}, false },
+		RetryInterval: time.Minute,
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for range 1000 {
+		d.Send(wire.Callback{Account: "a", Service: wire.ServiceDeviceProfile})
+	}
+	if err := d.Idle(ctx); err != nil {
+		t.Fatal(err)
+	}
+	d.mu.Lock()
+	waiting := len(d.waiting)
+	d.mu.Unlock()
+	if st := d.Stats(); st.Pending != 100 || st.GivenUp != 900 || waiting != 100 {
+		t.Errorf("stats %+v, %d waiting: want 100 pending and waiting, 900 given up on", st, waiting)
+	}
+	attempts := func() (n int) {
+		recs, _ := d.cfg.Log.Records(Filter{})
+		for _, r := range recs {
+			n += len(r.Attempts)
+		}
+		return n
+	}
+	before := attempts()
+	clk.Advance(time.Minute, func() { _ = d.Idle(ctx) })
+	if got := attempts() - before; got != 10 { // the log keeps the last 10 callbacks
+		t.Errorf("%d attempts after a minute in the log's 10 callbacks, want 10", got)
+	}
+	_ = d.Close(ctx)
+	_ = p.Close(ctx)
+}
