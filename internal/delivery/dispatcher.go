@@ -96,7 +96,7 @@ type Dispatcher struct {
 	waiting  waiting
 	armedFor time.Time
 	disarm   func()
-	stats   Stats
+	stats    Stats
 	// count is len(pending), for the pool to read without d.mu; left
 	// says that the pool no longer counts them.
 	count atomic.Int64
