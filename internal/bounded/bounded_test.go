@@ -22,6 +22,28 @@ func TestListKeepsTheLastValues(t *testing.T) {
 	}
 }
 
+// Values appended past the limit, read in between or not, come out in the
+// order appended, and no more than the limit are held.
+func TestListWrapsInOrder(t *testing.T) {
+	l := New[int](4)
+	var want []int
+	for i := range 23 {
+		l.Append(i)
+		want = append(want, i)
+		if i%3 == 0 || i%5 == 0 {
+			if got := l.All(); !slices.Equal(got, want[max(0, len(want)-4):]) {
+				t.Fatalf("after %d appends: %v", i+1, got)
+			}
+		}
+		if cap(l.s) > 4 {
+			t.Fatalf("after %d appends the list holds room for %d", i+1, cap(l.s))
+		}
+	}
+	if got := l.All(); !slices.Equal(got, []int{19, 20, 21, 22}) {
+		t.Errorf("got %v", got)
+	}
+}
+
 // BenchmarkListFull is an append to a full list of 100,000 values: it must
 // not copy the list each time.
 func BenchmarkListFull(b *testing.B) {
