@@ -178,11 +178,12 @@ func (h *Handler) head(t time.Time, level slog.Level, msg string) *[]byte {
 // that goes before it.
 func (h *Handler) appendAttr(b []byte, a slog.Attr) []byte {
 	v := a.Value
+	k := v.Kind()
 	if h.json {
 		b = append(b, ',')
 		b = appendJSONString(b, a.Key)
 		b = append(b, ':')
-		switch v.Kind() {
+		switch k {
 		case slog.KindString:
 			return appendJSONString(b, v.String())
 		case slog.KindFloat64:
@@ -192,14 +193,14 @@ func (h *Handler) appendAttr(b []byte, a slog.Attr) []byte {
 		b = append(b, ' ')
 		b = appendTextString(b, a.Key)
 		b = append(b, '=')
-		switch v.Kind() {
+		switch k {
 		case slog.KindString:
 			return appendTextString(b, v.String())
 		case slog.KindFloat64:
 			return strconv.AppendFloat(b, v.Float64(), 'g', -1, 64)
 		}
 	}
-	switch v.Kind() {
+	switch k {
 	case slog.KindInt64:
 		return strconv.AppendInt(b, v.Int64(), 10)
 	case slog.KindUint64:
@@ -250,10 +251,20 @@ func needsQuoting(s string) bool {
 	if s == "" {
 		return true
 	}
-	for i := 0; i < len(s); {
+	for i := 0; i < len(s); i++ {
+		if !bare[s[i]] {
+			return quotedFrom(s, i)
+		}
+	}
+	return false
+}
+
+// quotedFrom is needsQuoting of s, whose bytes before i are bare.
+func quotedFrom(s string, i int) bool {
+	for i < len(s) {
 		c := s[i]
 		if c < utf8.RuneSelf {
-			if c <= ' ' || c == '=' || c == '"' {
+			if !bare[c] {
 				return true
 			}
 			i++
@@ -268,6 +279,24 @@ func needsQuoting(s string) bool {
 	return false
 }
 
+// bare holds true for the bytes a TextHandler writes as they are: ASCII
+// but control characters, space, '=' and '"'.
+var bare = func() (t [256]bool) {
+	for c := '!'; c < utf8.RuneSelf; c++ {
+		t[c] = c != '=' && c != '"'
+	}
+	return t
+}()
+
+// unescaped holds true for the bytes encoding/json writes as they are in a
+// string: ASCII but control characters, '"' and '\\'.
+var unescaped = func() (t [256]bool) {
+	for c := ' '; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
 // appendJSONString appends s quoted as slog's JSONHandler does: as
 // encoding/json does without escaping HTML.
 func appendJSONString(b []byte, s string) []byte {
@@ -276,11 +305,11 @@ func appendJSONString(b []byte, s string) []byte {
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
+		if unescaped[c] {
+			i++
+			continue
+		}
 		if c < utf8.RuneSelf {
-			if c >= ' ' && c != '"' && c != '\\' {
-				i++
-				continue
-			}
 			b = append(b, s[start:i]...)
 			switch c {
 			case '\\', '"':
