@@ -7,6 +7,7 @@ import (
 	"math"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -26,6 +27,8 @@ type Handler struct {
 	level slog.Leveler
 	w     *lockedWriter
 	slog  slog.Handler
+	// last is the second the last line was written in, formatted.
+	last atomic.Pointer[second]
 }
 
 // NewTextHandler returns a Handler that writes what
@@ -152,7 +155,7 @@ func (h *Handler) head(t time.Time, level slog.Level, msg string) *[]byte {
 		b = append(b, '{')
 		if !t.IsZero() {
 			b = append(b, `"time":"`...)
-			b = t.AppendFormat(b, time.RFC3339Nano)
+			b = h.appendTime(b, t, false)
 			b = append(b, `",`...)
 		}
 		b = append(b, `"level":`...)
@@ -162,7 +165,7 @@ func (h *Handler) head(t time.Time, level slog.Level, msg string) *[]byte {
 	} else {
 		if !t.IsZero() {
 			b = append(b, "time="...)
-			b = appendRFC3339Millis(b, t)
+			b = h.appendTime(b, t, true)
 			b = append(b, ' ')
 		}
 		b = append(b, "level="...)
@@ -225,16 +228,52 @@ func (h *Handler) end(p *[]byte) error {
 	return err
 }
 
-// appendRFC3339Millis appends t as slog's TextHandler does: RFC 3339 with
-// exactly three digits of fraction, truncated.
-func appendRFC3339Millis(b []byte, t time.Time) []byte {
-	// RFC3339Nano trims trailing zeros: adding a tenth of a millisecond
-	// keeps four digits, and the fourth is dropped.
-	const prefixLen = len("2006-01-02T15:04:05.000")
-	n := len(b)
-	t = t.Truncate(time.Millisecond).Add(time.Millisecond / 10)
-	b = t.AppendFormat(b, time.RFC3339Nano)
-	return append(b[:n+prefixLen], b[n+prefixLen+1:]...)
+// second is a second of a location in RFC 3339, split around where the
+// fraction goes.
+type second struct {
+	unix       int64
+	loc        *time.Location
+	date, zone []byte
+}
+
+// appendTime appends t, whose year plainTime accepts, as slog's handlers
+// do: RFC 3339 with the fraction truncated to exactly three digits if
+// millis (the TextHandler), or with nine less the trailing zeros (the
+// JSONHandler). All but the fraction is formatted once a second.
+func (h *Handler) appendTime(b []byte, t time.Time, millis bool) []byte {
+	unix, loc := t.Unix(), t.Location()
+	s := h.last.Load()
+	if s == nil || s.unix != unix || s.loc != loc {
+		f := t.Truncate(time.Second).AppendFormat(nil, time.RFC3339)
+		n := len("2006-01-02T15:04:05")
+		s = &second{unix: unix, loc: loc, date: f[:n:n], zone: f[n:]}
+		h.last.Store(s)
+	}
+	b = append(b, s.date...)
+	ns := t.Nanosecond()
+	switch {
+	case millis:
+		b = appendDigits(append(b, '.'), ns/1e6, 3)
+	case ns != 0:
+		digits := 9
+		for ns%10 == 0 {
+			ns /= 10
+			digits--
+		}
+		b = appendDigits(append(b, '.'), ns, digits)
+	}
+	return append(b, s.zone...)
+}
+
+// appendDigits appends n, which has at most digits digits, zero-padded to
+// digits digits.
+func appendDigits(b []byte, n, digits int) []byte {
+	b = append(b, "000000000"[:digits]...)
+	for i := len(b) - 1; n > 0; i-- {
+		b[i] = byte('0' + n%10)
+		n /= 10
+	}
+	return b
 }
 
 // appendTextString appends s as slog's TextHandler does: as it is, or
