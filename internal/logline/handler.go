@@ -118,7 +118,8 @@ func (h *Handler) write(t time.Time, level slog.Level, msg string, attrs []slog.
 }
 
 // plainTime reports whether slog writes t as this package does: slog's
-// JSON handler adds an error to a time whose year has not four digits.
+// JSON handler adds an error to a time whose year has not four digits, and
+// appendTime counts on four.
 func plainTime(t time.Time) bool {
 	y := t.Year()
 	return y >= 0 && y < 10000
@@ -134,8 +135,8 @@ func plainValue(v slog.Value) bool {
 	return false
 }
 
-// A line is rarely longer than this: the request line with the longest
-// path the journal keeps is.
+// A line fits in this as a rule: even the request line with the longest
+// path the journal keeps does.
 const lineSize = 1 << 10
 
 // Buffers longer than this are left to the garbage collector, as slog's are.
