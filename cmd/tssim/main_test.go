@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/tssim/tssim/internal/logline"
 	"github.com/tssim/tssim/internal/state"
 )
 
@@ -76,6 +78,28 @@ func TestServeHealthcheckAndStop(t *testing.T) {
 		if !strings.Contains(logs.String(), want) {
 			t.Errorf("logs lack %s:\n%s", want, logs.String())
 		}
+	}
+}
+
+// TestLogLevel checks that --log-level keeps the lines below it out, the
+// request and callback lines as well as the others.
+func TestLogLevel(t *testing.T) {
+	for _, format := range []string{"text", "json"} {
+		var b bytes.Buffer
+		log, err := newLogger(&b, format, "warn")
+		if err != nil {
+			t.Fatal(err)
+		}
+		log.Info("hidden")
+		logline.Write(log, slog.LevelInfo, "request", slog.String("hidden", "yes"))
+		log.Warn("shown", "n", 1)
+		logline.Write(log, slog.LevelWarn, "callback", slog.String("shown", "yes"))
+		if got := b.String(); strings.Contains(got, "hidden") || strings.Count(got, "shown") != 2 || strings.Count(got, "\n") != 2 {
+			t.Errorf("%s at warn wrote:\n%s", format, got)
+		}
+	}
+	if _, err := newLogger(io.Discard, "text", "loud"); err == nil || !strings.Contains(err.Error(), "--log-level") {
+		t.Errorf("--log-level loud: %v", err)
 	}
 }
 

@@ -10,11 +10,17 @@ import (
 
 // Write is l.LogAttrs without the caller's program counter, which slog
 // looks up for every record whether the handler shows the source or not:
-// the request and callback lines never show it.
+// the request and callback lines never show it. When l's handler is a
+// Handler, the attributes go straight into the line, not into a
+// slog.Record, which allocates for more than five of them.
 func Write(l *slog.Logger, level slog.Level, msg string, attrs ...slog.Attr) {
 	ctx := context.Background()
 	h := l.Handler()
 	if !h.Enabled(ctx, level) {
+		return
+	}
+	if lh, ok := h.(*Handler); ok {
+		_ = lh.write(time.Now(), level, msg, attrs)
 		return
 	}
 	r := slog.NewRecord(time.Now(), level, msg, 0)
