@@ -85,7 +85,7 @@ func (d *Dispatcher) conclude(j *job, a Attempt, msg wire.CallbackMessage) {
 		if j.count < wire.MaxCallbackThreshold {
 			state = StatePending
 			next := &job{id: j.id, epoch: j.epoch, cb: j.cb, rec: j.rec, count: j.count + 1,
-				due: d.cfg.Clock.Now().Add(d.cfg.RetryInterval), index: -1}
+				due: d.cfg.Clock.Now().Add(d.cfg.RetryInterval)}
 			d.mu.Lock()
 			live := d.pending[j.id] == j && j.epoch == d.epoch // else a reset or the pool's bound dropped it
 			if live {

@@ -27,7 +27,7 @@ func (d *Dispatcher) oldest() *job {
 			delete(d.pending, id)
 			d.counted(-1)
 			d.markPending(id)
-			d.unwait(j)
+			d.waiting.remove(j)
 			return j
 		}
 	}

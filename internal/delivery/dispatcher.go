@@ -117,9 +117,6 @@ type job struct {
 	rec   *Record
 	count int
 	due   time.Time
-	// index is the job's place among the waiting ones (-1: not there);
-	// d.mu guards it.
-	index int
 }
 
 // New returns a dispatcher making its attempts in cfg.Pool; Close stops it.
@@ -186,7 +183,7 @@ func (d *Dispatcher) record(c wire.Callback, id uint64, count int, due time.Time
 		id = d.nextID
 	}
 	d.nextID = max(d.nextID, id)
-	j := &job{id: id, epoch: d.epoch, cb: &c, rec: rec, count: count, due: due, index: -1}
+	j := &job{id: id, epoch: d.epoch, cb: &c, rec: rec, count: count, due: due}
 	d.pending[j.id] = j
 	d.counted(1)
 	d.order = append(d.order, j.id)

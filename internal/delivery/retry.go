@@ -1,7 +1,7 @@
 package delivery
 
 import (
-	"container/heap"
+	"slices"
 	"time"
 )
 
@@ -10,33 +10,69 @@ import (
 // timer for the earliest: a callback waiting for its retry costs an entry,
 // not a timer of its own, and giving up on it takes it out at once.
 
-// waiting is a min-heap of jobs by due time, then by id; each job knows
-// its index in it.
-type waiting []*job
+// waiting holds jobs in order of their due time, earliest first, from
+// head on. A retry is due a retry interval after its attempt, so it
+// nearly always goes last, and the callback given up on, the oldest, is
+// nearly always the first: both cost O(1). A job due earlier than the last
+// (a restored one) is put in its place.
+type waiting struct {
+	q    []*job
+	head int
+}
 
-func (w waiting) Len() int { return len(w) }
-func (w waiting) Less(i, j int) bool {
-	if !w[i].due.Equal(w[j].due) {
-		return w[i].due.Before(w[j].due)
+func (w *waiting) len() int { return len(w.q) - w.head }
+
+// first is the earliest job; w is not empty.
+func (w *waiting) first() *job { return w.q[w.head] }
+
+func (w *waiting) push(j *job) {
+	if w.len() == 0 || !j.due.Before(w.q[len(w.q)-1].due) {
+		w.q = append(w.q, j)
+		return
 	}
-	return w[i].id < w[j].id
+	i, _ := slices.BinarySearchFunc(w.q[w.head:], j.due, func(e *job, due time.Time) int {
+		if e.due.After(due) {
+			return 1
+		}
+		return -1
+	})
+	w.q = slices.Insert(w.q, w.head+i, j)
 }
-func (w waiting) Swap(i, j int) {
-	w[i], w[j] = w[j], w[i]
-	w[i].index, w[j].index = i, j
-}
-func (w *waiting) Push(x any) {
-	j := x.(*job)
-	j.index = len(*w)
-	*w = append(*w, j)
-}
-func (w *waiting) Pop() any {
-	old := *w
-	j := old[len(old)-1]
-	old[len(old)-1] = nil
-	j.index = -1
-	*w = old[:len(old)-1]
+
+// popFirst takes the earliest job out; w is not empty.
+func (w *waiting) popFirst() *job {
+	j := w.q[w.head]
+	w.q[w.head] = nil
+	w.head++
+	if w.head == len(w.q) || (w.head >= 1024 && 2*w.head > len(w.q)) {
+		n := copy(w.q, w.q[w.head:])
+		clear(w.q[n:])
+		w.q, w.head = w.q[:n], 0
+	}
 	return j
+}
+
+// remove takes j out, if it is there.
+func (w *waiting) remove(j *job) {
+	if w.len() == 0 {
+		return
+	}
+	if w.first() == j {
+		w.popFirst()
+		return
+	}
+	from, _ := slices.BinarySearchFunc(w.q[w.head:], j.due, func(e *job, due time.Time) int {
+		if e.due.Before(due) {
+			return -1
+		}
+		return 1
+	})
+	for i := w.head + from; i < len(w.q) && w.q[i].due.Equal(j.due); i++ {
+		if w.q[i] == j {
+			w.q = slices.Delete(w.q, i, i+1)
+			return
+		}
+	}
 }
 
 // wait queues j once its due time has come on the clock, unless it is
@@ -44,24 +80,17 @@ func (w *waiting) Pop() any {
 func (d *Dispatcher) wait(j *job) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	heap.Push(&d.waiting, j)
+	d.waiting.push(j)
 	d.arm()
-}
-
-// unwait takes j out of the waiting ones, if it is there; d.mu is held.
-func (d *Dispatcher) unwait(j *job) {
-	if j.index >= 0 && j.index < len(d.waiting) && d.waiting[j.index] == j {
-		heap.Remove(&d.waiting, j.index)
-	}
 }
 
 // arm sets the timer for the earliest waiting job, unless it is set for
 // it already; d.mu is held.
 func (d *Dispatcher) arm() {
-	if len(d.waiting) == 0 {
+	if d.waiting.len() == 0 {
 		return
 	}
-	due := d.waiting[0].due
+	due := d.waiting.first().due
 	if d.disarm != nil && !due.Before(d.armedFor) {
 		return
 	}
@@ -80,8 +109,8 @@ func (d *Dispatcher) due() {
 	d.mu.Lock()
 	d.disarm = nil
 	var j *job
-	if len(d.waiting) > 0 && !d.waiting[0].due.After(d.cfg.Clock.Now()) {
-		j = heap.Pop(&d.waiting).(*job)
+	if d.waiting.len() > 0 && !d.waiting.first().due.After(d.cfg.Clock.Now()) {
+		j = d.waiting.popFirst()
 	}
 	d.arm()
 	d.mu.Unlock()
@@ -92,10 +121,7 @@ func (d *Dispatcher) due() {
 
 // resetWaiting drops every waiting job and the timer; d.mu is held.
 func (d *Dispatcher) resetWaiting() {
-	for _, j := range d.waiting {
-		j.index = -1
-	}
-	d.waiting = nil
+	d.waiting = waiting{}
 	if d.disarm != nil {
 		d.disarm()
 		d.disarm = nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"slices"
 	"testing"
 	"time"
 
@@ -73,7 +74,7 @@ func TestTheRetryQueueHoldsWhatIsPending(t *testing.T) {
 		t.Fatal(err)
 	}
 	d.mu.Lock()
-	waiting := len(d.waiting)
+	waiting := d.waiting.len()
 	d.mu.Unlock()
 	if st := d.Stats(); st.Pending != 100 || st.GivenUp != 900 || waiting != 100 {
 		t.Errorf("stats %+v, %d waiting: want 100 pending and waiting, 900 given up on", st, waiting)
@@ -92,4 +93,26 @@ func TestTheRetryQueueHoldsWhatIsPending(t *testing.T) {
 	}
 	_ = d.Close(ctx)
 	_ = p.Close(ctx)
+}
+
+// The waiting queue gives its jobs back earliest first, whatever order
+// they came in, and takes any of them out.
+func TestWaitingInDueOrder(t *testing.T) {
+	at := func(min int) time.Time { return clock.Epoch.Add(time.Duration(min) * time.Minute) }
+	var w waiting
+	jobs := map[int]*job{}
+	for i, m := range []int{5, 6, 9, 2, 7, 7, 1, 8} {
+		jobs[i] = &job{id: uint64(i), due: at(m)}
+		w.push(jobs[i])
+	}
+	w.remove(jobs[5])                  // the second of two due at 7
+	w.remove(&job{id: 99, due: at(7)}) // not there
+	w.remove(jobs[6])                  // the first
+	var got []uint64
+	for w.len() > 0 {
+		got = append(got, w.popFirst().id)
+	}
+	if want := []uint64{3, 0, 1, 4, 7, 2}; !slices.Equal(got, want) {
+		t.Errorf("popped %v, want %v", got, want)
+	}
 }
