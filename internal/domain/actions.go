@@ -88,7 +88,7 @@ func (s *Sim) accept(p *Principal, k *Kind, req *wire.ActionRequest) (string, []
 	if err := s.accountFor(p, req.AccountName); err != nil {
 		return "", nil, err
 	}
-	requestID := newUUID()
+	requestID := newRequestID()
 	now := s.clock.Now()
 	acts := make([]*deviceAction, len(req.Devices))
 	for i, dev := range req.Devices {

@@ -133,7 +133,7 @@ func (s *Sim) Login(username, password string) (string, error) {
 		}
 		p.accounts = u.accounts
 	}
-	tok := newUUID()
+	tok := newSecretUUID()
 	if s.relaxed {
 		return tok, nil // any session token will do: none is kept
 	}

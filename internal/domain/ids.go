@@ -2,14 +2,31 @@ package domain
 
 import (
 	"crypto/rand"
+	"encoding/binary"
 	"encoding/hex"
+	mathrand "math/rand/v2"
 )
 
-// newUUID returns a random (version 4) UUID, as ThingSpace's request ids and
-// session tokens are.
-func newUUID() string {
+// newSecretUUID returns a random (version 4) UUID from the system's
+// cryptographic source, as a session token must be.
+func newSecretUUID() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:])
+	return formatUUID(b)
+}
+
+// newRequestID returns a random (version 4) UUID, as ThingSpace's request
+// ids are: a name, not a secret, drawn from the runtime's generator
+// (ChaCha8, seeded by the system) without a system call.
+func newRequestID() string {
+	var b [16]byte
+	binary.LittleEndian.PutUint64(b[:8], mathrand.Uint64())
+	binary.LittleEndian.PutUint64(b[8:], mathrand.Uint64())
+	return formatUUID(b)
+}
+
+// formatUUID writes 16 random bytes as a version 4 UUID.
+func formatUUID(b [16]byte) string {
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
 	var s [36]byte

@@ -105,21 +105,19 @@ type requestLog struct {
 	seq   uint64
 }
 
-// add remembers r and returns the ids of the requests forgotten to make
-// room for it.
-func (l *requestLog) add(r *requestState, limit int) []string {
+// add remembers r and tells forgot the id of each request forgotten to
+// make room for it.
+func (l *requestLog) add(r *requestState, limit int, forgot func(id string)) {
 	l.byID[r.id] = r
 	l.order = append(l.order, r.id)
 	l.seq = max(l.seq, r.seq+1)
-	var gone []string
 	for len(l.order) > limit {
-		gone = append(gone, l.order[0])
+		forgot(l.order[0])
 		delete(l.byID, l.order[0])
 		// Slicing off the front, append reallocates with the live ids only:
 		// the array stays within twice the limit.
 		l.order = l.order[1:]
 	}
-	return gone
 }
 
 // remember adds a request, every device of it pending; s.mu is held.
@@ -127,10 +125,11 @@ func (s *Sim) remember(id, account string, devices []requestDevice, others int) 
 	r := &requestState{id: id, seq: s.requests.seq, account: account, devices: devices}
 	r.rest[pending] = others
 	s.track.Mark(KindRequest, id)
-	for _, gone := range s.requests.add(r, s.maxRequests) {
-		s.track.Mark(KindRequest, gone)
-	}
+	s.requests.add(r, s.maxRequests, s.forgetRequest)
 }
+
+// forgetRequest notes a request forgotten; s.mu is held.
+func (s *Sim) forgetRequest(id string) { s.track.Mark(KindRequest, id) }
 
 // rememberActions adds the request of an action, one device per action;
 // s.mu is held.
@@ -255,8 +254,6 @@ func (s *Sim) restoreRequests(saved []SavedRequest) {
 		for i, d := range sr.Devices {
 			r.devices[i] = requestDevice{id: d.DeviceID, outcome: outcome(max(slices.Index(outcomeWords[:], d.Status), 0))}
 		}
-		for _, gone := range s.requests.add(r, s.maxRequests) {
-			s.track.Mark(KindRequest, gone)
-		}
+		s.requests.add(r, s.maxRequests, s.forgetRequest)
 	}
 }
