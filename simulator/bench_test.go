@@ -17,6 +17,7 @@ import (
 	"github.com/tssim/tssim/fixtures"
 	"github.com/tssim/tssim/internal/delivery"
 	"github.com/tssim/tssim/internal/gen"
+	"github.com/tssim/tssim/internal/logline"
 	"github.com/tssim/tssim/internal/validate"
 	"github.com/tssim/tssim/simulator"
 )
@@ -53,12 +54,12 @@ func fixtureFile(tb testing.TB, n int) string {
 }
 
 // benchServer runs a simulator with n generated devices, everything on:
-// strict auth, schemas, journals, logs at the default level (to a discarded
-// writer), callbacks delivered by sender.
+// strict auth, schemas, journals, logs at the default level as tssim
+// writes them (to a discarded writer), callbacks delivered by sender.
 func benchServer(b testing.TB, n int, sender delivery.Sender) (*simulator.Server, http.Header) {
 	b.Helper()
 	srv, err := simulator.New(simulator.Options{Fixtures: fixtureFile(b, n), Sender: sender, CallbackURL: "http://listener.invalid/cb",
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		Logger: slog.New(logline.NewTextHandler(io.Discard, slog.LevelInfo))})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -18,7 +18,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"os"
@@ -151,7 +150,7 @@ func (o *Options) setDefaults() {
 	orDefault(&o.Worlds, d.Worlds)
 	orDefault(&o.MaxWorldsPerSource, d.MaxWorldsPerSource)
 	if o.Logger == nil {
-		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	if o.Sender == nil {
 		o.Sender = delivery.NewHTTPSender(o.Workers)

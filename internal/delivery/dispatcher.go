@@ -122,7 +122,7 @@ type job struct {
 // New returns a dispatcher making its attempts in cfg.Pool; Close stops it.
 func New(cfg Config) *Dispatcher {
 	d := &Dispatcher{cfg: cfg, timers: clock.NewTimers(cfg.Clock),
-		done: make(chan struct{}), idle: make(chan struct{}), pending: map[uint64]*job{}}
+		done: make(chan struct{}), pending: map[uint64]*job{}}
 	if cfg.Changed != nil {
 		d.track.Track(cfg.Changed)
 	}
@@ -133,37 +133,57 @@ func New(cfg Config) *Dispatcher {
 // Send records a callback and queues its first attempt. It does not block:
 // the domain calls it for the steps its timers run.
 func (d *Dispatcher) Send(c wire.Callback) {
-	d.schedule(c, 0, 1, d.cfg.Clock.Now())
+	d.schedule(&c, 0, 1, d.cfg.Clock.Now())
 }
 
-// Batch is callbacks recorded by Hold, waiting for Release.
-type Batch struct{ jobs []*job }
+// Batch is callbacks recorded by Hold, waiting for Release: the first
+// one's job, then the others'.
+type Batch struct {
+	first *job
+	more  []*job
+}
 
 // Len is how many callbacks b holds.
-func (b Batch) Len() int { return len(b.jobs) }
+func (b Batch) Len() int {
+	if b.first == nil {
+		return 0
+	}
+	return 1 + len(b.more)
+}
 
 // Hold records callbacks, pending from now on (and saved with the state),
 // but queues their first attempts only at Release: a request's callbacks
 // go out after its answer. Idle counts held attempts as under way.
 func (d *Dispatcher) Hold(cbs []wire.Callback) Batch {
-	b := Batch{jobs: make([]*job, len(cbs))}
-	for i, c := range cbs {
-		b.jobs[i] = d.record(c, 0, 1, d.cfg.Clock.Now())
+	var b Batch
+	for i := range cbs {
+		j := d.record(&cbs[i], 0, 1, d.cfg.Clock.Now())
 		d.begin()
+		if b.first == nil {
+			b.first = j
+		} else {
+			if b.more == nil {
+				b.more = make([]*job, 0, len(cbs)-1)
+			}
+			b.more = append(b.more, j)
+		}
 	}
 	return b
 }
 
 // Release queues the attempts b holds.
 func (d *Dispatcher) Release(b Batch) {
-	for _, j := range b.jobs {
+	if b.first != nil {
+		d.push(b.first)
+	}
+	for _, j := range b.more {
 		d.push(j)
 	}
 }
 
 // schedule records a callback whose attempt count is due at due, and queues
 // it then.
-func (d *Dispatcher) schedule(c wire.Callback, id uint64, count int, due time.Time) {
+func (d *Dispatcher) schedule(c *wire.Callback, id uint64, count int, due time.Time) {
 	j := d.record(c, id, count, due)
 	if due.After(d.cfg.Clock.Now()) {
 		d.wait(j)
@@ -175,7 +195,7 @@ func (d *Dispatcher) schedule(c wire.Callback, id uint64, count int, due time.Ti
 // record logs a callback and adds it to the pending ones under id (0: a
 // new one), giving up on the oldest of the dispatcher holding the most
 // when the pool holds more than its maxPending.
-func (d *Dispatcher) record(c wire.Callback, id uint64, count int, due time.Time) *job {
+func (d *Dispatcher) record(c *wire.Callback, id uint64, count int, due time.Time) *job {
 	rec := d.cfg.Log.add(c, d.cfg.Clock.Now())
 	d.mu.Lock()
 	if id == 0 {
@@ -183,7 +203,7 @@ func (d *Dispatcher) record(c wire.Callback, id uint64, count int, due time.Time
 		id = d.nextID
 	}
 	d.nextID = max(d.nextID, id)
-	j := &job{id: id, epoch: d.epoch, cb: &c, rec: rec, count: count, due: due}
+	j := &job{id: id, epoch: d.epoch, cb: c, rec: rec, count: count, due: due}
 	d.pending[j.id] = j
 	d.counted(1)
 	d.order = append(d.order, j.id)
@@ -262,8 +282,10 @@ func (d *Dispatcher) end() {
 	defer d.mu.Unlock()
 	d.inflight--
 	if d.inflight == 0 {
-		close(d.idle)
-		d.idle = make(chan struct{})
+		if d.idle != nil {
+			close(d.idle)
+			d.idle = nil
+		}
 	}
 }
 
@@ -271,7 +293,11 @@ func (d *Dispatcher) end() {
 func (d *Dispatcher) Idle(ctx context.Context) error {
 	for {
 		d.mu.Lock()
-		n, idle := d.inflight, d.idle
+		n := d.inflight
+		if n > 0 && d.idle == nil {
+			d.idle = make(chan struct{})
+		}
+		idle := d.idle
 		d.mu.Unlock()
 		if n == 0 {
 			return nil

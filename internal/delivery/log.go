@@ -43,6 +43,9 @@ type Record struct {
 	State     string               `json:"state"`
 	Attempts  []Attempt            `json:"attempts"`
 	Message   wire.CallbackMessage `json:"message"`
+	// first holds the first attempt, which most callbacks stop at,
+	// without a slice of its own.
+	first [1]Attempt
 }
 
 // Log keeps the last callbacks with their attempts, and lets a caller wait
@@ -79,14 +82,15 @@ func (l *Log) notify() {
 }
 
 // add records a callback about to be delivered.
-func (l *Log) add(c wire.Callback, now time.Time) *Record {
+func (l *Log) add(c *wire.Callback, now time.Time) *Record {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.seq++
 	r := &Record{
 		Seq: l.seq, RequestID: c.Message.RequestID, EID: c.EID, Account: c.Account, Service: c.Service, Step: c.Step,
-		Status: c.Message.Status, Created: now, State: StatePending, Attempts: []Attempt{}, Message: c.Message,
+		Status: c.Message.Status, Created: now, State: StatePending, Message: c.Message,
 	}
+	r.Attempts = r.first[:0]
 	l.records.Append(r)
 	l.notify()
 	return r

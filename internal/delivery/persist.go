@@ -62,6 +62,6 @@ func (d *Dispatcher) Restore(ps []Pending) {
 		if p.Service == "" { // saved before callbacks named their service
 			p.Service = wire.ServiceDeviceProfile
 		}
-		d.schedule(wire.Callback{Account: p.Account, Service: p.Service, EID: p.EID, Step: p.Step, Message: p.Message}, p.ID, p.CallbackCount, p.Due)
+		d.schedule(&wire.Callback{Account: p.Account, Service: p.Service, EID: p.EID, Step: p.Step, Message: p.Message}, p.ID, p.CallbackCount, p.Due)
 	}
 }
