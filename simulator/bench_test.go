@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -118,15 +119,39 @@ func BenchmarkDeleteRequest(b *testing.B) {
 }
 
 // postDelete sends one delete through the handler; it must be accepted.
+// The request is made as net/http's server makes it, and the answer is
+// written to a writer that keeps only its status, so that what the
+// benchmark counts is the handler's own work.
 func postDelete(b *testing.B, h http.Handler, header http.Header, body string) {
-	r := httptest.NewRequest("POST", "/api/m2m/v1/devices/profile/actions/delete", strings.NewReader(body))
-	r.Header = header
-	w := httptest.NewRecorder()
+	r := &http.Request{Method: "POST", URL: deleteURL, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Header: header, Body: io.NopCloser(strings.NewReader(body)), ContentLength: int64(len(body)),
+		Host: "127.0.0.1", RemoteAddr: "127.0.0.1:40000", RequestURI: deleteURL.Path}
+	w := &statusWriter{header: http.Header{}}
 	h.ServeHTTP(w, r)
-	if w.Code != 200 {
-		b.Fatalf("%d %.300s", w.Code, w.Body)
+	if w.status != 200 {
+		b.Fatalf("%d", w.status)
 	}
 }
+
+var deleteURL = &url.URL{Path: "/api/m2m/v1/devices/profile/actions/delete"}
+
+// statusWriter is an http.ResponseWriter that keeps the status only.
+type statusWriter struct {
+	header http.Header
+	status int
+}
+
+func (w *statusWriter) Header() http.Header { return w.header }
+func (w *statusWriter) WriteHeader(status int) {
+	if w.status == 0 {
+		w.status = status
+	}
+}
+func (w *statusWriter) Write(p []byte) (int, error) {
+	w.WriteHeader(200)
+	return len(p), nil
+}
+func (w *statusWriter) Flush() {}
 
 // BenchmarkDelete10000Devices is one request for 10,000 devices, to its 200.
 func BenchmarkDelete10000Devices(b *testing.B) {
