@@ -268,6 +268,14 @@ func newServer(opts Options, now func() time.Time) (*Server, error) {
 	}
 	h.router = h.routes()
 	go h.sweepEvery(min(opts.WorldTTL/4, time.Minute))
+	// The requests' schemas compile while the server starts listening,
+	// rather than as the first request of each kind comes; one that comes
+	// before its schema is ready waits for it.
+	go func() {
+		if err := v.CompileAll(); err != nil {
+			h.log.Error("schemas", "error", err)
+		}
+	}()
 	attrs := []any{"fixtures", name, "devices", len(h.fixtures.Devices), "accounts", len(h.fixtures.Accounts),
 		"scenarios", len(h.scenarios), "clock", opts.Clock, "auth", opts.Auth}
 	if opts.Clock == "real" && opts.TimeScale != 1 {
