@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -30,8 +29,8 @@ import (
 // Validator validates against the schemas of schemas/. Each schema is
 // compiled on its first use, once for the process: they are embedded, so
 // every Validator shares them, and a program that starts many (tests, the
-// worlds of one server) compiles each schema once. CompileAll compiles them
-// all ahead of use.
+// worlds of one server) compiles each schema once. Compile compiles some
+// ahead of use.
 type Validator struct {
 	set *schemaSet
 }
@@ -105,11 +104,11 @@ func NewValidator() (*Validator, error) {
 	return &Validator{set: set}, nil
 }
 
-// CompileAll compiles every schema not compiled yet, and returns the first
-// error. A server calls it as it starts, so that no request waits for a
-// compilation; tests call it to prove every schema compiles.
-func (v *Validator) CompileAll() error {
-	for _, name := range slices.Sorted(maps.Keys(v.set.compiled)) {
+// Compile compiles the named schemas not compiled yet, and returns the
+// first error. A server calls it as it starts, with the schemas of its
+// routes, so that requests seldom wait for a compilation.
+func (v *Validator) Compile(names ...string) error {
+	for _, name := range names {
 		if _, err := v.set.get(name); err != nil {
 			return err
 		}
