@@ -2,6 +2,7 @@ package validate
 
 import (
 	"encoding/json"
+	"io/fs"
 	"maps"
 	"reflect"
 	"slices"
@@ -9,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/tssim/tssim/internal/tserr"
+	"github.com/tssim/tssim/scenarios"
 )
 
 func TestSchemasCompile(t *testing.T) {
@@ -83,4 +85,38 @@ func decode(t *testing.T, s string) any {
 		t.Fatal(err)
 	}
 	return doc
+}
+
+// The built-in scenarios load without the schema (LoadScenarios): each
+// must satisfy it, and load as ParseScenario loads it.
+func TestBuiltInScenariosMatchSchema(t *testing.T) {
+	v, err := NewValidator()
+	if err != nil {
+		t.Fatal(err)
+	}
+	loaded, err := v.LoadScenarios("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	names, err := fs.Glob(scenarios.FS, "*.json")
+	if err != nil || len(names) == 0 {
+		t.Fatalf("no built-in scenarios: %v", err)
+	}
+	if len(loaded) != len(names) {
+		t.Errorf("%d scenarios loaded from %d files", len(loaded), len(names))
+	}
+	for _, name := range names {
+		data, err := scenarios.FS.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := v.ParseScenario("built-in "+name, data)
+		if err != nil {
+			t.Error(err)
+			continue
+		}
+		if !reflect.DeepEqual(loaded[s.Name], s) {
+			t.Errorf("%s: loaded %+v, parsed %+v", name, loaded[s.Name], s)
+		}
+	}
 }
