@@ -13,7 +13,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
+	"io"
+	"net/url"
+	"path"
 
 	"github.com/santhosh-tekuri/jsonschema/v5"
 )
@@ -24,34 +26,36 @@ import (
 var FS embed.FS
 
 // Compiler returns a draft 2020-12 compiler that holds every schema of this
-// folder, by file name, so that references between them resolve.
-func Compiler() (*jsonschema.Compiler, error) {
+// folder, by file name, so that references between them resolve. It reads
+// a file when a schema it compiles first refers to it, rather than all of
+// them up front.
+func Compiler() *jsonschema.Compiler {
 	c := jsonschema.NewCompiler()
 	c.Draft = jsonschema.Draft2020
-	names, err := fs.Glob(FS, "*.json")
+	c.LoadURL = load
+	return c
+}
+
+// load opens the file of this folder a schema's URL names. The compiler
+// makes a file name absolute as a file URL in the working directory, and a
+// reference between the files resolves to a URL of the same folder; any
+// other URL is not one of the schemas.
+func load(s string) (io.ReadCloser, error) {
+	u, err := url.Parse(s)
+	if err != nil || u.Scheme != "file" {
+		return nil, fmt.Errorf("schema %s: not one of tssim's schemas", s)
+	}
+	f, err := FS.Open(path.Base(u.Path))
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("schema %s: not one of tssim's schemas", s)
 	}
-	for _, name := range names {
-		b, err := FS.ReadFile(name)
-		if err != nil {
-			return nil, err
-		}
-		if err := c.AddResource(name, bytes.NewReader(b)); err != nil {
-			return nil, fmt.Errorf("schema %s: %w", name, err)
-		}
-	}
-	return c, nil
+	return f, nil
 }
 
 // Compile compiles one schema of this folder: "callback.json", or a part of
 // one such as "control.json#/$defs/scenario".
 func Compile(ref string) (*jsonschema.Schema, error) {
-	c, err := Compiler()
-	if err != nil {
-		return nil, err
-	}
-	s, err := c.Compile(ref)
+	s, err := Compiler().Compile(ref)
 	if err != nil {
 		return nil, fmt.Errorf("schema %s: %w", ref, err)
 	}

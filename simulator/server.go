@@ -22,6 +22,7 @@ import (
 	"net/http"
 	"os"
 	"runtime/debug"
+	"slices"
 	"sync"
 	"time"
 
@@ -269,6 +270,7 @@ func newServer(opts Options, now func() time.Time) (*Server, error) {
 	}
 	h.router = h.routes()
 	go h.sweepEvery(min(opts.WorldTTL/4, time.Minute))
+	go h.compileSchemas()
 	attrs := []any{"fixtures", name, "devices", len(h.fixtures.Devices), "accounts", len(h.fixtures.Accounts),
 		"scenarios", len(h.scenarios), "clock", opts.Clock, "auth", opts.Auth}
 	if opts.Clock == "real" && opts.TimeScale != 1 {
@@ -276,6 +278,25 @@ func newServer(opts Options, now func() time.Time) (*Server, error) {
 	}
 	h.log.Info("loaded", attrs...)
 	return h, nil
+}
+
+// compileSchemas compiles the schemas of the routes' bodies, which New
+// leaves to their first use: this way they compile while the server starts
+// listening, and a request waits only for one under way.
+func (h *Server) compileSchemas() {
+	var names []string
+	for _, r := range thingspace.Routes() {
+		for _, op := range r.Ops {
+			names = append(names, op.Schema)
+		}
+	}
+	for _, rt := range h.controlRoutes() {
+		names = append(names, rt.schema)
+	}
+	names = slices.DeleteFunc(names, func(s string) bool { return s == "" })
+	if err := h.validator.Compile(names...); err != nil {
+		h.log.Error("schemas", "error", err)
+	}
 }
 
 // Handler serves ThingSpace's paths and /_sim/, of the default world at

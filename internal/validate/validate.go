@@ -10,10 +10,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"maps"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
@@ -26,50 +26,114 @@ import (
 	"github.com/tssim/tssim/schemas"
 )
 
-// Validator holds every schema of schemas/, compiled once.
+// Validator validates against the schemas of schemas/. Each schema is
+// compiled on its first use, once for the process: they are embedded, so
+// every Validator shares them, and a program that starts many (tests, the
+// worlds of one server) compiles each schema once. Compile compiles some
+// ahead of use.
 type Validator struct {
-	compiled map[string]*jsonschema.Schema
-	raw      map[string]any
+	set *schemaSet
 }
 
-// NewValidator compiles every schema in schemas.FS.
-func NewValidator() (*Validator, error) {
-	c, err := schemas.Compiler()
-	if err != nil {
-		return nil, err
-	}
-	v := &Validator{compiled: map[string]*jsonschema.Schema{}, raw: map[string]any{}}
+// schemaSet is the schemas of schemas.FS, compiled as they are needed.
+type schemaSet struct {
+	// mu serialises the compiler, which is not safe for concurrent use;
+	// compiler is made by the first compilation.
+	mu       sync.Mutex
+	compiler *jsonschema.Compiler
+	// compiled holds every schema Validate knows, by name: a file, or
+	// "control.json#NAME" for a definition of control.json. The map is not
+	// changed after it is made; each entry compiles once.
+	compiled map[string]*lazySchema
+	// raw holds each file parsed, for the keywords Validate reads beside
+	// the compiled schema (x-errorCode, x-message, description).
+	raw map[string]func() any
+}
+
+// lazySchema is one schema, compiled by the first caller of get.
+type lazySchema struct {
+	ref  string
+	once sync.Once
+	s    *jsonschema.Schema
+	err  error
+}
+
+// loadSchemas makes the process's schemaSet, on first use.
+var loadSchemas = sync.OnceValues(newSchemaSet)
+
+// newSchemaSet lists the schemas of schemas.FS without compiling any:
+// cheap enough for a program's start.
+func newSchemaSet() (*schemaSet, error) {
 	names, err := fs.Glob(schemas.FS, "*.json")
 	if err != nil {
 		return nil, err
 	}
+	set := &schemaSet{compiled: map[string]*lazySchema{}, raw: map[string]func() any{}}
 	for _, name := range names {
-		b, err := schemas.FS.ReadFile(name)
-		if err != nil {
-			return nil, err
-		}
-		var doc any
-		if err := json.Unmarshal(b, &doc); err != nil {
-			return nil, fmt.Errorf("schema %s: %w", name, err)
-		}
-		v.raw[name] = doc
+		set.compiled[name] = &lazySchema{ref: name}
+		set.raw[name] = sync.OnceValue(func() any {
+			var doc any
+			b, _ := schemas.FS.ReadFile(name)
+			_ = json.Unmarshal(b, &doc) // the schema compiled from it is valid JSON
+			return doc
+		})
 	}
+	var control struct {
+		Defs map[string]json.RawMessage `json:"$defs"`
+	}
+	b, err := schemas.FS.ReadFile("control.json")
+	if err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal(b, &control); err != nil {
+		return nil, fmt.Errorf("schema control.json: %w", err)
+	}
+	for def := range control.Defs {
+		set.compiled["control.json#"+def] = &lazySchema{ref: "control.json#/$defs/" + def}
+	}
+	return set, nil
+}
+
+// NewValidator returns a validator of the schemas in schemas.FS. It
+// compiles none of them: each compiles on its first use.
+func NewValidator() (*Validator, error) {
+	set, err := loadSchemas()
+	if err != nil {
+		return nil, err
+	}
+	return &Validator{set: set}, nil
+}
+
+// Compile compiles the named schemas not compiled yet, and returns the
+// first error. A server calls it as it starts, with the schemas of its
+// routes, so that requests seldom wait for a compilation.
+func (v *Validator) Compile(names ...string) error {
 	for _, name := range names {
-		s, err := c.Compile(name)
-		if err != nil {
-			return nil, fmt.Errorf("schema %s: %w", name, err)
+		if _, err := v.set.get(name); err != nil {
+			return err
 		}
-		v.compiled[name] = s
 	}
-	defs, _ := v.raw["control.json"].(map[string]any)["$defs"].(map[string]any)
-	for _, def := range slices.Sorted(maps.Keys(defs)) {
-		s, err := c.Compile("control.json#/$defs/" + def)
-		if err != nil {
-			return nil, fmt.Errorf("schema control.json#/$defs/%s: %w", def, err)
+	return nil
+}
+
+// get returns the compiled schema of name, compiling it first if no one
+// has; a caller that comes during the compilation waits for it.
+func (set *schemaSet) get(name string) (*jsonschema.Schema, error) {
+	l, ok := set.compiled[name]
+	if !ok {
+		panic("simulator: no schema " + name)
+	}
+	l.once.Do(func() {
+		set.mu.Lock()
+		defer set.mu.Unlock()
+		if set.compiler == nil {
+			set.compiler = schemas.Compiler()
 		}
-		v.compiled["control.json#"+def] = s
-	}
-	return v, nil
+		if l.s, l.err = set.compiler.Compile(l.ref); l.err != nil {
+			l.err = fmt.Errorf("schema %s: %w", l.ref, l.err)
+		}
+	})
+	return l.s, l.err
 }
 
 // parse reads body as JSON (numbers kept exact) for validation.
@@ -146,11 +210,12 @@ func violationsError(vs []tserr.Violation) *tserr.Error {
 // ordered by where it stands in the document, except that the first one
 // carrying a specific error code comes first: it is the one reported.
 func (v *Validator) Validate(schema string, doc any) []tserr.Violation {
-	s, ok := v.compiled[schema]
-	if !ok {
-		panic("simulator: no schema " + schema)
+	s, err := v.set.get(schema)
+	if err != nil {
+		// The schemas are embedded: TestSchemasCompile compiles each.
+		panic(err)
 	}
-	err := s.Validate(doc)
+	err = s.Validate(doc)
 	if err == nil {
 		return nil
 	}
@@ -173,7 +238,10 @@ func (v *Validator) Validate(schema string, doc any) []tserr.Violation {
 func (v *Validator) collect(ve *jsonschema.ValidationError, doc any, out *[]tserr.Violation) {
 	file, kwPtr, _ := strings.Cut(ve.AbsoluteKeywordLocation, "#")
 	file = file[strings.LastIndex(file, "/")+1:]
-	schemaDoc := v.raw[file]
+	var schemaDoc any
+	if raw, ok := v.set.raw[file]; ok {
+		schemaDoc = raw()
+	}
 	cut := strings.LastIndex(kwPtr, "/")
 	keyword, parent := kwPtr[cut+1:], kwPtr[:max(cut, 0)]
 	// A schema node with "x-message" speaks for itself: what failed below it
