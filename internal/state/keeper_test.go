@@ -130,3 +130,52 @@ func TestCompactFollowsTheCommits(t *testing.T) {
 		t.Errorf("world y, removed and made again: %+v", y)
 	}
 }
+
+// A commit is held for the waiters the last ones had to come back, so
+// that requests taking turns share one fsync; a lone writer's commit is
+// never held.
+func TestGatherWaitsForTheWaitersOfLate(t *testing.T) {
+	k := newKeeper(open(t), func() []World { return nil }, slog.New(slog.DiscardHandler))
+	defer k.Close()
+	k.gatherMax = time.Hour
+	gathered := func() chan struct{} {
+		done := make(chan struct{})
+		go func() { k.gather(); close(done) }()
+		return done
+	}
+	wait := func(done chan struct{}, what string) {
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%s: the commit is still held", what)
+		}
+	}
+	arrive := func() {
+		k.mu.Lock()
+		k.waiters++
+		k.mu.Unlock()
+		select {
+		case k.arrived <- struct{}{}:
+		default:
+		}
+	}
+
+	k.mu.Lock()
+	k.peak, k.took = 1, time.Hour
+	k.mu.Unlock()
+	wait(gathered(), "a lone writer")
+
+	k.mu.Lock()
+	k.peak = 3
+	k.mu.Unlock()
+	done := gathered()
+	arrive()
+	arrive()
+	select {
+	case <-done:
+		t.Fatal("the commit went with 2 waiters of 3")
+	default:
+	}
+	arrive()
+	wait(done, "3 waiters of 3")
+}
