@@ -6,6 +6,13 @@ import (
 	"github.com/tssim/tssim/internal/domain"
 )
 
+// strict decodes JSON as the fixtures' fast path needs: keys exactly as
+// spelt (no other case), each given once, no key the type does not name,
+// valid UTF-8, nothing after the value. go-json-experiment/json (the
+// proposed encoding/json/v2) does all of it; BENCHMARKS.md has the figures
+// of this choice.
+var strict = jsonv2.JoinOptions(jsonv2.RejectUnknownMembers(true))
+
 // The shape of schemas/fixtures.json as the fast path reads it: a pointer
 // where a required member's absence matters, an opt where an optional one
 // may be absent but not null.

@@ -3,8 +3,6 @@ package validate
 import (
 	"errors"
 
-	jsonv2 "github.com/go-json-experiment/json"
-
 	"github.com/tssim/tssim/internal/domain"
 	"github.com/tssim/tssim/internal/tserr"
 	"github.com/tssim/tssim/internal/wire"
@@ -12,23 +10,6 @@ import (
 
 // errNotPlain leaves a document to the schema.
 var errNotPlain = errors.New("not a plain document")
-
-// strict decodes JSON as the fast paths need: keys exactly as spelt (no
-// other case), each given once, no key the type does not name, valid
-// UTF-8, nothing after the value. go-json-experiment/json (the proposed
-// encoding/json/v2) does all of it; BENCHMARKS.md has the figures of this
-// choice.
-var strict = jsonv2.JoinOptions(jsonv2.RejectUnknownMembers(true))
-
-// actionBody is a profile action's body, each member a pointer so that a
-// missing one shows.
-type actionBody struct {
-	Devices []struct {
-		DeviceIDs []wire.DeviceID `json:"deviceIds"`
-	} `json:"devices"`
-	AccountName *string `json:"accountName"`
-	SMSROID     *string `json:"smsrOid"`
-}
 
 // fastProfileAction decides on a profile action body that plainly
 // satisfies schemas/profile-action.json, much faster than the schema
@@ -39,11 +20,10 @@ type actionBody struct {
 // anything else, which the schema then judges, naming every violation.
 // TestFastPathAgreesWithSchema and FuzzFastPath hold it to that.
 func fastProfileAction(body []byte) (*wire.ActionRequest, error) {
-	var in actionBody
-	if jsonv2.Unmarshal(body, &in, strict) != nil || in.AccountName == nil || in.SMSROID == nil {
+	out, ok := scanAction(body)
+	if !ok {
 		return nil, errNotPlain
 	}
-	out := &wire.ActionRequest{AccountName: *in.AccountName, SMSROID: *in.SMSROID, Devices: in.Devices}
 	switch {
 	case !plain(out.AccountName) || len(out.AccountName) == 0 || len(out.AccountName) > 64,
 		len(out.SMSROID) > 128 || !isOID(out.SMSROID),

@@ -304,3 +304,14 @@ func TestFastFixturesKeepNothingOfTheFile(t *testing.T) {
 
 // ignoreIndex leaves out the index Fixtures builds of its devices.
 var ignoreIndex = cmpopts.IgnoreUnexported(domain.Fixtures{})
+
+// BenchmarkFastProfileAction is the fast path on a one-device delete.
+func BenchmarkFastProfileAction(b *testing.B) {
+	body := []byte(fastSeed)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := fastProfileAction(body); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
