@@ -68,10 +68,18 @@ func (w *waiting) remove(j *job) {
 		return 1
 	})
 	for i := w.head + from; i < len(w.q) && w.q[i].due.Equal(j.due); i++ {
-		if w.q[i] == j {
-			w.q = slices.Delete(w.q, i, i+1)
-			return
+		if w.q[i] != j {
+			continue
 		}
+		// The callbacks given up on are the oldest, near the front: the
+		// jobs before j move up one, not the many after it down.
+		if i-w.head < len(w.q)-i {
+			copy(w.q[w.head+1:i+1], w.q[w.head:i])
+			w.popFirst()
+		} else {
+			w.q = slices.Delete(w.q, i, i+1)
+		}
+		return
 	}
 }
 
