@@ -168,20 +168,39 @@ func loadTargets(addr string, targets []target, conns int, d time.Duration, next
 // alone on the machine in turn: at conns connections, then at 1.
 type sideBySide struct{ tssim, base serverRuns }
 
-// serverRuns is one server's runs of a workload; loaded is how long the
-// server was under load, warm-up included.
+// serverRuns is one server's runs of a workload, every round together;
+// loaded is how long the server was under load, warm-up included.
 type serverRuns struct {
 	c32, c1 runResult
 	loaded  time.Duration
 }
 
-// measureSideBySide warms both servers up, then measures them in turn.
-func measureSideBySide(tss, base *proc, header http.Header, conns int, d time.Duration, next func() int, bodies [][]byte) sideBySide {
-	runs := func(p *proc) serverRuns {
+// measureSideBySide warms both servers up, then measures them in turn,
+// rounds times, so that a passing disturbance of the machine weighs on
+// both.
+func measureSideBySide(tss, base *proc, header http.Header, conns, rounds int, d time.Duration, next func() int, bodies [][]byte) sideBySide {
+	var out sideBySide
+	for _, p := range []*proc{tss, base} {
 		load(p.addr, deletePath, header, conns, d/5, next, bodies)
-		return serverRuns{c32: measured(p, header, conns, d, next, bodies), c1: measured(p, header, 1, d, next, bodies), loaded: 2*d + d/5}
 	}
-	return sideBySide{tssim: runs(tss), base: runs(base)}
+	for range rounds {
+		for _, s := range []struct {
+			p    *proc
+			runs *serverRuns
+		}{{tss, &out.tssim}, {base, &out.base}} {
+			s.runs.c32 = s.runs.c32.plus(measured(s.p, header, conns, d, next, bodies))
+			s.runs.c1 = s.runs.c1.plus(measured(s.p, header, 1, d, next, bodies))
+		}
+	}
+	out.tssim.loaded = d/5 + time.Duration(2*rounds)*d
+	return out
+}
+
+// plus is r and o as one run.
+func (r runResult) plus(o runResult) runResult {
+	lat := slices.Concat(r.lat, o.lat)
+	slices.Sort(lat)
+	return runResult{requests: r.requests + o.requests, errors: r.errors + o.errors, elapsed: r.elapsed + o.elapsed, lat: lat, cpu: r.cpu + o.cpu}
 }
 
 // measured is load with the server's CPU time measured.

@@ -5,7 +5,7 @@
 // fixture. It starts every server it measures as its own process on
 // 127.0.0.1 and sends traffic nowhere else.
 //
-//	tsload [--tssim bin/tssim] [--duration 5s] [--conns 32] [--soak 1m]
+//	tsload [--tssim bin/tssim] [--duration 5s] [--conns 32] [--rounds 2] [--soak 1m]
 //	tsload baseline --addr 127.0.0.1:0     the minimal handler (started by tsload itself)
 package main
 
@@ -64,8 +64,9 @@ func main() {
 	duration := fs.Duration("duration", 5*time.Second, "how long each load run lasts")
 	conns := fs.Int("conns", 32, "connections of the concurrent runs")
 	soak := fs.Duration("soak", time.Minute, "how long tssim is under load (the peers' workload) before its RSS is read")
+	rounds := fs.Int("rounds", 2, "rounds of the side-by-side runs, tssim and the handler in turn")
 	_ = fs.Parse(os.Args[1:])
-	if err := measure(*tssim, *duration, *conns, *soak); err != nil {
+	if err := measure(*tssim, *duration, *conns, max(1, *rounds), *soak); err != nil {
 		fmt.Fprintln(os.Stderr, "tsload:", err)
 		os.Exit(1)
 	}
@@ -73,20 +74,24 @@ func main() {
 
 const usage = `tsload: measures tssim on this machine, all on 127.0.0.1, and prints
 Markdown tables (BENCHMARKS.md explains them):
-  - delete requests per second at --conns connections and latencies at
-    --conns and at 1 connection, side by side with a minimal net/http
-    handler that only decodes the body, in the same run;
-  - start-up time and idle memory with the demo fixture, memory before and
-    after load;
+  - delete requests per second at --conns connections, requests per
+    second of the server's CPU time, and latencies at --conns and at 1
+    connection, side by side with a minimal net/http handler that only
+    decodes the body, in --rounds rounds of the same run, on two
+    workloads: the same delete each time with relaxed auth and no
+    listener (the peers'), and a new device each time;
+  - RSS after --soak of load, start-up time and idle memory with the demo
+    fixture, memory before and after load;
+  - deletes per second with --state-file against without;
   - deletes per second end to end (request accepted, callback
     acknowledged by tsload's listener) and tssim's CPU time per delete;
   - one request for 10,000 devices: time to the 200, and until every
     callback is acknowledged;
   - start-up time and memory with a 100,000-device fixture.
 It starts every process itself (tssim, the handler, the listener); with
-the default --duration it takes about 40 s. Build tssim first: make build.
+the defaults it takes about 5 minutes. Build tssim first: make build.
 
-Usage: tsload [--tssim bin/tssim] [--duration 5s] [--conns 32] [--soak 1m]
+Usage: tsload [--tssim bin/tssim] [--duration 5s] [--conns 32] [--rounds 2] [--soak 1m]
        tsload soak [--tssim bin/tssim] [--down 10m] [--up 2m] [--conns 8] [--hang]
            deletes at full rate on one device with its listener down (or,
            with --hang, taking connections and never answering), then up:
@@ -146,7 +151,7 @@ func exitOf(err error) int {
 	return 0
 }
 
-func measure(bin string, d time.Duration, conns int, soak time.Duration) error {
+func measure(bin string, d time.Duration, conns, rounds int, soak time.Duration) error {
 	if _, err := os.Stat(bin); err != nil {
 		return fmt.Errorf("%w (build it first: make build)", err)
 	}
@@ -195,7 +200,7 @@ func measure(bin string, d time.Duration, conns int, soak time.Duration) error {
 	defer tss.stop()
 	relaxed := http.Header{"Authorization": {"Bearer any"}, "Vz-M2m-Token": {"any"}, "Content-Type": {"application/json"}}
 	same := func() int { return 0 }
-	one := measureSideBySide(tss, base, relaxed, conns, d, same, bodies)
+	one := measureSideBySide(tss, base, relaxed, conns, rounds, d, same, bodies)
 	// The rest of soak's load, for the RSS after it.
 	if rest := soak - one.tssim.loaded; rest > 0 {
 		load(tss.addr, deletePath, relaxed, conns, rest, same, bodies)
@@ -219,7 +224,7 @@ func measure(bin string, d time.Duration, conns int, soak time.Duration) error {
 	}
 	scheduled := header.Clone()
 	scheduled.Set("X-Tssim-Scenario", "delayed-success")
-	distinct := measureSideBySide(tss, base, scheduled, conns, d, next, bodies)
+	distinct := measureSideBySide(tss, base, scheduled, conns, rounds, d, next, bodies)
 	afterRSS := tss.rssMB()
 	tss.stop()
 	base.stop()
@@ -303,7 +308,7 @@ func measure(bin string, d time.Duration, conns int, soak time.Duration) error {
 
 	total1, steal1 := stolen()
 	ms := func(d time.Duration) string { return fmt.Sprintf("%.3f ms", float64(d.Microseconds())/1000) }
-	fmt.Printf("delete requests, %s per run, load generator on the same machine, each server alone; \"one device\" is the peers' workload (the same delete each time, relaxed auth, no listener), \"distinct devices\" a new device each time with a session and a listener, its callback scheduled 2 minutes ahead\n\n", d)
+	fmt.Printf("delete requests, %d rounds of %s per run, load generator on the same machine, each server alone; \"one device\" is the peers' workload (the same delete each time, relaxed auth, no listener), \"distinct devices\" a new device each time with a session and a listener, its callback scheduled 2 minutes ahead\n\n", rounds, d)
 	fmt.Printf("| | tssim | minimal net/http | ratio | target |\n|---|---|---|---|---|\n")
 	for _, w := range []struct {
 		name string
