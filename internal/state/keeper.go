@@ -13,10 +13,8 @@ import (
 
 // Keeper commits changes as they come: whatever changed while one commit
 // was being synced goes into the next, so concurrent requests share one
-// fsync (group commit). When requests wait together, a commit is held a
-// moment (gather) for those the last one answered to come back, so that
-// they share the next fsync instead of taking turns in two halves.
-// Durable tells a caller when what it changed is on disk. A commit that fails (a full disk) loses nothing: its changes are
+// fsync (group commit). Durable tells a caller when what it changed is on
+// disk. A commit that fails (a full disk) loses nothing: its changes are
 // kept and tried again, with what changed since, until a commit takes
 // them; until then Durable does not return for them.
 type Keeper struct {
@@ -43,15 +41,6 @@ type Keeper struct {
 	// retry is how long the keeper waits before it tries a failed commit
 	// again.
 	retry time.Duration
-	// waiters counts the callers of Durable waiting; peak is about the
-	// most that waited for one commit lately; took is how long the last
-	// commit took. arrived wakes a keeper gathering waiters.
-	waiters, peak int
-	took          time.Duration
-	arrived       chan struct{}
-	// gatherMax bounds how long a commit is held for waiters to come
-	// back.
-	gatherMax time.Duration
 	// observe, when set, learns of every commit (Observe).
 	observe func(Commit)
 }
@@ -94,8 +83,7 @@ func NewKeeper(store *Store, take func() []World, log *slog.Logger) *Keeper {
 
 func newKeeper(store committer, take func() []World, log *slog.Logger) *Keeper {
 	k := &Keeper{store: store, take: take, log: log, committed: make(chan struct{}),
-		wake: make(chan struct{}, 1), arrived: make(chan struct{}, 1), stop: make(chan struct{}), stopped: make(chan struct{}), retry: 100 * time.Millisecond,
-		gatherMax: 2 * time.Millisecond}
+		wake: make(chan struct{}, 1), stop: make(chan struct{}), stopped: make(chan struct{}), retry: 100 * time.Millisecond}
 	go k.run()
 	return k
 }
@@ -124,20 +112,6 @@ func (k *Keeper) Durable(ctx context.Context) error {
 	if k.dirty {
 		target++
 	}
-	if k.done >= target {
-		k.mu.Unlock()
-		return nil
-	}
-	k.waiters++
-	defer func() {
-		k.mu.Lock()
-		k.waiters--
-		k.mu.Unlock()
-	}()
-	select {
-	case k.arrived <- struct{}{}:
-	default:
-	}
 	for k.done < target {
 		ch := k.committed
 		k.mu.Unlock()
@@ -158,36 +132,6 @@ func (k *Keeper) Durable(ctx context.Context) error {
 	}
 	k.mu.Unlock()
 	return nil
-}
-
-// gather holds the next commit, when requests have lately waited for
-// commits together, until as many wait as did lately, for at most half
-// the last commit's time (and gatherMax): those the last commit answered
-// come back meanwhile. A lone writer is never held.
-func (k *Keeper) gather() {
-	k.mu.Lock()
-	want, window := k.peak, min(k.took/2, k.gatherMax)
-	k.mu.Unlock()
-	if want < 2 || window <= 0 {
-		return
-	}
-	timer := time.NewTimer(window)
-	defer timer.Stop()
-	for {
-		k.mu.Lock()
-		n := k.waiters
-		k.mu.Unlock()
-		if n >= want {
-			return
-		}
-		select {
-		case <-k.arrived:
-		case <-timer.C:
-			return
-		case <-k.stop:
-			return
-		}
-	}
 }
 
 // NotSavedError says that changes are not on disk yet, since the commits
@@ -211,7 +155,6 @@ func (k *Keeper) run() {
 			return
 		}
 		retry = nil
-		k.gather()
 		if err := k.commit(); err != nil {
 			k.log.Error("saving the state file: the changes are kept and tried again", "error", err, "retryIn", k.retry.String())
 			retry = time.After(k.retry)
@@ -226,9 +169,6 @@ func (k *Keeper) commit() error {
 	k.dirty = false
 	k.started++
 	started := k.started
-	// The waiters now are this commit's; the peak forgets slowly, so that
-	// a load that ends stops holding commits within a few.
-	k.peak = max(k.waiters, k.peak-(k.peak+3)/4)
 	batch := k.failed
 	observe := k.observe
 	k.mu.Unlock()
@@ -241,7 +181,6 @@ func (k *Keeper) commit() error {
 		observe(Commit{Took: time.Since(start), Records: countRecords(batch, err), Err: err})
 	}
 	k.mu.Lock()
-	k.took = time.Since(start)
 	if err != nil {
 		k.failed, k.err = compact(batch), err
 	} else {
