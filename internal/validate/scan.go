@@ -100,30 +100,22 @@ func (s *scanner) str() (string, bool) {
 // object reads an object, calling member with each key once the scanner
 // stands at its value; member reads the value.
 func (s *scanner) object(member func(key []byte) bool) bool {
-	if !s.next('{') {
-		return false
-	}
-	for first := true; ; first = false {
-		if s.next('}') {
-			return true
-		}
-		if !first && !s.next(',') {
-			return false
-		}
+	return s.list('{', '}', func() bool {
 		key, ok := s.raw()
-		if !ok || !s.next(':') || !member(key) {
-			return false
-		}
-	}
+		return ok && s.next(':') && member(key)
+	})
 }
 
 // array reads an array, calling item at each value.
-func (s *scanner) array(item func() bool) bool {
-	if !s.next('[') {
+func (s *scanner) array(item func() bool) bool { return s.list('[', ']', item) }
+
+// list reads what open and end enclose, items separated by commas.
+func (s *scanner) list(open, end byte, item func() bool) bool {
+	if !s.next(open) {
 		return false
 	}
 	for first := true; ; first = false {
-		if s.next(']') {
+		if s.next(end) {
 			return true
 		}
 		if !first && !s.next(',') {
