@@ -294,8 +294,10 @@ func readBody(h *Server, c *call) error {
 	switch n := c.R.ContentLength; {
 	case n > h.opts.MaxBodyBytes:
 		return tooLarge()
-	case n >= 0:
-		// Its length known, the body is read in one buffer of that size.
+	case n >= 0 && n <= preallocBody:
+		// Its length known and small, the body is read in one buffer of
+		// that size; a larger one grows as it comes, so that a client
+		// that declares megabytes and sends nothing holds nothing.
 		body = make([]byte, n)
 		_, err = io.ReadFull(c.R.Body, body)
 	default:
@@ -310,6 +312,10 @@ func readBody(h *Server, c *call) error {
 	c.Body = body
 	return nil
 }
+
+// preallocBody is the largest body read into a buffer made before it
+// arrives.
+const preallocBody = 64 << 10
 
 // pickOperation finds which of the route's operations the request is, and
 // so the JSON Schema of its body ("" for none).

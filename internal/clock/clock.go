@@ -132,6 +132,11 @@ func (c *Manual) Advance(d time.Duration, await func()) time.Time {
 	await()
 	c.mu.Lock()
 	c.advancing = true
+	defer func() {
+		c.mu.Lock()
+		c.advancing = false
+		c.mu.Unlock()
+	}()
 	target := c.now.Add(d)
 	for len(c.timers) > 0 && !c.timers[0].at.After(target) {
 		t := heap.Pop(&c.timers).(*manualTimer)
@@ -142,7 +147,6 @@ func (c *Manual) Advance(d time.Duration, await func()) time.Time {
 		c.mu.Lock()
 	}
 	c.now = target
-	c.advancing = false
 	c.mu.Unlock()
 	return target
 }

@@ -125,3 +125,21 @@ func TestManualClockRunsCallsMadeWhileAdvancing(t *testing.T) {
 		t.Errorf("ran %v, want %v", order, want)
 	}
 }
+
+// A call that panics while Advance runs it leaves the clock as it was
+// before the advance: a call due at once runs at once again.
+func TestManualClockAfterAPanickingCall(t *testing.T) {
+	c := NewManual()
+	c.AfterFunc(time.Second, func() { panic("a bug") })
+	func() {
+		defer func() { _ = recover() }()
+		c.Advance(time.Minute, nil)
+	}()
+	ran := make(chan struct{})
+	c.AfterFunc(0, func() { close(ran) })
+	select {
+	case <-ran:
+	case <-time.After(10 * time.Second):
+		t.Fatal("a call due at once waits for an advance")
+	}
+}
