@@ -28,8 +28,9 @@ type deviceAction struct {
 	params    map[string]string
 	deviceIDs []wire.DeviceID
 	scenario  *Scenario
-	// device is the device as the request found it, for callbacks about a
-	// device that was removed meanwhile.
+	// device is the device as a state file saved it, for the callbacks of
+	// an action restored on fixtures that no longer have it (nil for an
+	// action of this run, whose device is there for its whole life).
 	device *Device
 	done   bool
 	gen    uint64
@@ -62,7 +63,6 @@ func (s *Sim) StartAction(p *Principal, k *Kind, req *wire.ActionRequest, scenar
 	now := s.clock.Now()
 	for _, a := range acts {
 		d := s.device(a.eid)
-		a.device = d.clone()
 		if r := refuse(d, k, a.iccid); r != nil {
 			a.scenario = refusalScenario(r)
 			continue

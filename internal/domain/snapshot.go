@@ -126,9 +126,13 @@ func (s *Sim) record(kind, id string) (any, bool) {
 		return s.registry.get(account, service)
 	case KindAction:
 		if a := s.actions[id]; a != nil {
+			d := a.device
+			if d == nil {
+				d = s.device(a.eid)
+			}
 			return SavedAction{
 				Key: a.key, RequestID: a.requestID, Index: a.index, Action: a.kind.Name, Account: a.account, EID: a.eid, ICCID: a.iccid, SMSROID: a.smsrOID, Params: a.params,
-				DeviceIDs: a.deviceIDs, Scenario: a.scenario, Device: a.device, Done: a.done, Started: a.started, Fired: a.fired,
+				DeviceIDs: a.deviceIDs, Scenario: a.scenario, Device: d, Done: a.done, Started: a.started, Fired: a.fired,
 			}, true
 		}
 	case KindRequest:
