@@ -35,10 +35,15 @@ type Pool struct {
 	sched sync.Mutex
 	work  *sync.Cond
 	lanes map[laneKey]*lane
+	// spare is a lane emptied lately, kept for the next destination: a
+	// listener taking callbacks one at a time costs no lane each.
+	spare *lane
 	// ready are the lanes with attempts queued and a worker to spare,
 	// taken in turn.
-	ready  []*lane
-	queued int
+	ready []*lane
+	// readyBuf is the start of the array ready takes from, when small.
+	readyBuf []*lane
+	queued   int
 	// queueSize bounds the attempts queued in all lanes; laneWorkers,
 	// one lane's attempts under way.
 	queueSize, laneWorkers int
@@ -54,8 +59,11 @@ type laneKey struct {
 // lane is the attempts queued for one destination, oldest first, and how
 // many of its attempts are under way.
 type lane struct {
-	key     laneKey
-	tasks   []task
+	key   laneKey
+	tasks []task
+	// buf is the start of the array tasks takes from, when it is small
+	// enough to keep while the lane is empty.
+	buf     []task
 	running int
 	isReady bool
 	// sweepAt is the length at which the lane next drops the attempts of
@@ -65,6 +73,9 @@ type lane struct {
 
 // minSweep is the length of a lane's first sweep.
 const minSweep = 1024
+
+// maxKeptTasks bounds the array an empty lane keeps.
+const maxKeptTasks = 64
 
 // task is one attempt of one dispatcher's callback.
 type task struct {
@@ -120,7 +131,11 @@ func (p *Pool) next() (*lane, task, bool) {
 		return nil, task{}, false
 	}
 	l := p.ready[0]
+	p.ready[0] = nil
 	p.ready = p.ready[1:]
+	if len(p.ready) == 0 {
+		p.ready = p.readyBuf[:0] // taken from its start again, not grown anew
+	}
 	l.isReady = false
 	t := l.tasks[0]
 	l.tasks[0] = task{}
@@ -138,6 +153,10 @@ func (p *Pool) finished(l *lane) {
 	l.running--
 	if l.running == 0 && len(l.tasks) == 0 {
 		delete(p.lanes, l.key)
+		if !l.isReady {
+			*l = lane{buf: l.buf}
+			p.spare = l
+		}
 		return
 	}
 	p.markReady(l)
@@ -151,6 +170,9 @@ func (p *Pool) markReady(l *lane) {
 	}
 	l.isReady = true
 	p.ready = append(p.ready, l)
+	if len(p.ready) == 1 && cap(p.ready) <= maxKeptTasks {
+		p.readyBuf = p.ready[:0]
+	}
 	p.work.Signal()
 }
 
@@ -181,7 +203,12 @@ func (p *Pool) offer(t task) bool {
 	defer p.sched.Unlock()
 	l := p.lanes[k]
 	if l == nil {
-		l = &lane{key: k, sweepAt: minSweep}
+		if l = p.spare; l != nil {
+			p.spare = nil
+		} else {
+			l = &lane{}
+		}
+		l.key, l.sweepAt = k, minSweep
 		p.lanes[k] = l
 	}
 	if len(l.tasks) >= l.sweepAt {
@@ -193,7 +220,13 @@ func (p *Pool) offer(t task) bool {
 		}
 		return false
 	}
+	if len(l.tasks) == 0 {
+		l.tasks = l.buf[:0]
+	}
 	l.tasks = append(l.tasks, t)
+	if len(l.tasks) == 1 && cap(l.tasks) <= maxKeptTasks {
+		l.buf = l.tasks[:0]
+	}
 	p.queued++
 	p.markReady(l)
 	return true

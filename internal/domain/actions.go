@@ -88,7 +88,10 @@ func (s *Sim) accept(p *Principal, k *Kind, req *wire.ActionRequest) (string, []
 	if err := s.accountFor(p, req.AccountName); err != nil {
 		return "", nil, err
 	}
-	requestID := newRequestID()
+	// The first device's key is made with the request id, which is its
+	// head.
+	key0 := newRequestID("/0")
+	requestID := key0[:len(key0)-2]
 	now := s.clock.Now()
 	acts := make([]*deviceAction, len(req.Devices))
 	for i, dev := range req.Devices {
@@ -99,8 +102,12 @@ func (s *Sim) accept(p *Principal, k *Kind, req *wire.ActionRequest) (string, []
 		if !k.allows(d.State) {
 			return "", nil, tserr.BadRequest(tserr.CodeDeviceStateInvalid, "/devices/%d: device %s is %s: %s needs %s", i, named, d.State, k.Name, k.needs())
 		}
+		key := key0
+		if i > 0 {
+			key = requestID + "/" + strconv.Itoa(i)
+		}
 		acts[i] = &deviceAction{
-			key: requestID + "/" + strconv.Itoa(i), requestID: requestID, index: i, kind: k, account: req.AccountName, eid: d.EID, iccid: iccidOf(dev.DeviceIDs),
+			key: key, requestID: requestID, index: i, kind: k, account: req.AccountName, eid: d.EID, iccid: iccidOf(dev.DeviceIDs),
 			smsrOID: req.SMSROID, params: req.Params, deviceIDs: dev.DeviceIDs, gen: s.gen, started: now,
 		}
 	}

@@ -12,34 +12,35 @@ import (
 func newSecretUUID() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:])
-	return formatUUID(b)
+	var s [36]byte
+	return string(appendUUID(s[:0], b))
 }
 
 // newRequestID returns a random (version 4) UUID, as ThingSpace's request
-// ids are: a name, not a secret, drawn from the runtime's generator
-// (ChaCha8, seeded by the system) without a system call.
-func newRequestID() string {
+// ids are, followed by suffix in the same string: a name, not a secret,
+// drawn from the runtime's generator (ChaCha8, seeded by the system)
+// without a system call.
+func newRequestID(suffix string) string {
 	var b [16]byte
 	binary.LittleEndian.PutUint64(b[:8], mathrand.Uint64())
 	binary.LittleEndian.PutUint64(b[8:], mathrand.Uint64())
-	return formatUUID(b)
+	var s [40]byte
+	return string(append(appendUUID(s[:0], b), suffix...))
 }
 
-// formatUUID writes 16 random bytes as a version 4 UUID.
-func formatUUID(b [16]byte) string {
+// appendUUID appends 16 random bytes as a version 4 UUID.
+func appendUUID(dst []byte, b [16]byte) []byte {
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
-	var s [36]byte
-	hex.Encode(s[0:8], b[0:4])
-	s[8] = '-'
-	hex.Encode(s[9:13], b[4:6])
-	s[13] = '-'
-	hex.Encode(s[14:18], b[6:8])
-	s[18] = '-'
-	hex.Encode(s[19:23], b[8:10])
-	s[23] = '-'
-	hex.Encode(s[24:], b[10:])
-	return string(s[:])
+	dst = hex.AppendEncode(dst, b[0:4])
+	dst = append(dst, '-')
+	dst = hex.AppendEncode(dst, b[4:6])
+	dst = append(dst, '-')
+	dst = hex.AppendEncode(dst, b[6:8])
+	dst = append(dst, '-')
+	dst = hex.AppendEncode(dst, b[8:10])
+	dst = append(dst, '-')
+	return hex.AppendEncode(dst, b[10:])
 }
 
 // isUUID reports whether s has the 8-4-4-4-12 hexadecimal form of a GUID.

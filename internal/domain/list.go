@@ -459,7 +459,7 @@ func (s *Sim) ListProfiles(p *Principal, q *ProfileQuery) (requestID string, dev
 		devices = append(devices, d.profiled())
 		return true
 	})
-	requestID = newRequestID()
+	requestID = newRequestID("")
 	s.remember(requestID, q.Account, nil, 0)
 	return requestID, devices, more, nil
 }

@@ -14,31 +14,31 @@ var errNotPlain = errors.New("not a plain document")
 // fastProfileAction decides on a profile action body that plainly
 // satisfies schemas/profile-action.json, much faster than the schema
 // engine: each device named by exactly one eid and one iccid, every string
-// of printable ASCII without the characters ThingSpace refuses. It returns
-// such a body decoded, or for one whose only fault it knows (too many
-// devices) the very error the schema path gives, or errNotPlain for
-// anything else, which the schema then judges, naming every violation.
-// TestFastPathAgreesWithSchema and FuzzFastPath hold it to that.
-func fastProfileAction(body []byte) (*wire.ActionRequest, error) {
-	out, ok := scanAction(body)
-	if !ok {
-		return nil, errNotPlain
+// of printable ASCII without the characters ThingSpace refuses. It decodes
+// such a body into out, or gives for one whose only fault it knows (too
+// many devices) the very error the schema path gives, or errNotPlain for
+// anything else (out then holds what it read so far), which the schema
+// then judges, naming every violation. TestFastPathAgreesWithSchema and
+// FuzzFastPath hold it to that.
+func fastProfileAction(body []byte, out *wire.ActionRequest) error {
+	if !scanAction(body, out) {
+		return errNotPlain
 	}
 	switch {
 	case !plain(out.AccountName) || len(out.AccountName) == 0 || len(out.AccountName) > 64,
 		len(out.SMSROID) > 128 || !isOID(out.SMSROID),
 		len(out.Devices) == 0:
-		return nil, errNotPlain
+		return errNotPlain
 	}
 	for _, d := range out.Devices {
 		if !plainDeviceIDs(d.DeviceIDs) {
-			return nil, errNotPlain
+			return errNotPlain
 		}
 	}
 	if len(out.Devices) > domain.MaxDevices {
-		return nil, violationsError([]tserr.Violation{{Pointer: "/devices", Message: tooManyDevices, Code: tserr.CodeMaxRequests}})
+		return violationsError([]tserr.Violation{{Pointer: "/devices", Message: tooManyDevices, Code: tserr.CodeMaxRequests}})
 	}
-	return out, nil
+	return nil
 }
 
 // tooManyDevices is the x-message of maxItems in

@@ -2,16 +2,15 @@ package validate
 
 import "github.com/tssim/tssim/internal/wire"
 
-// scanAction reads a profile action body written plainly: an object of
+// scanAction reads into out a profile action body written plainly: an object of
 // devices, accountName and smsrOid, each once; each device an object of
 // deviceIds only; each identifier an object of kind and id only; every
 // string without an escape and of printable ASCII. It reports false for
 // anything else (another member or type, a duplicate, an escape, a byte
 // past the value), which the JSON decoder and the schema then judge.
 // BENCHMARKS.md has what it saves against go-json-experiment/json.
-func scanAction(body []byte) (*wire.ActionRequest, bool) {
+func scanAction(body []byte, out *wire.ActionRequest) bool {
 	s := scanner{b: body}
-	out := &wire.ActionRequest{}
 	var account, oid, devices bool
 	ok := s.object(func(key []byte) bool {
 		switch string(key) {
@@ -39,10 +38,7 @@ func scanAction(body []byte) (*wire.ActionRequest, bool) {
 		return false
 	})
 	s.space()
-	if !ok || !account || !oid || !devices || s.i != len(s.b) {
-		return nil, false
-	}
-	return out, true
+	return ok && account && oid && devices && s.i == len(s.b)
 }
 
 // scanner reads JSON from b, at i.

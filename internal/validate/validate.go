@@ -159,13 +159,11 @@ func parse(body []byte) (any, error) {
 // TestFastPathAgreesWithSchema and FuzzFastPath hold the fast path to that.
 func (v *Validator) Decode(schema string, body []byte, dst any) error {
 	if a, ok := dst.(*wire.ActionRequest); ok && schema == "profile-action.json" {
-		r, err := fastProfileAction(body)
+		err := fastProfileAction(body, a)
 		if !errors.Is(err, errNotPlain) {
-			if err == nil {
-				*a = *r
-			}
 			return err
 		}
+		*a = wire.ActionRequest{}
 	}
 	if err := v.Check(schema, body); err != nil {
 		return err
