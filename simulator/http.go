@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -429,6 +430,8 @@ func bearerToken(r *http.Request) string {
 type answer struct {
 	status int
 	body   []byte
+	// buf, when set, holds body and goes back to answerBufs once written.
+	buf *answerBuf
 }
 
 func (a answer) write(w http.ResponseWriter) {
@@ -436,7 +439,27 @@ func (a answer) write(w http.ResponseWriter) {
 	if a.body != nil {
 		_, _ = w.Write(a.body)
 	}
+	if a.buf != nil && a.buf.b.Cap() <= maxKeptAnswer {
+		answerBufs.Put(a.buf)
+	}
 }
+
+// answerBuf is a buffer and the encoder writing JSON into it, kept from
+// one answer to the next.
+type answerBuf struct {
+	b   bytes.Buffer
+	enc *json.Encoder
+}
+
+var answerBufs = sync.Pool{New: func() any {
+	ab := &answerBuf{}
+	ab.enc = json.NewEncoder(&ab.b)
+	return ab
+}}
+
+// maxKeptAnswer bounds the buffer an answer gives back: a page of 10,000
+// devices is not kept for the next delete.
+const maxKeptAnswer = 64 << 10
 
 // valueAnswer is a handler's result as a 200.
 func valueAnswer(w http.ResponseWriter, v any) answer {
@@ -487,15 +510,18 @@ var jsonContentType = []string{"application/json"}
 
 // jsonAnswer encodes v and sets the headers of a JSON answer.
 func jsonAnswer(w http.ResponseWriter, status int, v any) answer {
-	b, err := json.Marshal(v)
-	if err != nil {
+	ab := answerBufs.Get().(*answerBuf)
+	ab.b.Reset()
+	// As json.Marshal writes it, and a newline.
+	if err := ab.enc.Encode(v); err != nil {
 		status = http.StatusInternalServerError
-		b = fmt.Appendf(nil, `{"errorCode":%q,"errorMessage":%q}`, tserr.CodeUnexpected, err.Error())
+		ab.b.Reset()
+		fmt.Fprintf(&ab.b, `{"errorCode":%q,"errorMessage":%q}`+"\n", tserr.CodeUnexpected, err.Error())
 	}
-	b = append(b, '\n')
+	b := ab.b.Bytes()
 	w.Header()["Content-Type"] = jsonContentType
 	// With its length known the answer is sent whole when flushed early,
 	// not chunked.
 	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
-	return answer{status: status, body: b}
+	return answer{status: status, body: b, buf: ab}
 }

@@ -26,9 +26,20 @@ func (d *Dispatcher) message(j *job) wire.CallbackMessage {
 	return msg
 }
 
+// deadline is the context of a worker's attempts: the time the one under
+// way must end by, and nothing to cancel. A worker keeps one for all its
+// attempts, where a context with a timeout cost a timer and four
+// allocations an attempt; a Sender ends by its Deadline.
+type deadline struct{ at time.Time }
+
+func (c *deadline) Deadline() (time.Time, bool) { return c.at, true }
+func (*deadline) Done() <-chan struct{}         { return nil }
+func (*deadline) Err() error                    { return nil }
+func (*deadline) Value(any) any                 { return nil }
+
 // attempt makes one delivery, encoding the body into buf, and decides what
-// follows.
-func (d *Dispatcher) attempt(j *job, buf *bytes.Buffer, enc *json.Encoder) {
+// follows; ctx is the worker's, its deadline set here.
+func (d *Dispatcher) attempt(j *job, buf *bytes.Buffer, enc *json.Encoder, ctx *deadline) {
 	if d.gone(j) {
 		return
 	}
@@ -58,11 +69,10 @@ func (d *Dispatcher) attempt(j *job, buf *bytes.Buffer, enc *json.Encoder) {
 		d.conclude(j, a, msg)
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), d.cfg.Pool.timeout)
 	start := time.Now()
+	ctx.at = start.Add(d.cfg.Pool.timeout)
 	var err error
 	a.StatusCode, err = d.cfg.Pool.sender.Send(ctx, t, buf.Bytes())
-	cancel()
 	a.LatencyMS = float64(time.Since(start).Microseconds()) / 1000
 	if errors.Is(err, context.DeadlineExceeded) {
 		err = fmt.Errorf("no answer within %s", d.cfg.Pool.timeout)

@@ -28,7 +28,9 @@ type Target struct {
 }
 
 // Sender delivers one callback body to a listener and returns the HTTP
-// status it answered. body is only valid until Send returns.
+// status it answered. body is only valid until Send returns. ctx carries
+// the time the attempt must end by (Deadline) and is never cancelled:
+// Send ends by its deadline itself.
 type Sender interface {
 	Send(ctx context.Context, t Target, body []byte) (status int, err error)
 }

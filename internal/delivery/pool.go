@@ -104,6 +104,7 @@ func (p *Pool) worker() {
 	defer p.wg.Done()
 	var body bytes.Buffer // reused from one callback to the next
 	enc := json.NewEncoder(&body)
+	ctx := &deadline{}
 	for {
 		l, t, ok := p.next()
 		if !ok {
@@ -112,7 +113,7 @@ func (p *Pool) worker() {
 		select {
 		case <-t.d.done: // its dispatcher closed: the callback stays pending
 		default:
-			t.d.attempt(t.j, &body, enc)
+			t.d.attempt(t.j, &body, enc, ctx)
 		}
 		t.d.end()
 		p.finished(l)

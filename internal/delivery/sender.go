@@ -116,6 +116,13 @@ func (s *HTTPSender) Send(ctx context.Context, dst Target, body []byte) (int, er
 }
 
 func (s *HTTPSender) sendViaClient(ctx context.Context, u string, body []byte) (int, error) {
+	// net/http ends a request when its context is done: the deadline is
+	// made one.
+	if dl, ok := ctx.Deadline(); ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, dl)
+		defer cancel()
+	}
 	// net/http may still be writing the body when Do returns (an answer
 	// that came before the whole request), so it gets a copy of its own.
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(bytes.Clone(body)))
@@ -285,7 +292,12 @@ func (s *HTTPSender) exchange(ctx context.Context, c *senderConn, t *target, bod
 	if dl, ok := ctx.Deadline(); ok {
 		_ = c.SetDeadline(dl)
 	}
-	stop := context.AfterFunc(ctx, func() { _ = c.SetDeadline(time.Unix(1, 0)) })
+	// A context that can be cancelled cuts the exchange short; the pool's
+	// never is, and its deadline is the connection's.
+	stop := func() bool { return true }
+	if ctx.Done() != nil {
+		stop = context.AfterFunc(ctx, func() { _ = c.SetDeadline(time.Unix(1, 0)) })
+	}
 	defer stop()
 	c.w = append(strconv.AppendInt(append(c.w[:0], t.head...), int64(len(body)), 10), "\r\n\r\n"...)
 	c.w = append(c.w, body...)
