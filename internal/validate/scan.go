@@ -15,25 +15,11 @@ func scanAction(body []byte, out *wire.ActionRequest) bool {
 	ok := s.object(func(key []byte) bool {
 		switch string(key) {
 		case "devices":
-			if devices {
-				return false
-			}
-			devices = true
-			return s.devices(out)
+			return once(&devices, s.devices(out))
 		case "accountName":
-			if account {
-				return false
-			}
-			account = true
-			out.AccountName, account = s.str()
-			return account
+			return once(&account, s.str(&out.AccountName))
 		case "smsrOid":
-			if oid {
-				return false
-			}
-			oid = true
-			out.SMSROID, oid = s.str()
-			return oid
+			return once(&oid, s.str(&out.SMSROID))
 		}
 		return false
 	})
@@ -87,10 +73,19 @@ func (s *scanner) raw() ([]byte, bool) {
 	return nil, false
 }
 
-// str reads a string as raw does, as a string of its own.
-func (s *scanner) str() (string, bool) {
+// str reads a string as raw does into dst, as a string of its own.
+func (s *scanner) str(dst *string) bool {
 	b, ok := s.raw()
-	return string(b), ok
+	*dst = string(b)
+	return ok
+}
+
+// once reports whether a member was read well and not given before, and
+// notes it given; the scanner reads a member before asking.
+func once(given *bool, read bool) bool {
+	first := !*given
+	*given = true
+	return first && read
 }
 
 // object reads an object, calling member with each key once the scanner
@@ -157,10 +152,7 @@ func (s *scanner) deviceID() (wire.DeviceID, bool) {
 	ok := s.object(func(key []byte) bool {
 		switch string(key) {
 		case "kind":
-			if kind {
-				return false
-			}
-			b, ok := s.raw()
+			b, read := s.raw()
 			// The kinds the fast path takes, without a string made for each.
 			switch string(b) {
 			case "eid":
@@ -170,14 +162,9 @@ func (s *scanner) deviceID() (wire.DeviceID, bool) {
 			default:
 				id.Kind = string(b)
 			}
-			kind = ok
-			return ok
+			return once(&kind, read)
 		case "id":
-			if value {
-				return false
-			}
-			id.ID, value = s.str()
-			return value
+			return once(&value, s.str(&id.ID))
 		}
 		return false
 	})
