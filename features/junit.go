@@ -2,7 +2,6 @@ package features
 
 import (
 	"cmp"
-	"encoding/xml"
 	"fmt"
 	"io"
 	"maps"
@@ -44,16 +43,7 @@ func (r *report) writeJUnit(w io.Writer, name string, features map[string]string
 		out.Errors += suite.Errors
 		out.Suites = append(out.Suites, suite)
 	}
-	if _, err := io.WriteString(w, xml.Header); err != nil {
-		return err
-	}
-	enc := xml.NewEncoder(w)
-	enc.Indent("", "  ")
-	if err := enc.Encode(out); err != nil {
-		return err
-	}
-	_, err := io.WriteString(w, "\n")
-	return err
+	return out.Write(w)
 }
 
 // junitSuiteOf is one feature's scenarios, in the order of the file.

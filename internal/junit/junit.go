@@ -5,6 +5,7 @@ package junit
 
 import (
 	"encoding/xml"
+	"io"
 	"strconv"
 	"time"
 )
@@ -18,6 +19,21 @@ type Suites struct {
 	Errors   int      `xml:"errors,attr"`
 	Time     string   `xml:"time,attr"`
 	Suites   []Suite  `xml:"testsuite"`
+}
+
+// Write writes s as a report's file: the XML header, the document
+// indented, a newline.
+func (s Suites) Write(w io.Writer) error {
+	if _, err := io.WriteString(w, xml.Header); err != nil {
+		return err
+	}
+	enc := xml.NewEncoder(w)
+	enc.Indent("", "  ")
+	if err := enc.Encode(s); err != nil {
+		return err
+	}
+	_, err := io.WriteString(w, "\n")
+	return err
 }
 
 // Suite is one suite of test cases.
