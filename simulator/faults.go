@@ -28,6 +28,7 @@ func injectFault(_ *Server, c *call) error {
 	if err != nil || f == (fault.Fault{}) {
 		return err
 	}
+	c.fault, c.faultByRule = f, source != "header"
 	c.rec.Fault = f.String() + " (" + source + ")"
 	if f.Latency > 0 {
 		t := time.NewTimer(time.Duration(f.Latency))

@@ -21,6 +21,7 @@ import (
 	"github.com/gorilla/mux"
 	"github.com/tssim/tssim/internal/delivery"
 	"github.com/tssim/tssim/internal/domain"
+	"github.com/tssim/tssim/internal/fault"
 	"github.com/tssim/tssim/internal/logline"
 	"github.com/tssim/tssim/internal/state"
 	"github.com/tssim/tssim/internal/thingspace"
@@ -88,6 +89,10 @@ type call struct {
 	// out; handled says that a fault answered (or hung up) itself.
 	batch   delivery.Batch
 	handled bool
+	// fault is the fault carried out on the request, if any, and
+	// faultByRule says that a rule asked for it, not the header.
+	fault       fault.Fault
+	faultByRule bool
 	// nextPage, when not "", is the after= of a list's next page,
 	// written as the NextPageHeader of the answer.
 	nextPage string

@@ -3,9 +3,9 @@ package simulator
 import (
 	"net/http"
 	"os"
-	"strings"
 	"time"
 
+	"github.com/tssim/tssim/internal/fault"
 	"github.com/tssim/tssim/internal/metrics"
 )
 
@@ -98,30 +98,11 @@ func (h *Server) observe(c *call, start time.Time) {
 		name = c.op.Name
 	}
 	h.metrics.Request(name, c.rec.Status, time.Since(start))
-	if f := c.rec.Fault; f != "" && c.op != nil {
-		h.metrics.Fault(c.op.Name, faultSource(f), faultEffect(f))
+	if c.fault != (fault.Fault{}) && c.op != nil {
+		source := "header"
+		if c.faultByRule {
+			source = "rule"
+		}
+		h.metrics.Fault(c.op.Name, source, c.fault.Effect())
 	}
-}
-
-// faultSource and faultEffect read a journal record's fault ("status=429
-// (rule 2)", as injectFault writes it) back as labels: who asked for it,
-// and what stood in for the answer, in the order the edge carries them
-// out.
-func faultSource(f string) string {
-	if strings.HasSuffix(f, "(header)") {
-		return "header"
-	}
-	return "rule"
-}
-
-func faultEffect(f string) string {
-	switch {
-	case strings.Contains(f, "drop"):
-		return "drop"
-	case strings.Contains(f, "garbage"):
-		return "garbage"
-	case strings.HasPrefix(f, "status="):
-		return "status"
-	}
-	return "latency"
 }

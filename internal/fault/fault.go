@@ -37,6 +37,20 @@ type Fault struct {
 // is not served.
 func (f Fault) Replaces() bool { return f.Status != 0 || f.Drop || f.Garbage }
 
+// Effect is what stands in for the answer, in the order the edge carries
+// them out: drop, garbage, status, else latency.
+func (f Fault) Effect() string {
+	switch {
+	case f.Drop:
+		return "drop"
+	case f.Garbage:
+		return "garbage"
+	case f.Status != 0:
+		return "status"
+	}
+	return "latency"
+}
+
 // String is the fault in the header's syntax, as the journal shows it.
 func (f Fault) String() string {
 	var parts []string

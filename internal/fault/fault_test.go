@@ -101,3 +101,20 @@ func TestRulesTakeTheCataloguesRoutes(t *testing.T) {
 		}
 	}
 }
+
+// A fault's effect is what the edge carries out first.
+func TestEffect(t *testing.T) {
+	for _, tt := range []struct {
+		f    Fault
+		want string
+	}{
+		{Fault{Drop: true, Status: 503}, "drop"},
+		{Fault{Garbage: true, Status: 503}, "garbage"},
+		{Fault{Status: 429, RetryAfter: 1}, "status"},
+		{Fault{Latency: 1}, "latency"},
+	} {
+		if got := tt.f.Effect(); got != tt.want {
+			t.Errorf("%+v: %s, want %s", tt.f, got, tt.want)
+		}
+	}
+}
