@@ -6,18 +6,14 @@ import (
 	"fmt"
 
 	"github.com/cucumber/godog"
+
+	"github.com/tssim/tssim/client"
 )
 
 // The client under test: its requests and what it took of the callbacks.
 
-// Callback services, as the client registers its listener for each.
-const (
-	serviceDeviceProfile = "DeviceProfileService"
-	serviceCarrier       = "CarrierService"
-)
-
 func (w *world) registerListener(account string) error {
-	return w.registerFor(serviceDeviceProfile, account)
+	return w.registerFor(client.ServiceDeviceProfile, account)
 }
 
 func (w *world) registerFor(service, account string) error {

@@ -102,7 +102,7 @@ func (w *world) changeLine(verb, eid string) error {
 	if err != nil {
 		return err
 	}
-	action := map[string]string{"suspends": "suspend", "restores": "restore"}[verb]
+	action := map[string]string{"suspends": client.LineSuspend, "restores": client.LineRestore}[verb]
 	return w.accept(drv.lineChange(action, demoAccount, []string{eid}))
 }
 

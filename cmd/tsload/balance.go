@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/tssim/tssim/client"
+	"github.com/tssim/tssim/internal/delivery"
 )
 
 // balance tests the recipe of deploy/haproxy (docs/scaling.md): three
@@ -288,7 +289,7 @@ func (r *balanceRig) checkPlacement(worlds map[string]*world) ([][]string, error
 		if err != nil {
 			return nil, err
 		}
-		if len(cbs) != 1 || cbs[0].State != "delivered" {
+		if len(cbs) != 1 || cbs[0].State != delivery.StateDelivered {
 			return nil, fmt.Errorf("world %s: instance %d has callbacks %+v, want the delete's delivered", name, i+1, cbs)
 		}
 	}

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/tssim/tssim/internal/wire"
 )
 
 // Listener is the client's callback listener. It answers 200, but 503 to
@@ -183,7 +185,7 @@ func Life(ctx context.Context, base string, s *StandIn, l *Listener) ([]string, 
 			return err
 		},
 		func() error {
-			for _, svc := range []string{"DeviceProfileService", "CarrierService"} {
+			for _, svc := range []string{wire.ServiceDeviceProfile, wire.ServiceCarrier} {
 				reg := map[string]string{"name": svc, "url": l.URL, "username": CallbackUser, "password": CallbackPassword}
 				if _, err := c.expect(200, "POST", "/api/m2m/v1/callbacks/"+Account, nil, reg); err != nil {
 					return err
