@@ -18,6 +18,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/tssim/tssim/internal/jsonptr"
 	"github.com/tssim/tssim/internal/record"
 	"github.com/tssim/tssim/internal/validate"
 	"github.com/tssim/tssim/simulator"
@@ -348,7 +349,7 @@ func (r *replay) request(ctx context.Context, x *exchange) (*http.Request, error
 		var b bytes.Buffer
 		enc := json.NewEncoder(&b)
 		enc.SetEscapeHTML(false)
-		if err := enc.Encode(r.subJSON(v)); err != nil {
+		if err := enc.Encode(jsonptr.MapStrings(v, r.sub)); err != nil {
 			return nil, err
 		}
 		body = bytes.TrimSuffix(b.Bytes(), []byte("\n"))
@@ -397,22 +398,6 @@ func (r *replay) subForm(s string) string {
 		}
 	}
 	return q.Encode()
-}
-
-func (r *replay) subJSON(v any) any {
-	switch v := v.(type) {
-	case string:
-		return r.sub(v)
-	case map[string]any:
-		for k, x := range v {
-			v[k] = r.subJSON(x)
-		}
-	case []any:
-		for i, x := range v {
-			v[i] = r.subJSON(x)
-		}
-	}
-	return v
 }
 
 // randomFields hold values that are random by nature: what the

@@ -1,5 +1,5 @@
 // Package jsonptr reads RFC 6901 JSON Pointers in documents decoded into
-// maps and slices.
+// maps and slices, and rewrites the strings of such documents.
 package jsonptr
 
 import (
@@ -33,4 +33,22 @@ func Lookup(doc any, ptr string) any {
 // Escape makes a key one token of a pointer.
 func Escape(key string) string {
 	return strings.ReplaceAll(strings.ReplaceAll(key, "~", "~0"), "/", "~1")
+}
+
+// MapStrings replaces every string value of doc (not the keys) by f of it,
+// in place, and returns doc.
+func MapStrings(doc any, f func(string) string) any {
+	switch v := doc.(type) {
+	case string:
+		return f(v)
+	case map[string]any:
+		for k, x := range v {
+			v[k] = MapStrings(x, f)
+		}
+	case []any:
+		for i, x := range v {
+			v[i] = MapStrings(x, f)
+		}
+	}
+	return doc
 }

@@ -17,6 +17,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/tssim/tssim/internal/jsonptr"
 	"github.com/tssim/tssim/internal/tserr"
 )
 
@@ -435,26 +436,13 @@ func (p *Proxy) ownURLs(answer []byte) []byte {
 	}
 	p.mu.Unlock()
 	changed := false
-	var walk func(v any) any
-	walk = func(v any) any {
-		switch v := v.(type) {
-		case string:
-			if t, ok := theirs[v]; ok {
-				changed = true
-				return t
-			}
-		case map[string]any:
-			for k, x := range v {
-				v[k] = walk(x)
-			}
-		case []any:
-			for i, x := range v {
-				v[i] = walk(x)
-			}
+	doc = jsonptr.MapStrings(doc, func(s string) string {
+		if t, ok := theirs[s]; ok {
+			changed = true
+			return t
 		}
-		return v
-	}
-	doc = walk(doc)
+		return s
+	})
 	if !changed {
 		return answer
 	}
