@@ -28,9 +28,9 @@ type deviceAction struct {
 	params    map[string]string
 	deviceIDs []wire.DeviceID
 	scenario  *Scenario
-	// device is the device as a state file saved it, for the callbacks of
-	// an action restored on fixtures that no longer have it (nil for an
-	// action of this run, whose device is there for its whole life).
+	// device is the device as an older state file saved it with the
+	// action (nil for an action of this run, whose device is a record of
+	// the file's own, there for the action's whole life).
 	device *Device
 	done   bool
 	gen    uint64
@@ -55,11 +55,11 @@ func (s *Sim) StartAction(p *Principal, k *Kind, req *wire.ActionRequest, scenar
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	requestID, acts, err := s.accept(p, k, req)
+	key, acts, err := s.accept(p, k, req)
 	if err != nil {
 		return "", nil, err
 	}
-	s.rememberActions(requestID, req.AccountName, acts)
+	s.rememberActions(s.requests.seq, key, req.AccountName, acts)
 	now := s.clock.Now()
 	for _, a := range acts {
 		d := s.device(a.eid)
@@ -79,19 +79,21 @@ func (s *Sim) StartAction(p *Principal, k *Kind, req *wire.ActionRequest, scenar
 		s.schedule(a, &due)
 		s.noteNextStep(a)
 	}
-	return requestID, due, nil
+	return idOfKey(key), due, nil
 }
 
 // accept checks the account and every device of a request, and makes its
-// requestId and one action per device; s.mu is held.
+// key and one action per device, each keyed by the request's key and its
+// index; s.mu is held.
 func (s *Sim) accept(p *Principal, k *Kind, req *wire.ActionRequest) (string, []*deviceAction, error) {
 	if err := s.accountFor(p, req.AccountName); err != nil {
 		return "", nil, err
 	}
-	// The first device's key is made with the request id, which is its
+	// The first device's key is made with the request's, which is its
 	// head.
-	key0 := newRequestID("/0")
-	requestID := key0[:len(key0)-2]
+	key0 := newRequestKey(s.requests.seq, "/0")
+	requestKey := key0[:len(key0)-2]
+	requestID := idOfKey(requestKey)
 	now := s.clock.Now()
 	acts := make([]*deviceAction, len(req.Devices))
 	for i, dev := range req.Devices {
@@ -104,14 +106,14 @@ func (s *Sim) accept(p *Principal, k *Kind, req *wire.ActionRequest) (string, []
 		}
 		key := key0
 		if i > 0 {
-			key = requestID + "/" + strconv.Itoa(i)
+			key = requestKey + "/" + strconv.Itoa(i)
 		}
 		acts[i] = &deviceAction{
 			key: key, requestID: requestID, index: i, kind: k, account: req.AccountName, eid: d.EID, iccid: iccidOf(dev.DeviceIDs),
 			smsrOID: req.SMSROID, params: req.Params, deviceIDs: dev.DeviceIDs, gen: s.gen, started: now,
 		}
 	}
-	return requestID, acts, nil
+	return requestKey, acts, nil
 }
 
 // schedule runs the steps of a that are due, adding their callbacks to

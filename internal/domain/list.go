@@ -459,8 +459,10 @@ func (s *Sim) ListProfiles(p *Principal, q *ProfileQuery) (requestID string, dev
 		devices = append(devices, d.profiled())
 		return true
 	})
-	requestID = newRequestID("")
-	s.remember(requestID, q.Account, nil, 0)
+	seq := s.requests.seq
+	key := newRequestKey(seq, "")
+	s.remember(seq, key, q.Account, nil, 0)
+	requestID = idOfKey(key)
 	return requestID, devices, more, nil
 }
 

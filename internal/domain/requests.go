@@ -60,6 +60,9 @@ var outcomeWords = [outcomes]string{RequestPending, RequestSuccess, RequestFailu
 
 // requestState is one accepted request, as its status tells it.
 type requestState struct {
+	// key names it in a state file (RequestKey); id, its requestId, is
+	// the key's tail.
+	key     string
 	id      string
 	seq     uint64
 	account string
@@ -100,45 +103,46 @@ func (r *requestState) status() string {
 // them, the oldest forgotten first.
 type requestLog struct {
 	byID map[string]*requestState
-	// order holds their ids, oldest first.
+	// order holds their keys, oldest first.
 	order []string
 	seq   uint64
 }
 
-// add remembers r and tells forgot the id of each request forgotten to
+// add remembers r and tells forgot the key of each request forgotten to
 // make room for it.
-func (l *requestLog) add(r *requestState, limit int, forgot func(id string)) {
+func (l *requestLog) add(r *requestState, limit int, forgot func(key string)) {
 	l.byID[r.id] = r
-	l.order = append(l.order, r.id)
+	l.order = append(l.order, r.key)
 	l.seq = max(l.seq, r.seq+1)
 	for len(l.order) > limit {
 		forgot(l.order[0])
-		delete(l.byID, l.order[0])
+		delete(l.byID, idOfKey(l.order[0]))
 		// Slicing off the front, append reallocates with the live ids only:
 		// the array stays within twice the limit.
 		l.order = l.order[1:]
 	}
 }
 
-// remember adds a request, every device of it pending; s.mu is held.
-func (s *Sim) remember(id, account string, devices []requestDevice, others int) {
-	r := &requestState{id: id, seq: s.requests.seq, account: account, devices: devices}
+// remember adds the request numbered seq, whose key is key, every device
+// of it pending; s.mu is held.
+func (s *Sim) remember(seq uint64, key, account string, devices []requestDevice, others int) {
+	r := &requestState{key: key, id: idOfKey(key), seq: seq, account: account, devices: devices}
 	r.rest[pending] = others
-	s.track.Mark(KindRequest, id)
+	s.track.Mark(KindRequest, key)
 	s.requests.add(r, s.maxRequests, s.forgetRequest)
 }
 
 // forgetRequest notes a request forgotten; s.mu is held.
-func (s *Sim) forgetRequest(id string) { s.track.Mark(KindRequest, id) }
+func (s *Sim) forgetRequest(key string) { s.track.Mark(KindRequest, key) }
 
 // rememberActions adds the request of an action, one device per action;
 // s.mu is held.
-func (s *Sim) rememberActions(requestID, account string, acts []*deviceAction) {
+func (s *Sim) rememberActions(seq uint64, key, account string, acts []*deviceAction) {
 	named := make([]requestDevice, min(len(acts), MaxRequestDevices))
 	for i := range named {
 		named[i].id = namedBy(acts[i].deviceIDs, s.device(acts[i].eid))
 	}
-	s.remember(requestID, account, named, len(acts)-len(named))
+	s.remember(seq, key, account, named, len(acts)-len(named))
 }
 
 // namedBy is the identifier a request named device d by, its EID when it
@@ -175,7 +179,7 @@ func (s *Sim) settle(a *deviceAction, result string) {
 		r.rest[pending]--
 		r.rest[o]++
 	}
-	s.track.Mark(KindRequest, r.id)
+	s.track.Mark(KindRequest, r.key)
 }
 
 // RequestStatus is a request's status: overall, and of each of its first
@@ -249,7 +253,8 @@ func (r *requestState) saved() SavedRequest {
 func (s *Sim) restoreRequests(saved []SavedRequest) {
 	slices.SortFunc(saved, func(a, b SavedRequest) int { return cmp.Compare(a.Seq, b.Seq) })
 	for _, sr := range saved {
-		r := &requestState{id: sr.RequestID, seq: sr.Seq, account: sr.Account, devices: make([]requestDevice, len(sr.Devices))}
+		key := RequestKey(sr.Seq, sr.RequestID)
+		r := &requestState{key: key, id: idOfKey(key), seq: sr.Seq, account: sr.Account, devices: make([]requestDevice, len(sr.Devices))}
 		r.rest = [outcomes]int{sr.Pending, sr.Succeeded, sr.Failed}
 		for i, d := range sr.Devices {
 			r.devices[i] = requestDevice{id: d.DeviceID, outcome: outcome(max(slices.Index(outcomeWords[:], d.Status), 0))}

@@ -264,7 +264,7 @@ func TestRequestsAreBoundedAndReset(t *testing.T) {
 	saved := map[string]bool{}
 	for _, r := range s.Changes().Records {
 		if r.Kind == KindRequest && r.Value != nil {
-			saved[r.ID] = true
+			saved[idOfKey(r.ID)] = true
 		}
 	}
 	for i, id := range ids {
@@ -352,5 +352,27 @@ func TestRequestStatusSurvivesARestore(t *testing.T) {
 	s2.mu.Unlock()
 	if rest != [outcomes]int{0, 50, 0} {
 		t.Errorf("counts past the first 100 after the restore: %v", rest)
+	}
+}
+
+// An action's record does not repeat its device, which the action made a
+// record of its own: restored on fixtures that no longer have the device,
+// the action runs on that record.
+func TestActionsSaveTheirDeviceOnce(t *testing.T) {
+	s, clk := fleet(t, 1, 0)
+	id, _, err := s.StartAction(user(t, s), poke, ask(eid(0)), "late")
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap := snapshotOf(t, s.Changes())
+	if len(snap.Actions) != 1 || snap.Actions[0].Device != nil || len(snap.Devices) != 1 {
+		t.Fatalf("saved %d actions (the first with device %v) and %d devices; want the device once, as a record of its own", len(snap.Actions), snap.Actions[0].Device, len(snap.Devices))
+	}
+	s2, clk2 := fleet(t, 0, 0)
+	clk2.Set(clk.Now())
+	s2.Restore(snap)
+	clk2.Advance(10*time.Minute, nil)
+	if st, err := s2.RequestStatus(user(t, s2), "acct", id); err != nil || st.Status != RequestSuccess {
+		t.Errorf("10 minutes after the restore, on fixtures without the device: %+v %v", st, err)
 	}
 }

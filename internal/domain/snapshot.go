@@ -78,10 +78,13 @@ type SavedAction struct {
 	Params    map[string]string `json:"params,omitempty"`
 	DeviceIDs []wire.DeviceID   `json:"deviceIds"`
 	Scenario  *Scenario         `json:"scenario"`
-	Device    *Device           `json:"device"`
-	Done      bool              `json:"done"`
-	Started   time.Time         `json:"started"`
-	Fired     int               `json:"fired"`
+	// Device is the device, in files of older tssims only: an action
+	// sets its device's Pending, which makes the device a record of its
+	// own (a refused action, which changes nothing, ends at once).
+	Device  *Device   `json:"device,omitempty"`
+	Done    bool      `json:"done"`
+	Started time.Time `json:"started"`
+	Fired   int       `json:"fired"`
 }
 
 // Changes returns the records changed since the last call (all of them
@@ -126,17 +129,13 @@ func (s *Sim) record(kind, id string) (any, bool) {
 		return s.registry.get(account, service)
 	case KindAction:
 		if a := s.actions[id]; a != nil {
-			d := a.device
-			if d == nil {
-				d = s.device(a.eid)
-			}
 			return SavedAction{
 				Key: a.key, RequestID: a.requestID, Index: a.index, Action: a.kind.Name, Account: a.account, EID: a.eid, ICCID: a.iccid, SMSROID: a.smsrOID, Params: a.params,
-				DeviceIDs: a.deviceIDs, Scenario: a.scenario, Device: d, Done: a.done, Started: a.started, Fired: a.fired,
+				DeviceIDs: a.deviceIDs, Scenario: a.scenario, Device: a.device, Done: a.done, Started: a.started, Fired: a.fired,
 			}, true
 		}
 	case KindRequest:
-		if r := s.requests.byID[id]; r != nil {
+		if r := s.requests.byID[idOfKey(id)]; r != nil {
 			return r.saved(), true
 		}
 	}

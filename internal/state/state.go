@@ -28,8 +28,10 @@ import (
 )
 
 // version is the version of the database's layout: 3 puts a checksum
-// before every record.
-const version = "3"
+// before every record; 4 keys a request status by its number in its world
+// (domain.RequestKey), where 3 keyed it by its requestId. Open upgrades a
+// version 3 file.
+const version = "4"
 
 var (
 	bucketMeta = []byte("meta")
@@ -133,8 +135,60 @@ func (st *Store) checkVersion(tx *bolt.Tx) error {
 		return fmt.Errorf("state file %s has no version: not a tssim state database (remove it to start from the fixtures)", st.path)
 	case v == nil:
 		return meta.Put(keyVersion, []byte(version))
+	case string(v) == "3" && tx.Writable():
+		if err := rekeyRequests(tx); err != nil {
+			return st.corrupt("its requests, upgrading it from version 3", err)
+		}
+		return meta.Put(keyVersion, []byte(version))
+	case string(v) == "3":
+		return nil
 	case string(v) != version:
 		return fmt.Errorf("state file %s has version %s, this tssim reads version %s (remove it to start from the fixtures)", st.path, v, version)
+	}
+	return nil
+}
+
+// rekeyRequests moves every world's request statuses to the keys of
+// version 4.
+func rekeyRequests(tx *bolt.Tx) error {
+	var names [][]byte
+	_ = tx.ForEach(func(name []byte, _ *bolt.Bucket) error {
+		if _, kind := splitBucket(string(name)); kind == domain.KindRequest {
+			names = append(names, slices.Clone(name))
+		}
+		return nil
+	})
+	for _, name := range names {
+		type record struct{ key, value []byte }
+		var moved []record
+		err := tx.Bucket(name).ForEach(func(k, v []byte) error {
+			value, err := unseal(k, v)
+			if err != nil {
+				return fmt.Errorf("%s/%s: %w", name, k, err)
+			}
+			var r domain.SavedRequest
+			if err := json.Unmarshal(value, &r); err != nil {
+				return fmt.Errorf("%s/%s: %w", name, k, err)
+			}
+			key := []byte(domain.RequestKey(r.Seq, r.RequestID))
+			moved = append(moved, record{key, seal(key, value)})
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if err := tx.DeleteBucket(name); err != nil {
+			return err
+		}
+		b, err := tx.CreateBucket(name)
+		if err != nil {
+			return err
+		}
+		for _, r := range moved {
+			if err := b.Put(r.key, r.value); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }
@@ -271,8 +325,14 @@ func (st *Store) corrupt(where string, err error) error {
 
 // check refuses records that decode but cannot be restored.
 func (st *Store) check(s *State) error {
+	saved := map[string]bool{}
+	for _, d := range s.Devices {
+		if d != nil {
+			saved[d.EID] = true
+		}
+	}
 	for _, a := range s.Actions {
-		if a.Scenario == nil || a.Fired < 0 || a.Fired > len(a.Scenario.Steps) || a.Device == nil {
+		if a.Scenario == nil || a.Fired < 0 || a.Fired > len(a.Scenario.Steps) || a.Device == nil && !saved[a.EID] {
 			return st.corrupt(domain.KindAction+"/"+a.RequestID, errors.New("the action is incomplete"))
 		}
 	}
@@ -323,6 +383,7 @@ func commitWorld(tx *bolt.Tx, w World) error {
 			if err != nil {
 				return err
 			}
+			b.FillPercent = 0.95
 			if r.Value == nil {
 				err = b.Delete([]byte(r.ID))
 			} else {

@@ -2,12 +2,15 @@ package state
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"path/filepath"
 	"sync"
 	"testing"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 
 	"github.com/tssim/tssim/internal/change"
 	"github.com/tssim/tssim/internal/delivery"
@@ -136,4 +139,65 @@ func TestDurableWithNothingChanged(t *testing.T) {
 	if err := k.Durable(ctx); err != nil {
 		t.Errorf("Durable with nothing to wait for: %v", err)
 	}
+}
+
+// A version 3 file, whose request statuses are keyed by their requestId,
+// opens with each under its version 4 key: a request forgotten after the
+// upgrade leaves the file, where under its old key it would be loaded
+// again at every start.
+func TestVersion3IsUpgraded(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state.db")
+	db, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	saved := map[string]domain.SavedRequest{
+		"requests":        {RequestID: "0b1c2d3e-0000-4000-8000-000000000001", Seq: 7, Account: "acct"},
+		"w/blue/requests": {RequestID: "0b1c2d3e-0000-4000-8000-000000000002", Seq: 300, Account: "acct"},
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		meta, _ := tx.CreateBucket(bucketMeta)
+		_ = meta.Put(keyVersion, []byte("3"))
+		_ = meta.Put(clockKey(""), []byte("2030-01-01T00:00:00Z"))
+		_ = meta.Put(clockKey("blue"), []byte("2030-01-01T00:00:00Z"))
+		for bucket, r := range saved {
+			b, _ := tx.CreateBucket([]byte(bucket))
+			v, _ := json.Marshal(r)
+			if err := b.Put([]byte(r.RequestID), seal([]byte(r.RequestID), v)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Verify(path, true); err != nil {
+		t.Fatalf("a version 3 file does not verify: %v", err)
+	}
+	st, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	loaded, err := st.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for world, r := range map[string]domain.SavedRequest{"": saved["requests"], "blue": saved["w/blue/requests"]} {
+		if got := loaded[world].Requests; len(got) != 1 || got[0].RequestID != r.RequestID || got[0].Seq != r.Seq {
+			t.Errorf("world %q: requests %+v, want %+v", world, got, r)
+		}
+		if err := st.Commit(World{Name: world, Sets: []change.Set{{Records: []change.Record{change.Removed(domain.KindRequest, domain.RequestKey(r.Seq, r.RequestID))}}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if loaded, err = st.Load(); err != nil || len(loaded[""].Requests)+len(loaded["blue"].Requests) != 0 {
+		t.Errorf("the requests forgotten are loaded again: %+v %+v %v", loaded[""].Requests, loaded["blue"].Requests, err)
+	}
+	st.Close()
+	if st, err = Open(path); err != nil {
+		t.Fatalf("opened again: %v", err)
+	}
+	st.Close()
 }
