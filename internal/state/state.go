@@ -383,6 +383,10 @@ func commitWorld(tx *bolt.Tx, w World) error {
 			if err != nil {
 				return err
 			}
+			// Pages split full rather than half full: most records come
+			// in the order of their keys (actions, requests, callbacks by
+			// number) or replace one of the same key (devices), and the
+			// file is then half the size.
 			b.FillPercent = 0.95
 			if r.Value == nil {
 				err = b.Delete([]byte(r.ID))
