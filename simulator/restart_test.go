@@ -160,17 +160,20 @@ func putRecord(path, bucket, key, value string) error {
 	return st.Close()
 }
 
-// crashImage copies a state file as it is on disk now, as kill -9 would
-// leave it: nothing that Close would have written is in it.
+// crashImage copies a state file as it is on disk now, its logs
+// included, as kill -9 would leave it: nothing that Close would have
+// written is in it.
 func crashImage(t *testing.T, path string) string {
 	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
 	img := filepath.Join(t.TempDir(), "crashed.db")
-	if err := os.WriteFile(img, data, 0o600); err != nil {
-		t.Fatal(err)
+	for i, f := range state.Files(path) {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(state.Files(img)[i], data, 0o600); err != nil {
+			t.Fatal(err)
+		}
 	}
 	return img
 }

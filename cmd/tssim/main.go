@@ -99,7 +99,7 @@ func newFlags(stderr io.Writer) (*flag.FlagSet, *config) {
 	fs.StringVar(&c.opts.CallbackURL, "callback-url", "", "listener for the callbacks of a service an account registered no listener for")
 	fs.StringVar(&c.logFmt, "log-format", "text", "text or json: one line per request and per callback attempt")
 	fs.StringVar(&c.logLevel, "log-level", "info", "debug, info, warn or error")
-	fs.StringVar(&c.opts.StateFile, "state-file", "", "keep devices, registrations, tokens and pending callbacks in this bbolt database across restarts, kill -9 included: every change is on disk before its request is answered")
+	fs.StringVar(&c.opts.StateFile, "state-file", "", "keep devices, registrations, tokens and pending callbacks in this bbolt database, with its log in FILE.0.log and FILE.1.log while tssim runs, across restarts, kill -9 included: every change is on disk before its request is answered")
 	fs.StringVar(&c.opts.AdminToken, "admin-token", "", "when set, /_sim/ (but /_sim/health) and /metrics require 'Authorization: Bearer <token>'")
 	fs.StringVar(&c.metricsAddr, "metrics-addr", "", "also serve the Prometheus metrics at /metrics on this address, without the admin token (e.g. :9090)")
 	c.opts.TimeScale = d.TimeScale

@@ -50,10 +50,23 @@ type State struct {
 	Worlds []json.RawMessage
 }
 
-// Store is an open state file.
+// Store is an open state file: its database and its log (log.go).
 type Store struct {
 	db   *bolt.DB
 	path string
+	// logs are the log files; commits go to the active one, whose size
+	// is size and whose commits, not yet in the database, are logged.
+	// next numbers the next commit.
+	logs   [2]*os.File
+	active int
+	size   int64
+	logged []World
+	next   uint64
+	buf    []byte
+	// ckpt is the checkpoint under way; failed, one that failed.
+	ckpt, failed *checkpoint
+	// checkpointAt is the size of the log that starts a checkpoint.
+	checkpointAt int64
 }
 
 // Open opens the state file at path, creating it when missing. An
@@ -76,9 +89,13 @@ func Open(path string) (*Store, error) {
 	if err != nil {
 		return nil, openError(path, err)
 	}
-	st := &Store{db: db, path: path}
+	st := &Store{db: db, path: path, checkpointAt: checkpointAt}
 	if err := db.Update(st.checkVersion); err != nil {
 		db.Close()
+		return nil, err
+	}
+	if err := st.recover(); err != nil {
+		st.Close()
 		return nil, err
 	}
 	return st, nil
@@ -95,8 +112,9 @@ func openError(path string, err error) error {
 }
 
 // Verify opens the state file at path read-only and reads every record
-// against its checksum, walking every page that holds one; with full, it
-// also runs bbolt's own consistency check of every page. That check runs
+// against its checksum, walking every page that holds one, and every
+// commit its log holds that the database does not; with full, it also
+// runs bbolt's own consistency check of every page. That check runs
 // in a goroutine of bbolt's, where a damaged page may crash the process:
 // run it in a process of its own (tssim check-state does).
 func Verify(path string, full bool) error {
@@ -115,6 +133,11 @@ func Verify(path string, full bool) error {
 	}
 	if _, err := protect(func() (struct{}, error) { return struct{}{}, st.verify(full) }); err != nil {
 		return st.corrupt("its pages", err)
+	}
+	var after uint64
+	_ = db.View(func(tx *bolt.Tx) error { after = logged(tx); return nil })
+	if _, err := logs(path, after); err != nil {
+		return st.corrupt("its log", err)
 	}
 	return nil
 }
@@ -193,12 +216,22 @@ func rekeyRequests(tx *bolt.Tx) error {
 	return nil
 }
 
-// Close closes the file.
-func (st *Store) Close() error { return st.db.Close() }
+// Close writes what the log holds to the database, and closes both.
+func (st *Store) Close() error {
+	err := st.closeLogs()
+	if cerr := st.db.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
 
 // Load reads the state of every world the store holds, by name ("" the
-// default world); a world never committed is absent.
+// default world); a world never committed is absent. What the log holds
+// is written to the database first.
 func (st *Store) Load() (map[string]*State, error) {
+	if err := st.flush(); err != nil {
+		return nil, err
+	}
 	out := map[string]*State{}
 	err := st.db.View(func(tx *bolt.Tx) error {
 		meta := tx.Bucket(bucketMeta)
@@ -352,19 +385,6 @@ type World struct {
 	Clock time.Time
 	Sets  []change.Set
 	Gone  bool
-}
-
-// Commit writes the changes of every world in one transaction, synced to
-// disk when it returns.
-func (st *Store) Commit(worlds ...World) error {
-	return st.db.Update(func(tx *bolt.Tx) error {
-		for _, w := range worlds {
-			if err := commitWorld(tx, w); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
 }
 
 func commitWorld(tx *bolt.Tx, w World) error {

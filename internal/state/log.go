@@ -1,0 +1,448 @@
+package state
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/tssim/tssim/internal/change"
+)
+
+// The log of commits. A commit is appended to one of two log files beside
+// the database (FILE.0.log and FILE.1.log) and synced: one write and one
+// fsync, whatever it holds, before Durable returns for it. A bbolt
+// transaction costs two fsyncs and a page written for every record's page:
+// 1.1 ms for a commit of 11 deletes, where the log's takes 0.2. A
+// checkpoint, in the background, writes the commits of the log file that
+// filled to the database in one transaction, each page once for every
+// record that falls in it, then empties that file. At start, the commits
+// the database has not taken are written to it before anything is read.
+
+// checkpointAt is the size of the log past which its commits are written
+// to the database (Store.checkpointAt).
+const checkpointAt = 4 << 20
+
+// keyLogged names, in the meta bucket, the number of the last commit the
+// database holds.
+var keyLogged = []byte("logged")
+
+// logPath names the two log files of the database at path.
+func logPath(path string, i int) string { return fmt.Sprintf("%s.%d.log", path, i) }
+
+// Files are the files of the state file at path while a tssim has it
+// open: its logs, then the database. Copied in this order, they make a
+// state file that holds every commit made before the copy began (a
+// checkpoint that runs meanwhile moves commits from a log to the
+// database, never the other way).
+func Files(path string) []string { return []string{logPath(path, 0), logPath(path, 1), path} }
+
+// A frame is one commit in a log file: a CRC-32C of what follows it, the
+// commit's number, the length of its worlds, and its worlds.
+const frameHeader = 4 + 8 + 4
+
+// appendFrame appends the frame of commit number n.
+func appendFrame(dst []byte, n uint64, worlds []World) []byte {
+	start := len(dst)
+	dst = append(dst, make([]byte, frameHeader)...)
+	for _, w := range worlds {
+		dst = appendWorld(dst, w)
+	}
+	binary.BigEndian.PutUint64(dst[start+4:], n)
+	binary.BigEndian.PutUint32(dst[start+12:], uint32(len(dst)-start-frameHeader))
+	binary.BigEndian.PutUint32(dst[start:], crc(dst[start+4:]))
+	return dst
+}
+
+func crc(b []byte) uint32 { return checksum(nil, b) }
+
+func appendWorld(dst []byte, w World) []byte {
+	clk, _ := w.Clock.MarshalBinary()
+	dst = appendBytes(appendBytes(dst, []byte(w.Name)), clk)
+	dst = appendBool(dst, w.Gone)
+	dst = binary.AppendUvarint(dst, uint64(len(w.Sets)))
+	for _, s := range w.Sets {
+		dst = appendBool(dst, s.Reset)
+		dst = binary.AppendUvarint(dst, uint64(len(s.Records)))
+		for _, r := range s.Records {
+			dst = appendBytes(appendBytes(dst, []byte(r.Kind)), []byte(r.ID))
+			dst = appendBool(dst, r.Value != nil)
+			if r.Value != nil {
+				dst = appendBytes(dst, r.Value)
+			}
+		}
+	}
+	return dst
+}
+
+func appendBytes(dst, b []byte) []byte {
+	return append(binary.AppendUvarint(dst, uint64(len(b))), b...)
+}
+
+func appendBool(dst []byte, b bool) []byte {
+	if b {
+		return append(dst, 1)
+	}
+	return append(dst, 0)
+}
+
+// frame is one commit read back from a log file.
+type frame struct {
+	n      uint64
+	worlds []World
+}
+
+// errFrame is a frame whose checksum matches and that does not decode:
+// not a write cut short, a damaged file.
+var errFrame = errors.New("a commit in the log does not decode")
+
+// readFrames reads the frames of a log file from its start, up to the
+// first that is cut short or does not match its checksum (a write a crash
+// cut, or what the file held before it was emptied).
+func readFrames(data []byte) ([]frame, error) {
+	var out []frame
+	for len(data) >= frameHeader {
+		size := int(binary.BigEndian.Uint32(data[12:]))
+		if size > len(data)-frameHeader || crc(data[4:frameHeader+size]) != binary.BigEndian.Uint32(data) {
+			break
+		}
+		d := decoder{b: data[frameHeader : frameHeader+size]}
+		f := frame{n: binary.BigEndian.Uint64(data[4:])}
+		for len(d.b) > 0 && d.err == nil {
+			f.worlds = append(f.worlds, d.world())
+		}
+		if d.err != nil {
+			return out, fmt.Errorf("%w: commit %d: %v", errFrame, f.n, d.err)
+		}
+		out = append(out, f)
+		data = data[frameHeader+size:]
+	}
+	return out, nil
+}
+
+// decoder reads what appendWorld wrote; err is set at the first fault.
+type decoder struct {
+	b   []byte
+	err error
+}
+
+func (d *decoder) uvarint() uint64 {
+	v, n := binary.Uvarint(d.b)
+	if n <= 0 {
+		d.fail()
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *decoder) bytes() []byte {
+	n := d.uvarint()
+	if n > uint64(len(d.b)) {
+		d.fail()
+		return nil
+	}
+	v := d.b[:n:n]
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *decoder) bool() bool {
+	if len(d.b) == 0 || d.b[0] > 1 {
+		d.fail()
+		return false
+	}
+	v := d.b[0] == 1
+	d.b = d.b[1:]
+	return v
+}
+
+func (d *decoder) fail() {
+	if d.err == nil {
+		d.err = io.ErrUnexpectedEOF
+	}
+	d.b = nil
+}
+
+// count reads a count of items each at least min bytes long.
+func (d *decoder) count(min int) int {
+	n := d.uvarint()
+	if n > uint64(len(d.b)/min) {
+		d.fail()
+		return 0
+	}
+	return int(n)
+}
+
+func (d *decoder) world() World {
+	w := World{Name: string(d.bytes())}
+	if err := w.Clock.UnmarshalBinary(d.bytes()); err != nil && d.err == nil {
+		d.err = err
+	}
+	w.Gone = d.bool()
+	w.Sets = make([]change.Set, d.count(2))
+	for i := range w.Sets {
+		w.Sets[i].Reset = d.bool()
+		w.Sets[i].Records = make([]change.Record, d.count(3))
+		for j := range w.Sets[i].Records {
+			r := change.Record{Kind: string(d.bytes()), ID: string(d.bytes())}
+			if d.bool() {
+				r.Value = slices.Clone(d.bytes())
+			}
+			w.Sets[i].Records[j] = r
+		}
+	}
+	return w
+}
+
+// logs reads the frames of both log files of the database at path that
+// follow commit number after, in order: those of commits the database
+// does not hold yet.
+func logs(path string, after uint64) ([]frame, error) {
+	var all []frame
+	for i := range 2 {
+		data, err := os.ReadFile(logPath(path, i))
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		frames, err := readFrames(data)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", logPath(path, i), err)
+		}
+		for _, f := range frames {
+			if f.n > after {
+				all = append(all, f)
+			}
+		}
+	}
+	slices.SortFunc(all, func(a, b frame) int { return cmpUint(a.n, b.n) })
+	// A commit is logged only once the one before it is: the frames that
+	// follow a gap are none the database may take.
+	for i, f := range all {
+		if f.n != after+uint64(i)+1 {
+			return all[:i], nil
+		}
+	}
+	return all, nil
+}
+
+func cmpUint(a, b uint64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// logged is the number of the last commit the database holds.
+func logged(tx *bolt.Tx) uint64 {
+	if v := tx.Bucket(bucketMeta).Get(keyLogged); len(v) == 8 {
+		return binary.BigEndian.Uint64(v)
+	}
+	return 0
+}
+
+// writeCommits writes commits to the database, in one transaction, through
+// commit number through.
+func (st *Store) writeCommits(worlds []World, through uint64) error {
+	return st.db.Update(func(tx *bolt.Tx) error {
+		for _, w := range worlds {
+			if err := commitWorld(tx, w); err != nil {
+				return err
+			}
+		}
+		return tx.Bucket(bucketMeta).Put(keyLogged, binary.BigEndian.AppendUint64(nil, through))
+	})
+}
+
+// recover writes to the database the commits its logs hold that it does
+// not, empties the logs, and opens them for the commits to come.
+func (st *Store) recover() error {
+	var after uint64
+	if err := st.db.View(func(tx *bolt.Tx) error { after = logged(tx); return nil }); err != nil {
+		return err
+	}
+	frames, err := logs(st.path, after)
+	if err != nil {
+		return st.corrupt("its log", err)
+	}
+	st.next = after + 1
+	if len(frames) > 0 {
+		var worlds []World
+		for _, f := range frames {
+			worlds = append(worlds, f.worlds...)
+		}
+		st.next = frames[len(frames)-1].n + 1
+		if err := st.writeCommits(worlds, st.next-1); err != nil {
+			return err
+		}
+	}
+	for i := range st.logs {
+		f, err := os.OpenFile(logPath(st.path, i), os.O_RDWR|os.O_CREATE, 0o600)
+		if err != nil {
+			return err
+		}
+		st.logs[i] = f
+		if err := f.Truncate(0); err != nil {
+			return err
+		}
+	}
+	return syncDir(st.path)
+}
+
+// syncDir makes the log files' names durable, as their content is by
+// each commit's fsync.
+func syncDir(path string) error {
+	d, err := os.Open(dirOf(path))
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
+func dirOf(path string) string {
+	for i := len(path) - 1; i >= 0; i-- {
+		if os.IsPathSeparator(path[i]) {
+			return path[:i+1]
+		}
+	}
+	return "."
+}
+
+// checkpoint is the writing of one log file's commits to the database.
+type checkpoint struct {
+	file    int
+	worlds  []World
+	through uint64
+	done    chan struct{}
+	err     error
+}
+
+// Commit appends the changes of every world to the log, synced to disk
+// when it returns, and starts a checkpoint when the log is past its
+// checkpointAt. It is called from one goroutine at a time (the keeper's).
+func (st *Store) Commit(worlds ...World) error {
+	st.buf = appendFrame(st.buf[:0], st.next, worlds)
+	f := st.logs[st.active]
+	// Written where the last commit ended: a write that failed halfway
+	// (a full disk) is written over by the next.
+	if _, err := f.WriteAt(st.buf, st.size); err != nil {
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		return err
+	}
+	st.size += int64(len(st.buf))
+	st.next++
+	st.logged = append(st.logged, worlds...)
+	if cap(st.buf) > 1<<20 {
+		st.buf = nil
+	}
+	if !st.settle(false) {
+		return nil
+	}
+	switch {
+	case st.failed != nil:
+		st.retry()
+	case st.size >= st.checkpointAt:
+		st.seal()
+	}
+	return nil
+}
+
+// settle collects the checkpoint under way, if any, waiting for it with
+// wait; it reports whether none is under way. A checkpoint that failed is
+// kept, to be tried again before any other: until it succeeds, the log
+// file it was for is not written to, and commits go on to the other.
+func (st *Store) settle(wait bool) bool {
+	c := st.ckpt
+	if c == nil {
+		return true
+	}
+	if !wait {
+		select {
+		case <-c.done:
+		default:
+			return false
+		}
+	}
+	<-c.done
+	st.ckpt = nil
+	if c.err != nil {
+		st.failed = c
+	}
+	return true
+}
+
+// seal starts the checkpoint of the active log, and makes the other one
+// active.
+func (st *Store) seal() {
+	c := &checkpoint{file: st.active, worlds: st.logged, through: st.next - 1}
+	st.active, st.size, st.logged = 1-st.active, 0, nil
+	st.start(c)
+}
+
+// retry starts again the checkpoint that failed.
+func (st *Store) retry() {
+	c := st.failed
+	st.failed = nil
+	st.start(c)
+}
+
+func (st *Store) start(c *checkpoint) {
+	c.done, c.err = make(chan struct{}), nil
+	st.ckpt = c
+	go func() {
+		defer close(c.done)
+		if c.err = st.writeCommits(c.worlds, c.through); c.err == nil {
+			c.err = st.logs[c.file].Truncate(0)
+		}
+	}()
+}
+
+// flush writes every commit logged to the database, waiting for it.
+func (st *Store) flush() error {
+	if st.logs[0] == nil {
+		return nil
+	}
+	st.settle(true)
+	if st.failed != nil {
+		st.retry()
+		st.settle(true)
+	}
+	if st.failed == nil && len(st.logged) > 0 {
+		st.seal()
+		st.settle(true)
+	}
+	if st.failed != nil {
+		return fmt.Errorf("writing the log to the database: %w", st.failed.err)
+	}
+	return nil
+}
+
+// closeLogs flushes the logs, then removes them: a stopped tssim's state
+// is its database alone. When the flush fails, the logs stay, and the
+// next start writes their commits.
+func (st *Store) closeLogs() error {
+	if st.logs[0] == nil {
+		return nil
+	}
+	err := st.flush()
+	for i, f := range st.logs {
+		f.Close()
+		if err == nil {
+			err = os.Remove(logPath(st.path, i))
+		}
+	}
+	return err
+}
