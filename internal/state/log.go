@@ -17,10 +17,14 @@ import (
 // the database (FILE.0.log and FILE.1.log) and synced: one write and one
 // fsync, whatever it holds, before Durable returns for it. A bbolt
 // transaction costs two fsyncs and a page written for every record's page:
-// 1.1 ms for a commit of 11 deletes, where the log's takes 0.2. A
+// 1.1 ms a commit under 32 connections' deletes, where the log's takes
+// 0.45 (BENCHMARKS.md). A
 // checkpoint, in the background, writes the commits of the log file that
 // filled to the database in one transaction, each page once for every
-// record that falls in it, then empties that file. At start, the commits
+// record that falls in it; that file is then written again from its
+// start, over what it held (its frames are numbered, and the database
+// names the last it took: reading stops at the first frame that is not
+// whole, and skips those the database took). At start, the commits
 // the database has not taken are written to it before anything is read.
 
 // checkpointAt is the size of the log past which its commits are written
@@ -102,7 +106,7 @@ var errFrame = errors.New("a commit in the log does not decode")
 
 // readFrames reads the frames of a log file from its start, up to the
 // first that is cut short or does not match its checksum (a write a crash
-// cut, or what the file held before it was emptied).
+// cut, or the rest of a frame the file held before it was written over).
 func readFrames(data []byte) ([]frame, error) {
 	var out []frame
 	for len(data) >= frameHeader {
@@ -339,7 +343,7 @@ func (st *Store) Commit(worlds ...World) error {
 	if _, err := f.WriteAt(st.buf, st.size); err != nil {
 		return err
 	}
-	if err := f.Sync(); err != nil {
+	if err := datasync(f); err != nil {
 		return err
 	}
 	st.size += int64(len(st.buf))
@@ -404,9 +408,7 @@ func (st *Store) start(c *checkpoint) {
 	st.ckpt = c
 	go func() {
 		defer close(c.done)
-		if c.err = st.writeCommits(c.worlds, c.through); c.err == nil {
-			c.err = st.logs[c.file].Truncate(0)
-		}
+		c.err = st.writeCommits(c.worlds, c.through)
 	}()
 }
 
