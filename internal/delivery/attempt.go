@@ -21,7 +21,7 @@ import (
 
 // message is the callback as attempt j sends it.
 func (d *Dispatcher) message(j *job) wire.CallbackMessage {
-	msg := j.cb.Message
+	msg := d.cfg.Log.message(j.rec)
 	msg.CallbackCount = j.count
 	return msg
 }
@@ -45,9 +45,9 @@ func (d *Dispatcher) attempt(j *job, buf *bytes.Buffer, enc *json.Encoder, ctx *
 	}
 	msg := d.message(j)
 	a := Attempt{CallbackCount: j.count, Time: d.cfg.Clock.Now()}
-	t, ok := d.cfg.Resolve(j.cb.Account, j.cb.Service)
+	t, ok := d.cfg.Resolve(j.rec.Account, j.rec.Service)
 	if !ok {
-		a.Error = "no " + j.cb.Service + " listener registered for account " + j.cb.Account
+		a.Error = "no " + j.rec.Service + " listener registered for account " + j.rec.Account
 		d.conclude(j, a, msg)
 		return
 	}
@@ -94,7 +94,7 @@ func (d *Dispatcher) conclude(j *job, a Attempt, msg wire.CallbackMessage) {
 		state = StateFailed
 		if j.count < wire.MaxCallbackThreshold {
 			state = StatePending
-			next := &job{id: j.id, epoch: j.epoch, cb: j.cb, rec: j.rec, count: j.count + 1,
+			next := &job{id: j.id, epoch: j.epoch, rec: j.rec, count: j.count + 1,
 				due: d.cfg.Clock.Now().Add(d.cfg.RetryInterval)}
 			d.mu.Lock()
 			live := d.pending[j.id] == j && j.epoch == d.epoch // else a reset or the pool's bound dropped it
@@ -131,7 +131,7 @@ func (d *Dispatcher) conclude(j *job, a Attempt, msg wire.CallbackMessage) {
 	// a reset, or by the pool's bound, which giveUp observed) is observed
 	// no more.
 	if d.cfg.Observer != nil && state != StateGivenUp {
-		d.cfg.Observer.Concluded(j.cb.Service, state, a)
+		d.cfg.Observer.Concluded(j.rec.Service, state, a)
 	}
 	d.cfg.Log.attempted(j.rec, a, state, msg)
 	level := slog.LevelInfo
@@ -139,7 +139,7 @@ func (d *Dispatcher) conclude(j *job, a Attempt, msg wire.CallbackMessage) {
 		level = slog.LevelWarn
 	}
 	logline.Write(d.cfg.Logger, level, "callback",
-		slog.String("requestId", msg.RequestID), slog.String("service", j.cb.Service), slog.String("eid", j.cb.EID), slog.Int("attempt", j.count),
+		slog.String("requestId", msg.RequestID), slog.String("service", j.rec.Service), slog.String("eid", j.rec.EID), slog.Int("attempt", j.count),
 		slog.String("status", msg.Status), slog.String("url", a.URL), slog.Int("listenerStatus", a.StatusCode),
 		slog.Float64("latencyMs", a.LatencyMS), slog.String("error", a.Error), slog.String("delivery", state))
 }

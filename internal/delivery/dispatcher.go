@@ -114,8 +114,8 @@ type Dispatcher struct {
 type job struct {
 	id    uint64
 	epoch uint64
-	// cb is shared by the attempts at one callback.
-	cb    *wire.Callback
+	// rec is the callback's record, shared by its attempts: what it
+	// names and its message.
 	rec   *Record
 	count int
 	due   time.Time
@@ -205,7 +205,7 @@ func (d *Dispatcher) record(c *wire.Callback, id uint64, count int, due time.Tim
 		id = d.nextID
 	}
 	d.nextID = max(d.nextID, id)
-	j := &job{id: id, epoch: d.epoch, cb: c, rec: rec, count: count, due: due}
+	j := &job{id: id, epoch: d.epoch, rec: rec, count: count, due: due}
 	d.pending[j.id] = j
 	d.counted(1)
 	d.order = append(d.order, j.id)

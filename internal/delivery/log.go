@@ -96,6 +96,16 @@ func (l *Log) add(c *wire.Callback, now time.Time) *Record {
 	return r
 }
 
+// message is the message of r without the credentials an attempt puts in
+// it (the listener's of that moment).
+func (l *Log) message(r *Record) wire.CallbackMessage {
+	l.mu.Lock()
+	msg := r.Message
+	l.mu.Unlock()
+	msg.Username, msg.Password = "", ""
+	return msg
+}
+
 // attempted records a delivery attempt and the record's new state.
 func (l *Log) attempted(r *Record, a Attempt, state string, msg wire.CallbackMessage) {
 	l.mu.Lock()

@@ -50,7 +50,7 @@ func (d *Dispatcher) Changes() change.Set {
 		if j == nil {
 			return nil, false
 		}
-		return Pending{ID: j.id, Account: j.cb.Account, Service: j.cb.Service, EID: j.cb.EID, Step: j.cb.Step, Message: j.cb.Message,
+		return Pending{ID: j.id, Account: j.rec.Account, Service: j.rec.Service, EID: j.rec.EID, Step: j.rec.Step, Message: d.cfg.Log.message(j.rec),
 			CallbackCount: j.count, Due: j.due}, true
 	})
 }
