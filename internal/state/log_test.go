@@ -31,6 +31,18 @@ func commitUsers(t *testing.T, st *Store, from, to int) {
 	}
 }
 
+// openCheckpointingAt opens a store that checkpoints every at bytes of
+// log.
+func openCheckpointingAt(t *testing.T, path string, at int64) *Store {
+	t.Helper()
+	st, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.checkpointAt = at
+	return st
+}
+
 // crashCopy copies the files of the state file at path as they are now,
 // as kill -9 would leave them.
 func crashCopy(t *testing.T, path string) string {
@@ -71,11 +83,7 @@ func users(t *testing.T, path string) int {
 // them all. A stopped store leaves the database alone, holding them.
 func TestEveryCommitSurvivesACrash(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "state.db")
-	st, err := Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st.checkpointAt = 2 << 10
+	st := openCheckpointingAt(t, path, 2 << 10)
 	for n := 1; n <= 200; n += 7 {
 		commitUsers(t, st, n-1, n+6)
 		if got := users(t, crashCopy(t, path)); got != n+6 {
@@ -96,15 +104,11 @@ func TestEveryCommitSurvivesACrash(t *testing.T) {
 }
 
 // A commit cut short by the crash, and what a log held before it was
-// emptied, are not read as commits; a commit that matches its checksum
+// written over, are not read as commits; a commit that matches its checksum
 // and does not decode stops the start with a message.
 func TestTheLogEndsAtItsLastWholeCommit(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "state.db")
-	st, err := Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st.checkpointAt = 1 << 10
+	st := openCheckpointingAt(t, path, 1 << 10)
 	commitUsers(t, st, 0, 40)
 	st.settle(true)
 	commitUsers(t, st, 40, 42)
