@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	mathrand "math/rand/v2"
 	"os"
+	"runtime"
 	"slices"
 
 	bolt "go.etcd.io/bbolt"
@@ -39,10 +41,7 @@ var keyLogged = []byte("logged")
 func logPath(path string, i int) string { return fmt.Sprintf("%s.%d.log", path, i) }
 
 // Files are the files of the state file at path while a tssim has it
-// open: its logs, then the database. Copied in this order, they make a
-// state file that holds every commit made before the copy began (a
-// checkpoint that runs meanwhile moves commits from a log to the
-// database, never the other way).
+// open: its logs, then the database.
 func Files(path string) []string { return []string{logPath(path, 0), logPath(path, 1), path} }
 
 // A frame is one commit in a log file: a CRC-32C of what follows it, the
@@ -100,18 +99,29 @@ type frame struct {
 	worlds []World
 }
 
-// errFrame is a frame whose checksum matches and that does not decode:
-// not a write cut short, a damaged file.
-var errFrame = errors.New("a commit in the log does not decode")
+// errDamagedLog is a log that holds what no crash leaves: a commit that
+// matches its checksum and does not decode, or one the database needs
+// after one that does not match.
+var errDamagedLog = errors.New("the log is damaged")
 
-// readFrames reads the frames of a log file from its start, up to the
-// first that is cut short or does not match its checksum (a write a crash
-// cut, or the rest of a frame the file held before it was written over).
-func readFrames(data []byte) ([]frame, error) {
+// readFrames reads the frames of a log, past its header, from its start
+// up to the first that is cut short or does not match its checksum: the
+// write a crash cut, or the rest of a frame the file held before it was
+// written over. No frame numbered after the database's last (after) may
+// follow that point: a crash cuts the last frame only, and what was
+// written over had been taken by the database.
+func readFrames(data []byte, after uint64) ([]frame, error) {
 	var out []frame
-	for len(data) >= frameHeader {
-		size := int(binary.BigEndian.Uint32(data[12:]))
-		if size > len(data)-frameHeader || crc(data[4:frameHeader+size]) != binary.BigEndian.Uint32(data) {
+	for len(data) > 0 {
+		size, ok := whole(data)
+		if !ok {
+			for i := 1; i+frameHeader <= len(data); i++ {
+				if n := binary.BigEndian.Uint64(data[i+4:]); n > after && n-after <= 1<<32 {
+					if _, ok := whole(data[i:]); ok {
+						return out, fmt.Errorf("%w: commit %d follows one that does not match its checksum", errDamagedLog, n)
+					}
+				}
+			}
 			break
 		}
 		d := decoder{b: data[frameHeader : frameHeader+size]}
@@ -120,12 +130,22 @@ func readFrames(data []byte) ([]frame, error) {
 			f.worlds = append(f.worlds, d.world())
 		}
 		if d.err != nil {
-			return out, fmt.Errorf("%w: commit %d: %v", errFrame, f.n, d.err)
+			return out, fmt.Errorf("%w: commit %d does not decode: %v", errDamagedLog, f.n, d.err)
 		}
 		out = append(out, f)
 		data = data[frameHeader+size:]
 	}
 	return out, nil
+}
+
+// whole reports whether data starts with a frame that matches its
+// checksum, and the length of its worlds.
+func whole(data []byte) (int, bool) {
+	if len(data) < frameHeader {
+		return 0, false
+	}
+	size := int(binary.BigEndian.Uint32(data[12:]))
+	return size, size <= len(data)-frameHeader && crc(data[4:frameHeader+size]) == binary.BigEndian.Uint32(data)
 }
 
 // decoder reads what appendWorld wrote; err is set at the first fault.
@@ -203,10 +223,21 @@ func (d *decoder) world() World {
 	return w
 }
 
-// logs reads the frames of both log files of the database at path that
-// follow commit number after, in order: those of commits the database
-// does not hold yet.
-func logs(path string, after uint64) ([]frame, error) {
+// A log file starts with a header: logMagic and the id of its database
+// (meta's "id"), so that the logs of a database that was removed are not
+// read into the new one.
+const logHeader = 16
+
+var (
+	logMagic = []byte("tssimlog")
+	keyID    = []byte("id")
+)
+
+// logs reads the frames of both log files of the database at path, whose
+// id is id, that follow commit number after, in order: those of commits
+// the database does not hold yet. A log of another database (or none) is
+// skipped.
+func logs(path string, id []byte, after uint64) ([]frame, error) {
 	var all []frame
 	for i := range 2 {
 		data, err := os.ReadFile(logPath(path, i))
@@ -216,9 +247,12 @@ func logs(path string, after uint64) ([]frame, error) {
 		if err != nil {
 			return nil, err
 		}
-		frames, err := readFrames(data)
+		if len(data) < logHeader || string(data[:8]) != string(logMagic) || string(data[8:logHeader]) != string(id) {
+			continue
+		}
+		frames, err := readFrames(data[logHeader:], after)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", logPath(path, i), err)
+			return nil, &logError{file: logPath(path, i), err: err}
 		}
 		for _, f := range frames {
 			if f.n > after {
@@ -227,15 +261,23 @@ func logs(path string, after uint64) ([]frame, error) {
 		}
 	}
 	slices.SortFunc(all, func(a, b frame) int { return cmpUint(a.n, b.n) })
-	// A commit is logged only once the one before it is: the frames that
-	// follow a gap are none the database may take.
+	// A commit is logged only once the one before it is.
 	for i, f := range all {
-		if f.n != after+uint64(i)+1 {
-			return all[:i], nil
+		if want := after + uint64(i) + 1; f.n != want {
+			return nil, &logError{file: logPath(path, 0) + ", " + logPath(path, 1), err: fmt.Errorf("%w: commit %d is missing, %d follows", errDamagedLog, want, f.n)}
 		}
 	}
 	return all, nil
 }
+
+// logError is a damaged log.
+type logError struct {
+	file string
+	err  error
+}
+
+func (e *logError) Error() string { return e.file + ": " + e.err.Error() }
+func (e *logError) Unwrap() error { return e.err }
 
 func cmpUint(a, b uint64) int {
 	switch {
@@ -272,12 +314,24 @@ func (st *Store) writeCommits(worlds []World, through uint64) error {
 // not, empties the logs, and opens them for the commits to come.
 func (st *Store) recover() error {
 	var after uint64
-	if err := st.db.View(func(tx *bolt.Tx) error { after = logged(tx); return nil }); err != nil {
+	var id []byte
+	err := st.db.Update(func(tx *bolt.Tx) error {
+		meta := tx.Bucket(bucketMeta)
+		if id = slices.Clone(meta.Get(keyID)); len(id) != 8 {
+			id = binary.BigEndian.AppendUint64(nil, mathrand.Uint64())
+			if err := meta.Put(keyID, id); err != nil {
+				return err
+			}
+		}
+		after = logged(tx)
+		return nil
+	})
+	if err != nil {
 		return err
 	}
-	frames, err := logs(st.path, after)
+	frames, err := logs(st.path, id, after)
 	if err != nil {
-		return st.corrupt("its log", err)
+		return st.logProblem(err)
 	}
 	st.next = after + 1
 	if len(frames) > 0 {
@@ -290,6 +344,7 @@ func (st *Store) recover() error {
 			return err
 		}
 	}
+	header := append(slices.Clone(logMagic), id...)
 	for i := range st.logs {
 		f, err := os.OpenFile(logPath(st.path, i), os.O_RDWR|os.O_CREATE, 0o600)
 		if err != nil {
@@ -299,13 +354,33 @@ func (st *Store) recover() error {
 		if err := f.Truncate(0); err != nil {
 			return err
 		}
+		if _, err := f.WriteAt(header, 0); err != nil {
+			return err
+		}
+		if err := datasync(f); err != nil {
+			return err
+		}
 	}
+	st.size = logHeader
 	return syncDir(st.path)
 }
 
+// logProblem is the error of a log that cannot be read.
+func (st *Store) logProblem(err error) error {
+	var le *logError
+	if errors.As(err, &le) {
+		return fmt.Errorf("state file %s is corrupt: %w (the commits it holds are lost: remove %s, %s and %s to start from the fixtures)", st.path, err, st.path, logPath(st.path, 0), logPath(st.path, 1))
+	}
+	return fmt.Errorf("state file %s: reading its log: %w", st.path, err)
+}
+
 // syncDir makes the log files' names durable, as their content is by
-// each commit's fsync.
+// each commit's fsync. Windows has no fsync of a folder: a file's name is
+// durable there with the file.
 func syncDir(path string) error {
+	if runtime.GOOS == "windows" {
+		return nil
+	}
 	d, err := os.Open(dirOf(path))
 	if err != nil {
 		return err
@@ -392,7 +467,7 @@ func (st *Store) settle(wait bool) bool {
 // active.
 func (st *Store) seal() {
 	c := &checkpoint{file: st.active, worlds: st.logged, through: st.next - 1}
-	st.active, st.size, st.logged = 1-st.active, 0, nil
+	st.active, st.size, st.logged = 1-st.active, logHeader, nil
 	st.start(c)
 }
 

@@ -135,9 +135,13 @@ func Verify(path string, full bool) error {
 		return st.corrupt("its pages", err)
 	}
 	var after uint64
-	_ = db.View(func(tx *bolt.Tx) error { after = logged(tx); return nil })
-	if _, err := logs(path, after); err != nil {
-		return st.corrupt("its log", err)
+	var id []byte
+	_ = db.View(func(tx *bolt.Tx) error {
+		after, id = logged(tx), slices.Clone(tx.Bucket(bucketMeta).Get(keyID))
+		return nil
+	})
+	if _, err := logs(path, id, after); err != nil {
+		return st.logProblem(err)
 	}
 	return nil
 }
