@@ -60,8 +60,9 @@ Usage:
   tssim fixtures --from RECORDING [--scenarios DIR]
                                 print the devices a recording saw as fixtures, and write each one's
                                 callbacks as a scenario into DIR
-  tssim check-state FILE        check a --state-file thoroughly (every page, every record) without
-                                opening it for use; exit 0 when sound (stop tssim first)
+  tssim check-state FILE        check a --state-file thoroughly (every page, every record, the
+                                commits its log holds) without opening it for use; exit 0 when
+                                sound (stop tssim first)
   tssim version                 print the version, the commit it was built from and the Go version
 
 Every flag can also be set by its environment variable, named after it:
@@ -325,7 +326,7 @@ func checkState(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "tssim check-state: %v\n", err)
 		return 1
 	}
-	fmt.Fprintf(stdout, "state file %s is sound: every page and every record checked\n", args[0])
+	fmt.Fprintf(stdout, "state file %s is sound: every page, every record and the commits its log holds checked\n", args[0])
 	return 0
 }
 
