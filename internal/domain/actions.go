@@ -59,7 +59,7 @@ func (s *Sim) StartAction(p *Principal, k *Kind, req *wire.ActionRequest, scenar
 	if err != nil {
 		return "", nil, err
 	}
-	s.rememberActions(s.requests.seq, key, req.AccountName, acts)
+	s.rememberActions(key, req.AccountName, acts)
 	now := s.clock.Now()
 	for _, a := range acts {
 		d := s.device(a.eid)

@@ -459,9 +459,8 @@ func (s *Sim) ListProfiles(p *Principal, q *ProfileQuery) (requestID string, dev
 		devices = append(devices, d.profiled())
 		return true
 	})
-	seq := s.requests.seq
-	key := newRequestKey(seq, "")
-	s.remember(seq, key, q.Account, nil, 0)
+	key := newRequestKey(s.requests.seq, "")
+	s.remember(key, q.Account, nil, 0)
 	requestID = idOfKey(key)
 	return requestID, devices, more, nil
 }

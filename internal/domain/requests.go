@@ -60,10 +60,9 @@ var outcomeWords = [outcomes]string{RequestPending, RequestSuccess, RequestFailu
 
 // requestState is one accepted request, as its status tells it.
 type requestState struct {
-	// key names it in a state file (RequestKey); id, its requestId, is
-	// the key's tail.
+	// key names it in a state file (RequestKey), and ends with its
+	// requestId.
 	key     string
-	id      string
 	seq     uint64
 	account string
 	// devices are its first MaxRequestDevices devices, each named by the
@@ -77,6 +76,9 @@ type requestDevice struct {
 	id      wire.DeviceID
 	outcome outcome
 }
+
+// id is the request's requestId.
+func (r *requestState) id() string { return idOfKey(r.key) }
 
 // counts is how many of the request's devices came to each outcome.
 func (r *requestState) counts() [outcomes]int {
@@ -111,7 +113,7 @@ type requestLog struct {
 // add remembers r and tells forgot the key of each request forgotten to
 // make room for it.
 func (l *requestLog) add(r *requestState, limit int, forgot func(key string)) {
-	l.byID[r.id] = r
+	l.byID[r.id()] = r
 	l.order = append(l.order, r.key)
 	l.seq = max(l.seq, r.seq+1)
 	for len(l.order) > limit {
@@ -123,10 +125,10 @@ func (l *requestLog) add(r *requestState, limit int, forgot func(key string)) {
 	}
 }
 
-// remember adds the request numbered seq, whose key is key, every device
-// of it pending; s.mu is held.
-func (s *Sim) remember(seq uint64, key, account string, devices []requestDevice, others int) {
-	r := &requestState{key: key, id: idOfKey(key), seq: seq, account: account, devices: devices}
+// remember adds the request whose key is key, made with its number
+// s.requests.seq, every device of it pending; s.mu is held.
+func (s *Sim) remember(key, account string, devices []requestDevice, others int) {
+	r := &requestState{key: key, seq: s.requests.seq, account: account, devices: devices}
 	r.rest[pending] = others
 	s.track.Mark(KindRequest, key)
 	s.requests.add(r, s.maxRequests, s.forgetRequest)
@@ -137,12 +139,12 @@ func (s *Sim) forgetRequest(key string) { s.track.Mark(KindRequest, key) }
 
 // rememberActions adds the request of an action, one device per action;
 // s.mu is held.
-func (s *Sim) rememberActions(seq uint64, key, account string, acts []*deviceAction) {
+func (s *Sim) rememberActions(key, account string, acts []*deviceAction) {
 	named := make([]requestDevice, min(len(acts), MaxRequestDevices))
 	for i := range named {
 		named[i].id = namedBy(acts[i].deviceIDs, s.device(acts[i].eid))
 	}
-	s.remember(seq, key, account, named, len(acts)-len(named))
+	s.remember(key, account, named, len(acts)-len(named))
 }
 
 // namedBy is the identifier a request named device d by, its EID when it
@@ -211,7 +213,7 @@ func (s *Sim) RequestStatus(p *Principal, account, requestID string) (*RequestSt
 	if r == nil || r.account != account {
 		return nil, tserr.BadRequest(CodeRequestNotFound, "requestId: request %s of account %s was not found", requestID, account)
 	}
-	out := &RequestStatus{RequestID: r.id, Status: r.status(), Devices: make([]DeviceStatus, len(r.devices)), Count: len(r.devices)}
+	out := &RequestStatus{RequestID: r.id(), Status: r.status(), Devices: make([]DeviceStatus, len(r.devices)), Count: len(r.devices)}
 	for i, d := range r.devices {
 		out.Devices[i] = DeviceStatus{ID: d.id, Status: outcomeWords[d.outcome]}
 	}
@@ -240,7 +242,7 @@ type SavedRequestDevice struct {
 }
 
 func (r *requestState) saved() SavedRequest {
-	out := SavedRequest{RequestID: r.id, Seq: r.seq, Account: r.account, Devices: make([]SavedRequestDevice, len(r.devices)),
+	out := SavedRequest{RequestID: r.id(), Seq: r.seq, Account: r.account, Devices: make([]SavedRequestDevice, len(r.devices)),
 		Pending: r.rest[pending], Succeeded: r.rest[succeeded], Failed: r.rest[failed]}
 	for i, d := range r.devices {
 		out.Devices[i] = SavedRequestDevice{DeviceID: d.id, Status: outcomeWords[d.outcome]}
@@ -254,7 +256,7 @@ func (s *Sim) restoreRequests(saved []SavedRequest) {
 	slices.SortFunc(saved, func(a, b SavedRequest) int { return cmp.Compare(a.Seq, b.Seq) })
 	for _, sr := range saved {
 		key := RequestKey(sr.Seq, sr.RequestID)
-		r := &requestState{key: key, id: idOfKey(key), seq: sr.Seq, account: sr.Account, devices: make([]requestDevice, len(sr.Devices))}
+		r := &requestState{key: key, seq: sr.Seq, account: sr.Account, devices: make([]requestDevice, len(sr.Devices))}
 		r.rest = [outcomes]int{sr.Pending, sr.Succeeded, sr.Failed}
 		for i, d := range sr.Devices {
 			r.devices[i] = requestDevice{id: d.DeviceID, outcome: outcome(max(slices.Index(outcomeWords[:], d.Status), 0))}
