@@ -1,12 +1,15 @@
 package state
 
 import (
+	"bytes"
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	mathrand "math/rand/v2"
 	"os"
+	"path/filepath"
 	"runtime"
 	"slices"
 
@@ -247,7 +250,7 @@ func logs(path string, id []byte, after uint64) ([]frame, error) {
 		if err != nil {
 			return nil, err
 		}
-		if len(data) < logHeader || string(data[:8]) != string(logMagic) || string(data[8:logHeader]) != string(id) {
+		if len(data) < logHeader || !bytes.Equal(data[:logHeader], slices.Concat(logMagic, id)) {
 			continue
 		}
 		frames, err := readFrames(data[logHeader:], after)
@@ -260,7 +263,7 @@ func logs(path string, id []byte, after uint64) ([]frame, error) {
 			}
 		}
 	}
-	slices.SortFunc(all, func(a, b frame) int { return cmpUint(a.n, b.n) })
+	slices.SortFunc(all, func(a, b frame) int { return cmp.Compare(a.n, b.n) })
 	// A commit is logged only once the one before it is.
 	for i, f := range all {
 		if want := after + uint64(i) + 1; f.n != want {
@@ -278,16 +281,6 @@ type logError struct {
 
 func (e *logError) Error() string { return e.file + ": " + e.err.Error() }
 func (e *logError) Unwrap() error { return e.err }
-
-func cmpUint(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
 
 // logged is the number of the last commit the database holds.
 func logged(tx *bolt.Tx) uint64 {
@@ -344,7 +337,7 @@ func (st *Store) recover() error {
 			return err
 		}
 	}
-	header := append(slices.Clone(logMagic), id...)
+	header := slices.Concat(logMagic, id)
 	for i := range st.logs {
 		f, err := os.OpenFile(logPath(st.path, i), os.O_RDWR|os.O_CREATE, 0o600)
 		if err != nil {
@@ -381,21 +374,12 @@ func syncDir(path string) error {
 	if runtime.GOOS == "windows" {
 		return nil
 	}
-	d, err := os.Open(dirOf(path))
+	d, err := os.Open(filepath.Dir(path))
 	if err != nil {
 		return err
 	}
 	defer d.Close()
 	return d.Sync()
-}
-
-func dirOf(path string) string {
-	for i := len(path) - 1; i >= 0; i-- {
-		if os.IsPathSeparator(path[i]) {
-			return path[:i+1]
-		}
-	}
-	return "."
 }
 
 // checkpoint is the writing of one log file's commits to the database.
