@@ -398,9 +398,9 @@ type worldListener struct {
 	url string
 	ln  net.Listener
 	mu  sync.Mutex
-	got map[string]int
-	// changed is closed and replaced at every callback.
-	changed chan struct{}
+	got map[string]bool
+	// heard counts the worlds that had a callback.
+	heard progress
 }
 
 func newWorldListener() (*worldListener, error) {
@@ -408,7 +408,7 @@ func newWorldListener() (*worldListener, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &worldListener{url: "http://" + ln.Addr().String() + "/cb", ln: ln, got: map[string]int{}, changed: make(chan struct{})}
+	l := &worldListener{url: "http://" + ln.Addr().String() + "/cb", ln: ln, got: map[string]bool{}}
 	go func() { _ = http.Serve(ln, l) }()
 	return l, nil
 }
@@ -417,28 +417,19 @@ func (l *worldListener) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_, _ = io.Copy(io.Discard, r.Body)
 	name := strings.TrimPrefix(r.URL.Path, "/cb/")
 	l.mu.Lock()
-	l.got[name]++
-	close(l.changed)
-	l.changed = make(chan struct{})
+	if !l.got[name] {
+		l.got[name] = true
+		l.heard.add()
+	}
 	l.mu.Unlock()
 }
 
 // wait waits until n worlds had a callback.
 func (l *worldListener) wait(n int, within time.Duration) error {
-	deadline := time.After(within)
-	for {
-		l.mu.Lock()
-		got, changed := len(l.got), l.changed
-		l.mu.Unlock()
-		if got >= n {
-			return nil
-		}
-		select {
-		case <-changed:
-		case <-deadline:
-			return fmt.Errorf("callbacks of %d worlds received within %s, want %d", got, within, n)
-		}
+	if got := l.heard.await(n, within); got < n {
+		return fmt.Errorf("callbacks of %d worlds received within %s, want %d", got, within, n)
 	}
+	return nil
 }
 
 func (l *worldListener) close() { _ = l.ln.Close() }

@@ -31,7 +31,7 @@ func fair(args []string) int {
 	}
 	defer slowLn.Close()
 	go trickle(slowLn)
-	arrived := &arrivals{at: map[string]time.Time{}, more: make(chan struct{})}
+	arrived := &arrivals{at: map[string]time.Time{}}
 	healthyLn, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return exitOf(err)
@@ -73,7 +73,7 @@ func fair(args []string) int {
 		answered[out.RequestID] = sent
 	}
 	slow := <-done
-	arrived.await(len(answered), 2*time.Second)
+	arrived.came.await(len(answered), 2*time.Second)
 	var lat []time.Duration
 	missing := 0
 	arrived.mu.Lock()
@@ -124,26 +124,8 @@ func trickle(ln net.Listener) {
 type arrivals struct {
 	mu sync.Mutex
 	at map[string]time.Time
-	// more is closed, and replaced, at each new arrival.
-	more chan struct{}
-}
-
-// await waits until n callbacks have arrived, or d has passed.
-func (a *arrivals) await(n int, d time.Duration) {
-	deadline := time.After(d)
-	for {
-		a.mu.Lock()
-		got, more := len(a.at), a.more
-		a.mu.Unlock()
-		if got >= n {
-			return
-		}
-		select {
-		case <-more:
-		case <-deadline:
-			return
-		}
-	}
+	// came counts the requests whose callback arrived.
+	came progress
 }
 
 func (a *arrivals) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -154,8 +136,7 @@ func (a *arrivals) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		a.mu.Lock()
 		if _, ok := a.at[m.RequestID]; !ok {
 			a.at[m.RequestID] = now
-			close(a.more)
-			a.more = make(chan struct{})
+			a.came.add()
 		}
 		a.mu.Unlock()
 	}
