@@ -282,12 +282,18 @@ type logError struct {
 func (e *logError) Error() string { return e.file + ": " + e.err.Error() }
 func (e *logError) Unwrap() error { return e.err }
 
-// logged is the number of the last commit the database holds.
-func logged(tx *bolt.Tx) uint64 {
-	if v := tx.Bucket(bucketMeta).Get(keyLogged); len(v) == 8 {
-		return binary.BigEndian.Uint64(v)
-	}
-	return 0
+// mark is the number of the last commit the database holds, and its id
+// (nil until a tssim opened it for use).
+func (st *Store) mark() (after uint64, id []byte) {
+	_ = st.db.View(func(tx *bolt.Tx) error {
+		meta := tx.Bucket(bucketMeta)
+		if v := meta.Get(keyLogged); len(v) == 8 {
+			after = binary.BigEndian.Uint64(v)
+		}
+		id = slices.Clone(meta.Get(keyID))
+		return nil
+	})
+	return after, id
 }
 
 // writeCommits writes commits to the database, in one transaction, through
@@ -306,21 +312,12 @@ func (st *Store) writeCommits(worlds []World, through uint64) error {
 // recover writes to the database the commits its logs hold that it does
 // not, empties the logs, and opens them for the commits to come.
 func (st *Store) recover() error {
-	var after uint64
-	var id []byte
-	err := st.db.Update(func(tx *bolt.Tx) error {
-		meta := tx.Bucket(bucketMeta)
-		if id = slices.Clone(meta.Get(keyID)); len(id) != 8 {
-			id = binary.BigEndian.AppendUint64(nil, mathrand.Uint64())
-			if err := meta.Put(keyID, id); err != nil {
-				return err
-			}
+	after, id := st.mark()
+	if len(id) != 8 {
+		id = binary.BigEndian.AppendUint64(nil, mathrand.Uint64())
+		if err := st.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketMeta).Put(keyID, id) }); err != nil {
+			return err
 		}
-		after = logged(tx)
-		return nil
-	})
-	if err != nil {
-		return err
 	}
 	frames, err := logs(st.path, id, after)
 	if err != nil {

@@ -134,12 +134,7 @@ func Verify(path string, full bool) error {
 	if _, err := protect(func() (struct{}, error) { return struct{}{}, st.verify(full) }); err != nil {
 		return st.corrupt("its pages", err)
 	}
-	var after uint64
-	var id []byte
-	_ = db.View(func(tx *bolt.Tx) error {
-		after, id = logged(tx), slices.Clone(tx.Bucket(bucketMeta).Get(keyID))
-		return nil
-	})
+	after, id := st.mark()
 	if _, err := logs(path, id, after); err != nil {
 		return st.logProblem(err)
 	}
