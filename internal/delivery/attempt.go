@@ -47,7 +47,7 @@ func (d *Dispatcher) attempt(j *job, buf *bytes.Buffer, enc *json.Encoder, ctx *
 	a := Attempt{CallbackCount: j.count, Time: d.cfg.Clock.Now()}
 	t, ok := d.cfg.Resolve(j.rec.Account, j.rec.Service)
 	if !ok {
-		a.Error = "no " + j.rec.Service + " listener registered for account " + j.rec.Account
+		a.Error = d.noListener(j.rec.Account, j.rec.Service)
 		d.conclude(j, a, msg)
 		return
 	}
@@ -83,6 +83,24 @@ func (d *Dispatcher) attempt(j *job, buf *bytes.Buffer, enc *json.Encoder, ctx *
 		a.Error = fmt.Sprintf("listener answered %d", a.StatusCode)
 	}
 	d.conclude(j, a, msg)
+}
+
+// noListener is the error of an attempt that found nowhere to go: one
+// string for each account and service (of the last 64 met), however many
+// attempts it fails, each keeping it until its callback is forgotten.
+func (d *Dispatcher) noListener(account, service string) string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	k := [2]string{account, service}
+	text, ok := d.unrouted[k]
+	if !ok {
+		if d.unrouted == nil || len(d.unrouted) == 64 {
+			d.unrouted = map[[2]string]string{}
+		}
+		text = "no " + service + " listener registered for account " + account
+		d.unrouted[k] = text
+	}
+	return text
 }
 
 // conclude records an attempt and schedules the retry when it failed. The

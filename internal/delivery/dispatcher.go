@@ -107,6 +107,9 @@ type Dispatcher struct {
 	// saying so, at loggedAt.
 	unlogged int
 	loggedAt time.Time
+	// unrouted holds the error texts of attempts that found no listener,
+	// by account and service (noListener).
+	unrouted map[[2]string]string
 }
 
 // job is one attempt at a callback: the count-th, due at due. It does not

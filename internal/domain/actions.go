@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"slices"
 	"strconv"
 	"time"
 
@@ -59,12 +60,12 @@ func (s *Sim) StartAction(p *Principal, k *Kind, req *wire.ActionRequest, scenar
 	if err != nil {
 		return "", nil, err
 	}
-	s.rememberActions(key, req.AccountName, acts)
+	s.rememberActions(key, s.accounts[req.AccountName].Name, acts)
 	now := s.clock.Now()
 	for _, a := range acts {
 		d := s.device(a.eid)
 		if r := refuse(d, k, a.iccid); r != nil {
-			a.scenario = refusalScenario(r)
+			a.scenario = s.refusal(r)
 			continue
 		}
 		var from string
@@ -95,6 +96,12 @@ func (s *Sim) accept(p *Principal, k *Kind, req *wire.ActionRequest) (string, []
 	requestKey := key0[:len(key0)-2]
 	requestID := idOfKey(requestKey)
 	now := s.clock.Now()
+	// The account's own strings where the request's are the same: every
+	// callback of the request keeps them.
+	account, smsrOID := s.accounts[req.AccountName], req.SMSROID
+	if smsrOID == account.SMSROID {
+		smsrOID = account.SMSROID
+	}
 	acts := make([]*deviceAction, len(req.Devices))
 	for i, dev := range req.Devices {
 		d, named := s.find(dev.DeviceIDs)
@@ -108,9 +115,10 @@ func (s *Sim) accept(p *Principal, k *Kind, req *wire.ActionRequest) (string, []
 		if i > 0 {
 			key = requestKey + "/" + strconv.Itoa(i)
 		}
+		d.own(dev.DeviceIDs)
 		acts[i] = &deviceAction{
-			key: key, requestID: requestID, index: i, kind: k, account: req.AccountName, eid: d.EID, iccid: iccidOf(dev.DeviceIDs),
-			smsrOID: req.SMSROID, params: req.Params, deviceIDs: dev.DeviceIDs, gen: s.gen, started: now,
+			key: key, requestID: requestID, index: i, kind: k, account: account.Name, eid: d.EID, iccid: iccidOf(dev.DeviceIDs),
+			smsrOID: smsrOID, params: req.Params, deviceIDs: dev.DeviceIDs, gen: s.gen, started: now,
 		}
 	}
 	return requestKey, acts, nil
@@ -183,7 +191,7 @@ func (s *Sim) fire(a *deviceAction, i int, out *[]wire.Callback) {
 			d.Pending = nil
 			if st.Result == ResultSuccess {
 				if r := refuse(d, a.kind, a.iccid); r != nil {
-					st = refusalScenario(r).Steps[0]
+					st = s.refusal(r).Steps[0]
 				} else if a.kind.Apply != nil {
 					a.kind.Apply(d, a.result(d, st))
 				}
@@ -195,7 +203,7 @@ func (s *Sim) fire(a *deviceAction, i int, out *[]wire.Callback) {
 		d = a.device
 	}
 	s.noteNextStep(a)
-	msg := newMessage(a, d, st)
+	msg := s.newMessage(a, d, st)
 	for range st.sends() {
 		*out = append(*out, wire.Callback{Account: a.account, Service: a.kind.Service, EID: a.eid, Step: i, Message: msg})
 	}
@@ -203,8 +211,8 @@ func (s *Sim) fire(a *deviceAction, i int, out *[]wire.Callback) {
 
 // newMessage builds the callback for one step of an action on device d:
 // the operation's deviceResponse, or ThingSpace's faultResponse when the
-// step has a faultcode.
-func newMessage(a *deviceAction, d *Device, st Step) wire.CallbackMessage {
+// step has a faultcode; s.mu is held.
+func (s *Sim) newMessage(a *deviceAction, d *Device, st Step) wire.CallbackMessage {
 	msg := wire.CallbackMessage{
 		RequestID:            a.requestID,
 		DeviceIDs:            a.deviceIDs,
@@ -215,8 +223,42 @@ func newMessage(a *deviceAction, d *Device, st Step) wire.CallbackMessage {
 		msg.FaultResponse = &wire.FaultResponse{FaultCode: st.FaultCode, FaultString: st.FaultString}
 		return msg
 	}
-	msg.DeviceResponse = a.kind.Response(a.result(d, st))
+	msg.DeviceResponse = s.share(a.kind.Response(a.result(d, st)))
 	return msg
+}
+
+// share returns the last profile response made in place of resp when the
+// two say the same, so that the callbacks about a device left as it was
+// (refused again and again, say) hold one response between them, not one
+// each; s.mu is held.
+func (s *Sim) share(resp any) any {
+	r, ok := resp.(*wire.DeviceResponse)
+	if !ok {
+		return resp
+	}
+	if last := s.lastResponse; last != nil && sameProfile(&last.DeviceProfileResponse, &r.DeviceProfileResponse) {
+		return last
+	}
+	s.lastResponse = r
+	return r
+}
+
+func sameProfile(a, b *wire.DeviceProfileResponse) bool {
+	return slices.Equal(a.DeviceIdentifierCollection, b.DeviceIdentifierCollection) &&
+		a.IPAddress == b.IPAddress && a.State == b.State && a.ServicePlan == b.ServicePlan &&
+		a.DeviceCredential == b.DeviceCredential && a.SMSROID == b.SMSROID && a.ProfileStatus == b.ProfileStatus &&
+		a.EUICCStatus == b.EUICCStatus && a.EUICCStatusCode == b.EUICCStatusCode && a.EUICCStatusDesc == b.EUICCStatusDesc
+}
+
+// refusal is the scenario of an action refused by r: the last refusal's
+// when r is the same, so that the callbacks of a device refused again and
+// again share its text; s.mu is held.
+func (s *Sim) refusal(r *Refusal) *Scenario {
+	if last := s.refused; last != nil && last.Steps[0].EUICCStatusCode == r.Code && last.Steps[0].EUICCStatusDesc == r.Desc {
+		return last
+	}
+	s.refused = refusalScenario(r)
+	return s.refused
 }
 
 // result is what step st of a tells of device d.

@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -226,5 +227,39 @@ func TestLockoutTellsNothingAndUnlocks(t *testing.T) {
 	sim.Unlock("u")
 	if _, err := sim.Login("u", "p"); err != nil {
 		t.Errorf("after Unlock: %v", err)
+	}
+}
+
+// Callbacks that say the same about a device share one response; one
+// about the device as it changed since has a response of its own, and
+// a request's identifiers come back as the request wrote them.
+func TestCallbacksThatSayTheSameShareTheirResponse(t *testing.T) {
+	w := newWorld(t)
+	profile := func(iccid string) *wire.DeviceResponse {
+		t.Helper()
+		req := request(iccid)
+		req.Devices[0].DeviceIDs[0].Kind = "EID"
+		_, due, err := w.sim.StartAction(&Principal{}, ProfileKind(ActionDelete), req, "now")
+		if err != nil || len(due) != 1 {
+			t.Fatalf("callbacks %v, error %v", due, err)
+		}
+		if diff := cmp.Diff(req.Devices[0].DeviceIDs, due[0].Message.DeviceIDs); diff != "" {
+			t.Errorf("deviceIds (-request +callback):\n%s", diff)
+		}
+		return due[0].Message.DeviceResponse.(*wire.DeviceResponse)
+	}
+	refused, again := profile("boot"), profile("boot")
+	if refused != again {
+		t.Errorf("two refusals alike hold two responses: %+v and %+v", refused, again)
+	}
+	if deleted := profile("on"); deleted == refused || deleted.DeviceProfileResponse.EUICCStatusCode == refused.DeviceProfileResponse.EUICCStatusCode {
+		t.Errorf("the delete's response is the refusal's: %+v", deleted)
+	}
+	after := profile("boot")
+	if after == refused {
+		t.Fatal("a refusal after the device changed holds the response from before")
+	}
+	if got := after.DeviceProfileResponse.DeviceIdentifierCollection; !slices.Contains(got, wire.DeviceID{Kind: "iccid", ID: "boot"}) {
+		t.Errorf("identifiers %v: the enabled profile is boot now", got)
 	}
 }

@@ -71,12 +71,16 @@ func (k *Kind) allows(state string) bool {
 // identifiers lists d's identifiers as a callback names them: IMEI, the
 // enabled profile's ICCID, MDN, EID, those it has.
 func (d *Device) identifiers() []wire.DeviceID {
-	ids := make([]wire.DeviceID, 0, 4)
-	for _, id := range []wire.DeviceID{{Kind: "imei", ID: d.IMEI}, {Kind: "iccid", ID: d.Enabled()}, {Kind: "mdn", ID: d.MDN}, {Kind: "eid", ID: d.EID}} {
+	all := [...]wire.DeviceID{{Kind: "imei", ID: d.IMEI}, {Kind: "iccid", ID: d.Enabled()}, {Kind: "mdn", ID: d.MDN}, {Kind: "eid", ID: d.EID}}
+	n := 0
+	for _, id := range all {
 		if id.ID != "" {
-			ids = append(ids, id)
+			all[n] = id
+			n++
 		}
 	}
+	ids := make([]wire.DeviceID, n)
+	copy(ids, all[:n])
 	return ids
 }
 
@@ -144,4 +148,38 @@ func (d *Device) has(kind, id string) bool {
 		return d.profile(id) >= 0
 	}
 	return false
+}
+
+// own makes a request's identifiers of d share d's strings, and the
+// identifier kinds' own, where they are the same: an action keeps its
+// request's identifiers in every callback it makes, and strings the
+// device holds anyway cost nothing more to keep.
+func (d *Device) own(ids []wire.DeviceID) {
+	for i, id := range ids {
+		ids[i] = wire.DeviceID{Kind: ownKind(id.Kind), ID: d.ownID(id.ID)}
+	}
+}
+
+// identifierKinds are the kinds of identifier a request names a device by.
+var identifierKinds = [...]string{"eid", "iccid", "imei", "imsi", "mdn", "meid", "msisdn", "esn"}
+
+func ownKind(kind string) string {
+	for _, k := range identifierKinds {
+		if k == kind {
+			return k
+		}
+	}
+	return kind
+}
+
+func (d *Device) ownID(id string) string {
+	for _, own := range [...]string{d.EID, d.IMEI, d.MDN} {
+		if own == id {
+			return own
+		}
+	}
+	if i := d.profile(id); i >= 0 {
+		return d.Profiles[i].ICCID
+	}
+	return id
 }

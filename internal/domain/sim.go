@@ -68,6 +68,10 @@ type Sim struct {
 	nextNumber int64
 	// track remembers the records changed, for whoever saves them.
 	track change.Tracker
+	// lastResponse and refused are the last profile response and refusal
+	// made, which callbacks that say the same share (actions.go).
+	lastResponse *wire.DeviceResponse
+	refused      *Scenario
 }
 
 // Config is what a Sim starts from.
