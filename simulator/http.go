@@ -170,7 +170,7 @@ func (h *Server) serve(rt *route) http.Handler {
 // once the answer is out, as on ThingSpace.
 func (h *Server) serveIn(s *world, rt *route, w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	path := ownPath(r, r.URL.Path)
+	path := ownPath(r, rt, r.URL.Path)
 	if s != h.root {
 		path = WorldPrefix + s.spec.Name + path
 	}

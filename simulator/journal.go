@@ -78,10 +78,14 @@ func init() {
 	}
 }
 
-// ownPath returns a request's path as the journal may keep it: the path
-// itself when the request line is short, else a copy, since the path is a
-// slice of the line.
-func ownPath(r *http.Request, path string) string {
+// ownPath returns a request's path as the journal may keep it: the
+// route's own string when the path is that of a route without variables,
+// the path itself when the request line is short, else a copy, since the
+// path is a slice of the line.
+func ownPath(r *http.Request, rt *route, path string) string {
+	if rt != nil && rt.path == path {
+		return rt.path
+	}
 	if len(r.RequestURI) <= maxJournalText {
 		return path
 	}

@@ -45,9 +45,9 @@ func (d *Dispatcher) attempt(j *job, buf *bytes.Buffer, enc *json.Encoder, ctx *
 	}
 	msg := d.message(j)
 	a := Attempt{CallbackCount: j.count, Time: d.cfg.Clock.Now()}
-	t, ok := d.cfg.Resolve(j.rec.Account, j.rec.Service)
+	t, ok := d.cfg.Resolve(j.rec.account, j.rec.service)
 	if !ok {
-		a.Error = d.noListener(j.rec.Account, j.rec.Service)
+		a.Error = d.noListener(j.rec.account, j.rec.service)
 		d.conclude(j, a, msg)
 		return
 	}
@@ -149,7 +149,7 @@ func (d *Dispatcher) conclude(j *job, a Attempt, msg wire.CallbackMessage) {
 	// a reset, or by the pool's bound, which giveUp observed) is observed
 	// no more.
 	if d.cfg.Observer != nil && state != StateGivenUp {
-		d.cfg.Observer.Concluded(j.rec.Service, state, a)
+		d.cfg.Observer.Concluded(j.rec.service, state, a)
 	}
 	d.cfg.Log.attempted(j.rec, a, state, msg)
 	level := slog.LevelInfo
@@ -157,7 +157,7 @@ func (d *Dispatcher) conclude(j *job, a Attempt, msg wire.CallbackMessage) {
 		level = slog.LevelWarn
 	}
 	logline.Write(d.cfg.Logger, level, "callback",
-		slog.String("requestId", msg.RequestID), slog.String("service", j.rec.Service), slog.String("eid", j.rec.EID), slog.Int("attempt", j.count),
+		slog.String("requestId", msg.RequestID), slog.String("service", j.rec.service), slog.String("eid", j.rec.eid), slog.Int("attempt", j.count),
 		slog.String("status", msg.Status), slog.String("url", a.URL), slog.Int("listenerStatus", a.StatusCode),
 		slog.Float64("latencyMs", a.LatencyMS), slog.String("error", a.Error), slog.String("delivery", state))
 }

@@ -53,7 +53,7 @@ func (d *Dispatcher) compactOrder() {
 // every 10 seconds, with the count since the last.
 func (d *Dispatcher) giveUp(j *job) {
 	if d.cfg.Observer != nil {
-		d.cfg.Observer.Concluded(j.rec.Service, StateGivenUp, Attempt{})
+		d.cfg.Observer.Concluded(j.rec.service, StateGivenUp, Attempt{})
 	}
 	d.cfg.Log.gaveUp(j.rec)
 	d.mu.Lock()

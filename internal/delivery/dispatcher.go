@@ -119,7 +119,7 @@ type job struct {
 	epoch uint64
 	// rec is the callback's record, shared by its attempts: what it
 	// names and its message.
-	rec   *Record
+	rec   *entry
 	count int
 	due   time.Time
 }

@@ -50,7 +50,7 @@ func (d *Dispatcher) Changes() change.Set {
 		if j == nil {
 			return nil, false
 		}
-		return Pending{ID: j.id, Account: j.rec.Account, Service: j.rec.Service, EID: j.rec.EID, Step: j.rec.Step, Message: d.cfg.Log.message(j.rec),
+		return Pending{ID: j.id, Account: j.rec.account, Service: j.rec.service, EID: j.rec.eid, Step: int(j.rec.step), Message: d.cfg.Log.message(j.rec),
 			CallbackCount: j.count, Due: j.due}, true
 	})
 }

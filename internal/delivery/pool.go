@@ -199,7 +199,7 @@ func (p *Pool) sweep(l *lane) {
 // offer queues an attempt in its destination's lane, or reports false
 // when the whole queue is full.
 func (p *Pool) offer(t task) bool {
-	k := laneKey{t.d, t.j.rec.Account, t.j.rec.Service}
+	k := laneKey{t.d, t.j.rec.account, t.j.rec.service}
 	p.sched.Lock()
 	defer p.sched.Unlock()
 	l := p.lanes[k]

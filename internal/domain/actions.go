@@ -115,10 +115,10 @@ func (s *Sim) accept(p *Principal, k *Kind, req *wire.ActionRequest) (string, []
 		if i > 0 {
 			key = requestKey + "/" + strconv.Itoa(i)
 		}
-		d.own(dev.DeviceIDs)
+		ids := s.shareIDs(d, dev.DeviceIDs)
 		acts[i] = &deviceAction{
-			key: key, requestID: requestID, index: i, kind: k, account: account.Name, eid: d.EID, iccid: iccidOf(dev.DeviceIDs),
-			smsrOID: smsrOID, params: req.Params, deviceIDs: dev.DeviceIDs, gen: s.gen, started: now,
+			key: key, requestID: requestID, index: i, kind: k, account: account.Name, eid: d.EID, iccid: iccidOf(ids),
+			smsrOID: smsrOID, params: req.Params, deviceIDs: ids, gen: s.gen, started: now,
 		}
 	}
 	return requestKey, acts, nil
@@ -248,6 +248,18 @@ func sameProfile(a, b *wire.DeviceProfileResponse) bool {
 		a.IPAddress == b.IPAddress && a.State == b.State && a.ServicePlan == b.ServicePlan &&
 		a.DeviceCredential == b.DeviceCredential && a.SMSROID == b.SMSROID && a.ProfileStatus == b.ProfileStatus &&
 		a.EUICCStatus == b.EUICCStatus && a.EUICCStatusCode == b.EUICCStatusCode && a.EUICCStatusDesc == b.EUICCStatusDesc
+}
+
+// shareIDs returns the identifiers a request names device d by, as an
+// action keeps them for every callback it makes: those of the last action
+// when they are the same, else ids, sharing d's strings; s.mu is held.
+func (s *Sim) shareIDs(d *Device, ids []wire.DeviceID) []wire.DeviceID {
+	if slices.Equal(ids, s.lastIDs) {
+		return s.lastIDs
+	}
+	d.own(ids)
+	s.lastIDs = ids
+	return ids
 }
 
 // refusal is the scenario of an action refused by r: the last refusal's

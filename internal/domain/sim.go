@@ -68,8 +68,10 @@ type Sim struct {
 	nextNumber int64
 	// track remembers the records changed, for whoever saves them.
 	track change.Tracker
-	// lastResponse and refused are the last profile response and refusal
-	// made, which callbacks that say the same share (actions.go).
+	// lastIDs, lastResponse and refused are the last device identifiers,
+	// profile response and refusal made, which actions and callbacks that
+	// say the same share (actions.go).
+	lastIDs      []wire.DeviceID
 	lastResponse *wire.DeviceResponse
 	refused      *Scenario
 }
