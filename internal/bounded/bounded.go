@@ -16,9 +16,15 @@ type List[T any] struct {
 // New returns a list keeping the last limit values.
 func New[T any](limit int) List[T] { return List[T]{limit: limit} }
 
-// Append adds v, dropping the oldest value past the limit.
+// Append adds v, dropping the oldest value past the limit. The list
+// grows as append would, but never past room for limit values.
 func (l *List[T]) Append(v T) {
 	if l.limit <= 0 || len(l.s) < l.limit {
+		if l.limit > 0 && len(l.s) == cap(l.s) {
+			grown := make([]T, len(l.s), min(l.limit, max(8, 2*len(l.s))))
+			copy(grown, l.s)
+			l.s = grown
+		}
 		l.s = append(l.s, v)
 		return
 	}

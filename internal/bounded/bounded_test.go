@@ -24,6 +24,19 @@ func TestListKeepsTheLastValues(t *testing.T) {
 
 // Values appended past the limit, read in between or not, come out in the
 // order appended, and no more than the limit are held.
+// A list of limit values never holds room for more, however it grew.
+func TestListHoldsRoomForItsLimitOnly(t *testing.T) {
+	for _, limit := range []int{1, 3, 1000, 10_000} {
+		l := New[int](limit)
+		for i := range 2 * limit {
+			l.Append(i)
+		}
+		if cap(l.s) != limit {
+			t.Errorf("a list of %d holds room for %d", limit, cap(l.s))
+		}
+	}
+}
+
 func TestListWrapsInOrder(t *testing.T) {
 	l := New[int](4)
 	var want []int

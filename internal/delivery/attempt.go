@@ -112,10 +112,10 @@ func (d *Dispatcher) conclude(j *job, a Attempt, msg wire.CallbackMessage) {
 		state = StateFailed
 		if j.count < wire.MaxCallbackThreshold {
 			state = StatePending
-			next := &job{id: j.id, epoch: j.epoch, rec: j.rec, count: j.count + 1,
+			next := &job{id: j.id, rec: j.rec, count: j.count + 1,
 				due: d.cfg.Clock.Now().Add(d.cfg.RetryInterval)}
 			d.mu.Lock()
-			live := d.pending[j.id] == j && j.epoch == d.epoch // else a reset or the pool's bound dropped it
+			live := d.pending[j.id] == j // else a reset or the pool's bound dropped it
 			if live {
 				d.pending[j.id] = next
 				d.markPending(j.id)

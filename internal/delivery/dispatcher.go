@@ -86,8 +86,6 @@ type Dispatcher struct {
 	idle     chan struct{}
 	nextID   uint64
 	track    change.Tracker
-	// epoch counts resets: a job of an older epoch is dropped.
-	epoch uint64
 	// pending holds the next attempt of every callback not yet concluded:
 	// queued, under way or waiting for a retry; order has their ids,
 	// oldest first (and ids of concluded ones, skipped when met).
@@ -115,8 +113,7 @@ type Dispatcher struct {
 // job is one attempt at a callback: the count-th, due at due. It does not
 // change once made.
 type job struct {
-	id    uint64
-	epoch uint64
+	id uint64
 	// rec is the callback's record, shared by its attempts: what it
 	// names and its message.
 	rec   *entry
@@ -208,7 +205,7 @@ func (d *Dispatcher) record(c *wire.Callback, id uint64, count int, due time.Tim
 		id = d.nextID
 	}
 	d.nextID = max(d.nextID, id)
-	j := &job{id: id, epoch: d.epoch, rec: rec, count: count, due: due}
+	j := &job{id: id, rec: rec, count: count, due: due}
 	d.pending[j.id] = j
 	d.counted(1)
 	d.order = append(d.order, j.id)
@@ -222,17 +219,19 @@ func (d *Dispatcher) record(c *wire.Callback, id uint64, count int, due time.Tim
 }
 
 // gone reports whether j is no longer to be attempted: a reset left it
-// behind, or it was given up on.
+// behind, or it was given up on. A job is pending until then, under its
+// id, and no other job is the same callback's next attempt.
 func (d *Dispatcher) gone(j *job) bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return j.epoch != d.epoch || d.pending[j.id] != j
+	return d.pending[j.id] != j
 }
 
+// forget takes j out of the pending callbacks, unless it is gone.
 func (d *Dispatcher) forget(j *job) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if _, ok := d.pending[j.id]; ok {
+	if d.pending[j.id] == j {
 		delete(d.pending, j.id)
 		d.counted(-1)
 	}
@@ -243,7 +242,6 @@ func (d *Dispatcher) forget(j *job) {
 // attempts already scheduled find their callbacks gone and do nothing.
 func (d *Dispatcher) Reset() {
 	d.mu.Lock()
-	d.epoch++
 	d.counted(-len(d.pending))
 	clear(d.pending)
 	d.order = nil

@@ -117,3 +117,40 @@ func TestWaitingInDueOrder(t *testing.T) {
 		t.Errorf("popped %v, want %v", got, want)
 	}
 }
+
+// gate holds each attempt until released, then answers 200.
+type gate struct{ started, release chan struct{} }
+
+func (g gate) Send(context.Context, Target, []byte) (int, error) {
+	g.started <- struct{}{}
+	<-g.release
+	return 200, nil
+}
+
+// An attempt under way at a reset, delivered after it, leaves alone the
+// callback a state file restored since under the same id.
+func TestAnAttemptFromBeforeAResetLeavesTheRestoredCallback(t *testing.T) {
+	g := gate{started: make(chan struct{}), release: make(chan struct{})}
+	clk := clock.NewManual()
+	p := NewPool(g, 1, 10, time.Hour, 0)
+	d := New(Config{
+		Clock: clk, Pool: p, Log: NewLog(10), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Resolve:       func(string, string) (Target, bool) { return Target{URL: "http://127.0.0.1:1/gate"}, true },
+		RetryInterval: time.Minute,
+	})
+	d.Send(wire.Callback{Account: "a", Service: wire.ServiceDeviceProfile})
+	<-g.started
+	d.Reset()
+	d.Restore([]Pending{{ID: 1, Account: "a", Service: wire.ServiceDeviceProfile, CallbackCount: 1, Due: clk.Now().Add(time.Hour)}})
+	close(g.release)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := d.Idle(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if st := d.Stats(); st.Pending != 1 {
+		t.Errorf("stats %+v: the restored callback is no longer pending", st)
+	}
+	_ = d.Close(ctx)
+	_ = p.Close(ctx)
+}
