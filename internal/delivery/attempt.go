@@ -48,7 +48,15 @@ func (d *Dispatcher) attempt(j *job, buf *bytes.Buffer, enc *json.Encoder, ctx *
 	t, ok := d.cfg.Resolve(j.rec.account, j.rec.service)
 	if !ok {
 		a.Error = d.noListener(j.rec.account, j.rec.service)
-		d.conclude(j, a, msg)
+		state := d.settle(j, a, msg)
+		d.mu.Lock()
+		n, due := d.noneListening.note()
+		d.mu.Unlock()
+		if due {
+			logline.Write(d.cfg.Logger, slog.LevelWarn, "callbacks not sent: no listener registered",
+				slog.Int("attempts", n), slog.String("account", j.rec.account), slog.String("service", j.rec.service),
+				slog.String("requestId", msg.RequestID), slog.String("eid", j.rec.eid), slog.Int("attempt", j.count), slog.String("delivery", state))
+		}
 		return
 	}
 	if d.cfg.Durable != nil {
@@ -103,10 +111,24 @@ func (d *Dispatcher) noListener(account, service string) string {
 	return text
 }
 
-// conclude records an attempt and schedules the retry when it failed. The
-// retry is scheduled before the attempt is recorded, so whoever waits for
-// the record can advance the clock to it at once.
+// conclude settles an attempt, and logs it.
 func (d *Dispatcher) conclude(j *job, a Attempt, msg wire.CallbackMessage) {
+	state := d.settle(j, a, msg)
+	level := slog.LevelInfo
+	if a.Error != "" {
+		level = slog.LevelWarn
+	}
+	logline.Write(d.cfg.Logger, level, "callback",
+		slog.String("requestId", msg.RequestID), slog.String("service", j.rec.service), slog.String("eid", j.rec.eid), slog.Int("attempt", j.count),
+		slog.String("status", msg.Status), slog.String("url", a.URL), slog.Int("listenerStatus", a.StatusCode),
+		slog.Float64("latencyMs", a.LatencyMS), slog.String("error", a.Error), slog.String("delivery", state))
+}
+
+// settle records an attempt and schedules the retry when it failed, and
+// returns the callback's state. The retry is scheduled before the attempt
+// is recorded, so whoever waits for the record can advance the clock to it
+// at once.
+func (d *Dispatcher) settle(j *job, a Attempt, msg wire.CallbackMessage) string {
 	state := StateDelivered
 	if a.Error != "" {
 		state = StateFailed
@@ -152,14 +174,7 @@ func (d *Dispatcher) conclude(j *job, a Attempt, msg wire.CallbackMessage) {
 		d.cfg.Observer.Concluded(j.rec.service, state, a)
 	}
 	d.cfg.Log.attempted(j.rec, a, state, msg)
-	level := slog.LevelInfo
-	if a.Error != "" {
-		level = slog.LevelWarn
-	}
-	logline.Write(d.cfg.Logger, level, "callback",
-		slog.String("requestId", msg.RequestID), slog.String("service", j.rec.service), slog.String("eid", j.rec.eid), slog.Int("attempt", j.count),
-		slog.String("status", msg.Status), slog.String("url", a.URL), slog.Int("listenerStatus", a.StatusCode),
-		slog.Float64("latencyMs", a.LatencyMS), slog.String("error", a.Error), slog.String("delivery", state))
+	return state
 }
 
 // redacted stands in for a secret in logs and in the attempt log.

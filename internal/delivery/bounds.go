@@ -1,7 +1,5 @@
 package delivery
 
-import "time"
-
 // What bounds the memory of callbacks listeners do not take: the pool's
 // maxPending, over all its dispatchers, and the counts that say what became
 // of them.
@@ -58,12 +56,7 @@ func (d *Dispatcher) giveUp(j *job) {
 	d.cfg.Log.gaveUp(j.rec)
 	d.mu.Lock()
 	d.stats.GivenUp++
-	d.unlogged++
-	n := d.unlogged
-	due := time.Since(d.loggedAt) >= 10*time.Second
-	if due {
-		d.unlogged, d.loggedAt = 0, time.Now()
-	}
+	n, due := d.givenUp.note()
 	d.mu.Unlock()
 	if due {
 		d.cfg.Logger.Warn("callbacks given up on: more than --max-pending waited for delivery",

@@ -101,13 +101,30 @@ type Dispatcher struct {
 	// says that the pool no longer counts them.
 	count atomic.Int64
 	left  bool
-	// unlogged counts the callbacks given up on since the last log line
-	// saying so, at loggedAt.
-	unlogged int
-	loggedAt time.Time
+	// givenUp and noneListening count the callbacks given up on, and the
+	// attempts that found no listener, for the log lines that sum them up.
+	givenUp, noneListening throttle
 	// unrouted holds the error texts of attempts that found no listener,
 	// by account and service (noListener).
 	unrouted map[[2]string]string
+}
+
+// throttle sums up events of one kind in a log line at most every 10
+// seconds: the first at once, then the count since the last line.
+type throttle struct {
+	n  int
+	at time.Time
+}
+
+// note counts an event and says whether a line is due, with the count it
+// sums up; d.mu is held.
+func (t *throttle) note() (n int, due bool) {
+	t.n++
+	if time.Since(t.at) < 10*time.Second {
+		return 0, false
+	}
+	n, t.n, t.at = t.n, 0, time.Now()
+	return n, true
 }
 
 // job is one attempt at a callback: the count-th, due at due. It does not

@@ -268,3 +268,54 @@ func TestPoolBoundsEveryDispatcher(t *testing.T) {
 		t.Errorf("quiet after the flood closed: %+v", q)
 	}
 }
+
+// syncBuffer is a log destination the workers write to while the test
+// reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// Attempts that find no listener are each in the journal, and summed up
+// in the log: a line for the first at once, then one at most every 10
+// seconds, where a line each flooded the log of a client that registers
+// none.
+func TestAttemptsWithoutAListenerAreSummedUpInTheLog(t *testing.T) {
+	var logs syncBuffer
+	log := delivery.NewLog(100)
+	d := delivery.New(delivery.Config{
+		Clock: clock.NewManual(), Pool: newPool(t, &script{statuses: []int{200}}, 2, 100, 0), Log: log,
+		Logger:        slog.New(slog.NewTextHandler(&logs, nil)),
+		Resolve:       func(string, string) (delivery.Target, bool) { return delivery.Target{}, false },
+		RetryInterval: 5 * time.Minute,
+	})
+	t.Cleanup(func() { _ = d.Close(context.Background()) })
+	for range 50 {
+		d.Send(wire.Callback{Account: "acct", Service: wire.ServiceDeviceProfile, EID: "e"})
+	}
+	if err := d.Idle(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	records, _ := log.Records(delivery.Filter{})
+	for _, r := range records {
+		if len(r.Attempts) != 1 || r.Attempts[0].Error != "no DeviceProfileService listener registered for account acct" {
+			t.Fatalf("record %+v", r)
+		}
+	}
+	lines := strings.Split(strings.TrimSpace(logs.String()), "\n")
+	if len(records) != 50 || len(lines) != 1 || !strings.Contains(lines[0], `msg="callbacks not sent: no listener registered" attempts=1 account=acct service=DeviceProfileService`) {
+		t.Errorf("%d records; log:\n%s", len(records), logs.String())
+	}
+}
