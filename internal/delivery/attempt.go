@@ -47,11 +47,10 @@ func (d *Dispatcher) attempt(j *job, buf *bytes.Buffer, enc *json.Encoder, ctx *
 	a := Attempt{CallbackCount: j.count, Time: d.cfg.Clock.Now()}
 	t, ok := d.cfg.Resolve(j.rec.account, j.rec.service)
 	if !ok {
-		a.Error = d.noListener(j.rec.account, j.rec.service)
+		var n int
+		var due bool
+		a.Error, n, due = d.noListener(j.rec.account, j.rec.service)
 		state := d.settle(j, a, msg)
-		d.mu.Lock()
-		n, due := d.noneListening.note()
-		d.mu.Unlock()
 		if due {
 			logline.Write(d.cfg.Logger, slog.LevelWarn, "callbacks not sent: no listener registered",
 				slog.Int("attempts", n), slog.String("account", j.rec.account), slog.String("service", j.rec.service),
@@ -93,22 +92,31 @@ func (d *Dispatcher) attempt(j *job, buf *bytes.Buffer, enc *json.Encoder, ctx *
 	d.conclude(j, a, msg)
 }
 
-// noListener is the error of an attempt that found nowhere to go: one
-// string for each account and service (of the last 64 met), however many
-// attempts it fails, each keeping it until its callback is forgotten.
-func (d *Dispatcher) noListener(account, service string) string {
+// unrouted is what the attempts that found no listener for one account and
+// service share: their error text, one string however many attempts keep
+// it, and the throttle of the log lines summing them up.
+type unrouted struct {
+	text string
+	throttle
+}
+
+// noListener counts an attempt that found nowhere to go, and returns its
+// error, and whether a log line is due with the count it sums up, for its
+// account and service (of the last 64 met).
+func (d *Dispatcher) noListener(account, service string) (text string, n int, due bool) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	k := [2]string{account, service}
-	text, ok := d.unrouted[k]
-	if !ok {
+	u := d.unrouted[k]
+	if u == nil {
 		if d.unrouted == nil || len(d.unrouted) == 64 {
-			d.unrouted = map[[2]string]string{}
+			d.unrouted = map[[2]string]*unrouted{}
 		}
-		text = "no " + service + " listener registered for account " + account
-		d.unrouted[k] = text
+		u = &unrouted{text: "no " + service + " listener registered for account " + account}
+		d.unrouted[k] = u
 	}
-	return text
+	n, due = u.note()
+	return u.text, n, due
 }
 
 // conclude settles an attempt, and logs it.

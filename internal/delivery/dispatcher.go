@@ -101,12 +101,12 @@ type Dispatcher struct {
 	// says that the pool no longer counts them.
 	count atomic.Int64
 	left  bool
-	// givenUp and noneListening count the callbacks given up on, and the
-	// attempts that found no listener, for the log lines that sum them up.
-	givenUp, noneListening throttle
-	// unrouted holds the error texts of attempts that found no listener,
-	// by account and service (noListener).
-	unrouted map[[2]string]string
+	// givenUp counts the callbacks given up on, for the log lines that
+	// sum them up.
+	givenUp throttle
+	// unrouted holds what the attempts that found no listener share, by
+	// account and service (noListener).
+	unrouted map[[2]string]*unrouted
 }
 
 // throttle sums up events of one kind in a log line at most every 10
