@@ -275,3 +275,38 @@ func (t *Timers) Stop() {
 		delete(t.live, id)
 	}
 }
+
+// Alarm is one call on Timers for the earliest of the times its owner
+// waits for: a queue of calls due later keeps one timer, set again for
+// its new earliest. Its owner guards it with a lock of its own, the lock
+// the call takes first.
+type Alarm struct {
+	timers *Timers
+	f      func()
+	at     time.Time
+	cancel func()
+}
+
+// NewAlarm returns an alarm calling f on timers' clock.
+func NewAlarm(timers *Timers, f func()) Alarm { return Alarm{timers: timers, f: f} }
+
+// Set makes the alarm go off at at, unless it is set for at or earlier.
+func (a *Alarm) Set(at time.Time) {
+	if a.cancel != nil && !at.Before(a.at) {
+		return
+	}
+	a.Clear()
+	a.at = at
+	a.cancel = a.timers.AfterFunc(at.Sub(a.timers.clock.Now()), a.f)
+}
+
+// Rang notes that the alarm went off: the call calls it first.
+func (a *Alarm) Rang() { a.cancel = nil }
+
+// Clear cancels the alarm.
+func (a *Alarm) Clear() {
+	if a.cancel != nil {
+		a.cancel()
+		a.cancel = nil
+	}
+}

@@ -143,3 +143,29 @@ func TestManualClockAfterAPanickingCall(t *testing.T) {
 		t.Fatal("a call due at once waits for an advance")
 	}
 }
+
+// An alarm goes off once, at the earliest time it was set for since it
+// last went off; a later time leaves it be, and Clear cancels it.
+func TestAlarmGoesOffAtTheEarliest(t *testing.T) {
+	c := NewManual()
+	start := c.Now()
+	var rang []time.Duration
+	var a Alarm
+	a = NewAlarm(NewTimers(c), func() {
+		a.Rang()
+		rang = append(rang, c.Now().Sub(start))
+	})
+	a.Set(start.Add(10 * time.Minute))
+	a.Set(start.Add(20 * time.Minute))
+	a.Set(start.Add(5 * time.Minute))
+	c.Advance(30*time.Minute, nil)
+	if len(rang) != 1 || rang[0] != 5*time.Minute {
+		t.Errorf("rang at %v, want once at 5m", rang)
+	}
+	a.Set(c.Now().Add(time.Minute))
+	a.Clear()
+	c.Advance(time.Hour, nil)
+	if len(rang) != 1 {
+		t.Errorf("a cleared alarm rang: %v", rang)
+	}
+}

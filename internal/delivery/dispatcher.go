@@ -91,12 +91,10 @@ type Dispatcher struct {
 	// oldest first (and ids of concluded ones, skipped when met).
 	pending map[uint64]*job
 	order   []uint64
-	// waiting holds the attempts waiting on the clock, under one timer,
-	// set for armedFor; disarm cancels it (nil when none is set).
-	waiting  waiting
-	armedFor time.Time
-	disarm   func()
-	stats    Stats
+	// waiting holds the attempts waiting on the clock, under alarm.
+	waiting waiting
+	alarm   clock.Alarm
+	stats   Stats
 	// count is len(pending), for the pool to read without d.mu; left
 	// says that the pool no longer counts them.
 	count atomic.Int64
@@ -142,6 +140,7 @@ type job struct {
 func New(cfg Config) *Dispatcher {
 	d := &Dispatcher{cfg: cfg, timers: clock.NewTimers(cfg.Clock),
 		done: make(chan struct{}), pending: map[uint64]*job{}}
+	d.alarm = clock.NewAlarm(d.timers, d.due)
 	if cfg.Changed != nil {
 		d.track.Track(cfg.Changed)
 	}

@@ -92,21 +92,11 @@ func (d *Dispatcher) wait(j *job) {
 	d.arm()
 }
 
-// arm sets the timer for the earliest waiting job, unless it is set for
-// it already; d.mu is held.
+// arm sets the alarm for the earliest waiting job; d.mu is held.
 func (d *Dispatcher) arm() {
-	if d.waiting.len() == 0 {
-		return
+	if d.waiting.len() > 0 {
+		d.alarm.Set(d.waiting.first().due)
 	}
-	due := d.waiting.first().due
-	if d.disarm != nil && !due.Before(d.armedFor) {
-		return
-	}
-	if d.disarm != nil {
-		d.disarm()
-	}
-	d.armedFor = due
-	d.disarm = d.timers.AfterFunc(due.Sub(d.cfg.Clock.Now()), d.due)
 }
 
 // due queues the earliest waiting job when its time has come, and sets
@@ -115,7 +105,7 @@ func (d *Dispatcher) arm() {
 // had a timer of its own.
 func (d *Dispatcher) due() {
 	d.mu.Lock()
-	d.disarm = nil
+	d.alarm.Rang()
 	var j *job
 	if d.waiting.len() > 0 && !d.waiting.first().due.After(d.cfg.Clock.Now()) {
 		j = d.waiting.popFirst()
@@ -127,12 +117,8 @@ func (d *Dispatcher) due() {
 	}
 }
 
-// resetWaiting drops every waiting job and the timer; d.mu is held.
+// resetWaiting drops every waiting job and the alarm; d.mu is held.
 func (d *Dispatcher) resetWaiting() {
 	d.waiting = waiting{}
-	if d.disarm != nil {
-		d.disarm()
-		d.disarm = nil
-	}
-	d.armedFor = time.Time{}
+	d.alarm.Clear()
 }

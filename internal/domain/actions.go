@@ -135,15 +135,7 @@ func (s *Sim) schedule(a *deviceAction, due *[]wire.Callback) {
 			s.fire(a, i, due)
 			continue
 		}
-		s.timers.AfterFunc(wait, func() {
-			s.mu.Lock()
-			defer s.mu.Unlock()
-			var later []wire.Callback
-			s.fire(a, i, &later)
-			for _, c := range later {
-				s.deliver(c)
-			}
-		})
+		s.later(a, i, now.Add(wait))
 	}
 }
 

@@ -74,6 +74,9 @@ type Sim struct {
 	lastIDs      []wire.DeviceID
 	lastResponse *wire.DeviceResponse
 	refused      *Scenario
+	// waiting holds the steps due later, under alarm (steps.go).
+	waiting steps
+	alarm   clock.Alarm
 }
 
 // Config is what a Sim starts from.
@@ -116,6 +119,7 @@ func New(cfg Config) (*Sim, error) {
 		scenarios: cfg.Scenarios, defaultScenario: cfg.DefaultScenario, registry: cfg.Registry, deliver: cfg.Deliver, kinds: cfg.Kinds,
 		maxSessions: cmp.Or(cfg.MaxSessions, DefaultMaxSessions), maxRequests: cmp.Or(cfg.Requests, DefaultRequests),
 	}
+	s.alarm = clock.NewAlarm(s.timers, s.stepDue)
 	cfg.Fixtures.number()
 	if err := s.checkScenarioNames(); err != nil {
 		return nil, err
@@ -148,6 +152,7 @@ func (s *Sim) Reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.gen++
+	s.dropSteps()
 	f := s.fixtures
 	s.devices = map[string]*Device{}
 	s.accounts = map[string]*Account{}
