@@ -150,26 +150,13 @@ func (d *Device) has(kind, id string) bool {
 	return false
 }
 
-// own makes a request's identifiers of d share d's strings, and the
-// identifier kinds' own, where they are the same: an action keeps its
-// request's identifiers in every callback it makes, and strings the
-// device holds anyway cost nothing more to keep.
+// own makes a request's identifiers of d share d's strings where they are
+// the same: an action keeps its request's identifiers in every callback
+// it makes, and strings the device holds anyway cost nothing more to keep.
 func (d *Device) own(ids []wire.DeviceID) {
-	for i, id := range ids {
-		ids[i] = wire.DeviceID{Kind: ownKind(id.Kind), ID: d.ownID(id.ID)}
+	for i := range ids {
+		ids[i].ID = d.ownID(ids[i].ID)
 	}
-}
-
-// identifierKinds are the kinds of identifier a request names a device by.
-var identifierKinds = [...]string{"eid", "iccid", "imei", "imsi", "mdn", "meid", "msisdn", "esn"}
-
-func ownKind(kind string) string {
-	for _, k := range identifierKinds {
-		if k == kind {
-			return k
-		}
-	}
-	return kind
 }
 
 func (d *Device) ownID(id string) string {
