@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"container/heap"
 	"time"
 
 	"github.com/tssim/tssim/internal/wire"
@@ -8,9 +9,9 @@ import (
 
 // The steps of actions due later than at once wait in one queue per world,
 // earliest first (in the order they were scheduled when due together),
-// under one alarm for the earliest: a step waiting costs an entry, where a
-// timer, its closures and an entry in the timers' map each cost an
-// allocation or more, for every device of every request.
+// under one alarm for the earliest: a step waiting costs an entry, where
+// each had a timer, three closures and an entry in the timers' map, for
+// every device of every request.
 
 type laterStep struct {
 	at  time.Time
@@ -19,52 +20,35 @@ type laterStep struct {
 	i   int
 }
 
-// steps is a binary heap of laterSteps.
+// steps is a heap of laterSteps (container/heap), earliest first.
 type steps struct {
-	h   []laterStep
+	h   []*laterStep
 	seq uint64
 }
 
-func (q *steps) less(i, j int) bool {
+func (q *steps) Len() int { return len(q.h) }
+func (q *steps) Less(i, j int) bool {
 	if q.h[i].at.Equal(q.h[j].at) {
 		return q.h[i].seq < q.h[j].seq
 	}
 	return q.h[i].at.Before(q.h[j].at)
 }
+func (q *steps) Swap(i, j int) { q.h[i], q.h[j] = q.h[j], q.h[i] }
+func (q *steps) Push(x any)    { q.h = append(q.h, x.(*laterStep)) }
+func (q *steps) Pop() any {
+	st := q.h[len(q.h)-1]
+	q.h[len(q.h)-1] = nil
+	q.h = q.h[:len(q.h)-1]
+	return st
+}
 
 func (q *steps) push(a *deviceAction, i int, at time.Time) {
 	q.seq++
-	q.h = append(q.h, laterStep{at: at, seq: q.seq, a: a, i: i})
-	for j := len(q.h) - 1; j > 0; {
-		parent := (j - 1) / 2
-		if !q.less(j, parent) {
-			break
-		}
-		q.h[j], q.h[parent] = q.h[parent], q.h[j]
-		j = parent
-	}
+	heap.Push(q, &laterStep{at: at, seq: q.seq, a: a, i: i})
 }
 
 // pop takes the earliest step out; q is not empty.
-func (q *steps) pop() laterStep {
-	first, n := q.h[0], len(q.h)-1
-	q.h[0] = q.h[n]
-	q.h[n] = laterStep{}
-	q.h = q.h[:n]
-	for j := 0; ; {
-		least := j
-		for _, c := range [2]int{2*j + 1, 2*j + 2} {
-			if c < n && q.less(c, least) {
-				least = c
-			}
-		}
-		if least == j {
-			return first
-		}
-		q.h[j], q.h[least] = q.h[least], q.h[j]
-		j = least
-	}
-}
+func (q *steps) pop() *laterStep { return heap.Pop(q).(*laterStep) }
 
 // later queues step i of a, due at at; s.mu is held.
 func (s *Sim) later(a *deviceAction, i int, at time.Time) {

@@ -15,7 +15,7 @@ func TestStepsComeOutInDueOrder(t *testing.T) {
 	for i := range 2000 {
 		q.push(nil, i, t0.Add(time.Duration(rng.IntN(50))*time.Minute))
 	}
-	last := laterStep{at: t0}
+	last := &laterStep{at: t0}
 	for range 2000 {
 		st := q.pop()
 		if st.at.Before(last.at) || (st.at.Equal(last.at) && st.seq < last.seq) {
