@@ -83,17 +83,8 @@ func TestAFullDiskLosesNoChange(t *testing.T) {
 	if err := k.Close(); err != nil {
 		t.Fatal(err)
 	}
-	st, err := Open(disk.path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	saved, err := st.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
 	got := map[string]bool{}
-	for _, u := range saved[""].Users {
+	for _, u := range loadFile(t, disk.path)[""].Users {
 		got[u.Username] = true
 	}
 	if len(got) != 3 || !got["before"] || !got["a"] || !got["b"] {

@@ -62,15 +62,7 @@ func crashCopy(t *testing.T, path string) string {
 
 func users(t *testing.T, path string) int {
 	t.Helper()
-	st, err := Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	s, err := st.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := loadFile(t, path)
 	if s[""] == nil {
 		return 0
 	}

@@ -26,6 +26,21 @@ func open(t *testing.T) *Store {
 	return st
 }
 
+// loadFile opens the state file at path, loads its worlds and closes it.
+func loadFile(t *testing.T, path string) map[string]*State {
+	t.Helper()
+	st, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	s, err := st.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
 func rec(kind, id, v string) change.Record {
 	return change.Record{Kind: kind, ID: id, Value: []byte(v)}
 }
