@@ -381,7 +381,6 @@ func syncDir(path string) error {
 
 // checkpoint is the writing of one log file's commits to the database.
 type checkpoint struct {
-	file    int
 	worlds  []World
 	through uint64
 	done    chan struct{}
@@ -392,6 +391,15 @@ type checkpoint struct {
 // when it returns, and starts a checkpoint when the log is past its
 // checkpointAt. It is called from one goroutine at a time (the keeper's).
 func (st *Store) Commit(worlds ...World) error {
+	// The active log is full and the checkpoint of the other failed: the
+	// commit fails, to be kept and tried again by the keeper with its
+	// other failed ones, rather than growing the log, and the commits held
+	// in memory for it, without a bound.
+	if st.settle(false) && st.failed != nil && st.size >= st.checkpointAt {
+		err := st.failed.err
+		st.retry()
+		return fmt.Errorf("writing the log to the database: %w", err)
+	}
 	st.buf = appendFrame(st.buf[:0], st.next, worlds)
 	f := st.logs[st.active]
 	// Written where the last commit ended: a write that failed halfway
@@ -447,7 +455,7 @@ func (st *Store) settle(wait bool) bool {
 // seal starts the checkpoint of the active log, and makes the other one
 // active.
 func (st *Store) seal() {
-	c := &checkpoint{file: st.active, worlds: st.logged, through: st.next - 1}
+	c := &checkpoint{worlds: st.logged, through: st.next - 1}
 	st.active, st.size, st.logged = 1-st.active, logHeader, nil
 	st.start(c)
 }

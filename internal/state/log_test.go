@@ -177,3 +177,28 @@ func TestFramesRoundTrip(t *testing.T) {
 		t.Errorf("decoded (-made +read):\n%s", diff)
 	}
 }
+
+// A checkpoint the database refuses for good (here a record of no kind,
+// which no bucket can hold) leaves the log to grow only to its bound:
+// past it, commits fail, for the keeper to keep and try again, where they
+// had grown the log and the commits held for it without end.
+func TestAFailingCheckpointBoundsTheLog(t *testing.T) {
+	st := openCheckpointingAt(t, filepath.Join(t.TempDir(), "state.db"), 4<<10)
+	defer st.Close()
+	bad := World{Clock: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC), Sets: []change.Set{{Records: []change.Record{rec("", "x", `{}`)}}}}
+	if err := st.Commit(bad); err != nil {
+		t.Fatal(err)
+	}
+	var err error
+	for i := 0; i < 10_000 && err == nil; i++ {
+		u := fmt.Sprintf("u%04d", i)
+		err = st.Commit(World{Clock: bad.Clock, Sets: []change.Set{{Records: []change.Record{rec(domain.KindUser, u, `{"username":"`+u+`"}`)}}}})
+		st.settle(true)
+	}
+	if err == nil || !strings.Contains(err.Error(), "writing the log to the database") {
+		t.Fatalf("10,000 commits after a checkpoint that cannot succeed: %v", err)
+	}
+	if st.size > 2*st.checkpointAt {
+		t.Errorf("the log grew to %d bytes, for a bound of %d", st.size, st.checkpointAt)
+	}
+}
