@@ -15,11 +15,11 @@ func scanAction(body []byte, out *wire.ActionRequest) bool {
 	ok := s.object(func(key []byte) bool {
 		switch string(key) {
 		case "devices":
-			return once(&devices, s.devices(out))
+			return once(&devices, func() bool { return s.devices(out) })
 		case "accountName":
-			return once(&account, s.str(&out.AccountName))
+			return once(&account, func() bool { return s.str(&out.AccountName) })
 		case "smsrOid":
-			return once(&oid, s.str(&out.SMSROID))
+			return once(&oid, func() bool { return s.str(&out.SMSROID) })
 		}
 		return false
 	})
@@ -80,12 +80,15 @@ func (s *scanner) str(dst *string) bool {
 	return ok
 }
 
-// once reports whether a member was read well and not given before, and
-// notes it given; the scanner reads a member before asking.
-func once(given *bool, read bool) bool {
-	first := !*given
+// once reads a member with read unless it was given before, notes it
+// given, and reports whether it was read well: a duplicate is refused
+// without being read.
+func once(given *bool, read func() bool) bool {
+	if *given {
+		return false
+	}
 	*given = true
-	return first && read
+	return read()
 }
 
 // object reads an object, calling member with each key once the scanner
@@ -152,19 +155,22 @@ func (s *scanner) deviceID() (wire.DeviceID, bool) {
 	ok := s.object(func(key []byte) bool {
 		switch string(key) {
 		case "kind":
-			b, read := s.raw()
-			// The kinds the fast path takes, without a string made for each.
-			switch string(b) {
-			case "eid":
-				id.Kind = "eid"
-			case "iccid":
-				id.Kind = "iccid"
-			default:
-				id.Kind = string(b)
-			}
-			return once(&kind, read)
+			return once(&kind, func() bool {
+				b, read := s.raw()
+				// The kinds the fast path takes, without a string made for
+				// each.
+				switch string(b) {
+				case "eid":
+					id.Kind = "eid"
+				case "iccid":
+					id.Kind = "iccid"
+				default:
+					id.Kind = string(b)
+				}
+				return read
+			})
 		case "id":
-			return once(&value, s.str(&id.ID))
+			return once(&value, func() bool { return s.str(&id.ID) })
 		}
 		return false
 	})
