@@ -41,16 +41,16 @@ func injectFault(_ *Server, c *call) error {
 			return nil
 		}
 	}
-	switch {
-	case f.Drop:
+	switch f.Effect() {
+	case fault.EffectDrop:
 		s.requests.add(c.rec)
 		hangUp(c.w, nil)
 		c.handled = true
-	case f.Garbage:
+	case fault.EffectGarbage:
 		s.requests.add(c.rec)
 		hangUp(c.w, []byte("\x00\xfftssim garbage: this is not an HTTP answer\r\n\r\n"))
 		c.handled = true
-	case f.Status != 0:
+	case fault.EffectStatus:
 		if f.RetryAfter > 0 {
 			secs := (time.Duration(f.RetryAfter) + time.Second - 1) / time.Second
 			c.w.Header().Set("Retry-After", strconv.Itoa(int(secs)))

@@ -37,18 +37,26 @@ type Fault struct {
 // is not served.
 func (f Fault) Replaces() bool { return f.Status != 0 || f.Drop || f.Garbage }
 
-// Effect is what stands in for the answer, in the order the edge carries
-// them out: drop, garbage, status, else latency.
+// What a fault does in place of the answer, or before it (Effect).
+const (
+	EffectDrop    = "drop"
+	EffectGarbage = "garbage"
+	EffectStatus  = "status"
+	EffectLatency = "latency"
+)
+
+// Effect is what stands in for the answer, the first of drop, garbage and
+// status the fault has, else latency: the edge carries out that one.
 func (f Fault) Effect() string {
 	switch {
 	case f.Drop:
-		return "drop"
+		return EffectDrop
 	case f.Garbage:
-		return "garbage"
+		return EffectGarbage
 	case f.Status != 0:
-		return "status"
+		return EffectStatus
 	}
-	return "latency"
+	return EffectLatency
 }
 
 // String is the fault in the header's syntax, as the journal shows it.
