@@ -63,13 +63,25 @@ const deletePath = "/api/m2m/v1/devices/profile/actions/delete"
 // devices 0 to n-1, made beforehand so that the load generator spends its
 // time sending, and a function that picks the next one, round the devices.
 func sequence(n int) (next func() int, bodies [][]byte) {
-	var seq atomic.Int64
 	bodies = make([][]byte, n)
 	for i := range bodies {
 		bodies[i] = deleteBody(i, 1)
 	}
-	return func() int { return int(seq.Add(1)-1) % n }, bodies
+	return newOrder(n).next, bodies
 }
+
+// order is one way through n devices: each in turn, then round again.
+type order struct {
+	seq atomic.Int64
+	n   int
+}
+
+func newOrder(n int) *order { return &order{n: n} }
+
+func (o *order) next() int { return int(o.seq.Add(1)-1) % o.n }
+
+// wrapped reports whether a device has been picked twice.
+func (o *order) wrapped() bool { return o.seq.Load() > int64(o.n) }
 
 func deleteBody(from, n int) []byte {
 	return gen.ActionBody(account, smsrOID, from, n)
@@ -175,21 +187,31 @@ type serverRuns struct {
 	loaded  time.Duration
 }
 
+// workload is the requests of a side-by-side run: their bodies, and each
+// server's own way through them, so that what one server is sent does not
+// depend on how fast the other answered.
+type workload struct {
+	bodies      [][]byte
+	tssim, base func() int
+}
+
 // measureSideBySide warms both servers up, then measures them in turn,
 // rounds times, so that a passing disturbance of the machine weighs on
 // both.
-func measureSideBySide(tss, base *proc, header http.Header, conns, rounds int, d time.Duration, next func() int, bodies [][]byte) sideBySide {
+func measureSideBySide(tss, base *proc, header http.Header, conns, rounds int, d time.Duration, w workload) sideBySide {
 	var out sideBySide
-	for _, p := range []*proc{tss, base} {
-		load(p.addr, deletePath, header, conns, d/5, next, bodies)
+	servers := []struct {
+		p    *proc
+		next func() int
+		runs *serverRuns
+	}{{tss, w.tssim, &out.tssim}, {base, w.base, &out.base}}
+	for _, s := range servers {
+		load(s.p.addr, deletePath, header, conns, d/5, s.next, w.bodies)
 	}
 	for range rounds {
-		for _, s := range []struct {
-			p    *proc
-			runs *serverRuns
-		}{{tss, &out.tssim}, {base, &out.base}} {
-			s.runs.c32 = s.runs.c32.plus(measured(s.p, header, conns, d, next, bodies))
-			s.runs.c1 = s.runs.c1.plus(measured(s.p, header, 1, d, next, bodies))
+		for _, s := range servers {
+			s.runs.c32 = s.runs.c32.plus(measured(s.p, header, conns, d, s.next, w.bodies))
+			s.runs.c1 = s.runs.c1.plus(measured(s.p, header, 1, d, s.next, w.bodies))
 		}
 	}
 	out.tssim.loaded = d/5 + time.Duration(2*rounds)*d

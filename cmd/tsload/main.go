@@ -175,12 +175,12 @@ func measure(bin string, d time.Duration, conns, rounds int, soak time.Duration)
 	demo.stop()
 
 	// The side-by-side runs, on a fixture with a device for every request.
-	const devices = 400_000
+	const devices = 500_000
 	fixture := filepath.Join(dir, "fixtures.json")
 	if err := writeFixture(bin, fixture, devices); err != nil {
 		return err
 	}
-	next, bodies := sequence(devices)
+	_, bodies := sequence(devices)
 	base, err := startBaseline()
 	if err != nil {
 		return err
@@ -200,7 +200,7 @@ func measure(bin string, d time.Duration, conns, rounds int, soak time.Duration)
 	defer tss.stop()
 	relaxed := http.Header{"Authorization": {"Bearer any"}, "Vz-M2m-Token": {"any"}, "Content-Type": {"application/json"}}
 	same := func() int { return 0 }
-	one := measureSideBySide(tss, base, relaxed, conns, rounds, d, same, bodies)
+	one := measureSideBySide(tss, base, relaxed, conns, rounds, d, workload{bodies, same, same})
 	// The rest of soak's load, for the RSS after it.
 	if rest := soak - one.tssim.loaded; rest > 0 {
 		load(tss.addr, deletePath, relaxed, conns, rest, same, bodies)
@@ -224,7 +224,11 @@ func measure(bin string, d time.Duration, conns, rounds int, soak time.Duration)
 	}
 	scheduled := header.Clone()
 	scheduled.Set("X-Tssim-Scenario", "delayed-success")
-	distinct := measureSideBySide(tss, base, scheduled, conns, rounds, d, next, bodies)
+	fresh := newOrder(devices)
+	distinct := measureSideBySide(tss, base, scheduled, conns, rounds, d, workload{bodies, fresh.next, newOrder(devices).next})
+	if fresh.wrapped() {
+		return fmt.Errorf("distinct devices: tssim was sent more deletes than the fixture's %d devices, so some were for a device it had deleted already", devices)
+	}
 	afterRSS := tss.rssMB()
 	tss.stop()
 	base.stop()
@@ -241,6 +245,7 @@ func measure(bin string, d time.Duration, conns, rounds int, soak time.Duration)
 	}
 	scheduled = header.Clone()
 	scheduled.Set("X-Tssim-Scenario", "delayed-success")
+	next := newOrder(devices).next
 	warm := load(tsf.addr, deletePath, scheduled, conns, d/5, next, bodies)
 	s32 := load(tsf.addr, deletePath, scheduled, conns, d, next, bodies)
 	s1 := load(tsf.addr, deletePath, scheduled, 1, d, next, bodies)
