@@ -132,9 +132,8 @@ type Fixtures struct {
 	Accounts []Account   `json:"accounts"`
 	Devices  []*Device   `json:"devices"`
 
-	// byEID indexes Devices, once, for every world made from them; byID
-	// by their other identifiers ("imei:…", "mdn:…", "iccid:…"), once,
-	// when first asked.
+	// byEID indexes Devices, once, for every world made from them; byID by their other identifiers ("imei:…", "mdn:…",
+	// "iccid:…"), once, when first asked.
 	indexOnce sync.Once
 	byEID     map[string]*Device
 	// numberOnce numbers Devices in their order, once, before any world
@@ -144,14 +143,19 @@ type Fixtures struct {
 	byID       map[string]*Device
 }
 
-// device returns the fixture device with that EID, or nil.
-func (f *Fixtures) device(eid string) *Device {
+// index indexes the devices by EID, unless that is done.
+func (f *Fixtures) index() {
 	f.indexOnce.Do(func() {
 		f.byEID = make(map[string]*Device, len(f.Devices))
 		for _, d := range f.Devices {
 			f.byEID[d.EID] = d
 		}
 	})
+}
+
+// device returns the fixture device with that EID, or nil.
+func (f *Fixtures) device(eid string) *Device {
+	f.index()
 	return f.byEID[eid]
 }
 

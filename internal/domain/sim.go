@@ -121,6 +121,9 @@ func New(cfg Config) (*Sim, error) {
 	}
 	s.alarm = clock.NewAlarm(s.timers, s.stepDue)
 	cfg.Fixtures.number()
+	// Indexed before the world serves, not in its first request: 50 ms
+	// for 400,000 devices.
+	cfg.Fixtures.index()
 	if err := s.checkScenarioNames(); err != nil {
 		return nil, err
 	}
