@@ -24,6 +24,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -166,13 +167,23 @@ func measure(bin string, d time.Duration, conns, rounds int, soak time.Duration)
 	defer os.RemoveAll(dir)
 
 	total0, steal0 := stolen()
-	// Start-up and idle memory with the demo fixture.
-	demo, startup, err := startTssim(bin)
-	if err != nil {
-		return err
+	// Start-up and idle memory with the demo fixture. Start-up is the
+	// median of several starts: one can take twice as long, when the
+	// go command that godog runs as it initialises (to find the Go
+	// tools) has just seen its cache change.
+	var idle float64
+	startups := make([]time.Duration, 5)
+	for i := range startups {
+		demo, startup, err := startTssim(bin)
+		if err != nil {
+			return err
+		}
+		idle = demo.rssMB()
+		demo.stop()
+		startups[i] = startup
 	}
-	idle := demo.rssMB()
-	demo.stop()
+	slices.Sort(startups)
+	startup := startups[len(startups)/2]
 
 	// The side-by-side runs, on a fixture with a device for every request.
 	const devices = 500_000
@@ -328,7 +339,7 @@ func measure(bin string, d time.Duration, conns, rounds int, soak time.Duration)
 		fmt.Printf("| errors, %s | %d | %d | | 0 |\n", w.name, t.c32.errors+t.c1.errors, b.c32.errors+b.c1.errors)
 	}
 	fmt.Printf("| RSS after %s of load (one device) | %.1f MB | %.1f MB | | ≤ 64 MB |\n", soak, soakRSS, baseRSS)
-	fmt.Printf("| start to healthy, demo fixture | %s | | | ≤ 30 ms |\n\n", ms(startup))
+	fmt.Printf("| start to healthy, demo fixture (median of %d; slowest %s) | %s | | | ≤ 30 ms |\n\n", len(startups), ms(startups[len(startups)-1]), ms(startup))
 	t32, t1 := distinct.tssim.c32, distinct.tssim.c1
 	fmt.Printf("| deletes, distinct devices | tssim | tssim --state-file | ratio | target |\n|---|---|---|---|---|\n")
 	fmt.Printf("| requests/s, %d connections | %.0f | %.0f | %.2f | ≥ 0.5 |\n", conns, t32.rps(), s32.rps(), s32.rps()/t32.rps())
