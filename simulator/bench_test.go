@@ -108,8 +108,21 @@ func deleteBody(from, n int) string {
 // Past the first 20,000 requests the devices have lost that profile: the
 // request is the same, the SM-SR refuses it in the callback.
 func BenchmarkDeleteRequest(b *testing.B) {
-	const devices = 20000
-	srv, header := benchServer(b, devices, &countingSender{})
+	srv, header := benchServer(b, 20000, &countingSender{})
+	benchDeletes(b, srv, header, 20000)
+}
+
+// BenchmarkDeleteScheduled is tsload's distinct-device workload in
+// process: a delete of a device not deleted yet each time, its callback
+// scheduled two minutes ahead.
+func BenchmarkDeleteScheduled(b *testing.B) {
+	srv, header := benchServer(b, b.N, &countingSender{})
+	header.Set("X-Tssim-Scenario", "delayed-success")
+	benchDeletes(b, srv, header, b.N)
+}
+
+// benchDeletes sends b.N one-device deletes, round the first devices.
+func benchDeletes(b *testing.B, srv *simulator.Server, header http.Header, devices int) {
 	h := srv.Handler()
 	bodies := make([]string, devices)
 	for i := range bodies {
