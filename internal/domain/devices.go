@@ -104,6 +104,7 @@ func (s *Sim) PutDevice(d *Device) error {
 	d.Pending = nil
 	s.numberDevice(d)
 	s.devices[d.EID] = d
+	s.touch(d.EID)
 	s.track.Mark(KindDevice, d.EID)
 	return nil
 }

@@ -126,12 +126,11 @@ func (s *Sim) find(ids []wire.DeviceID) (*Device, string) {
 // or nil: the world's own devices first, then the fixtures' that the
 // world has not changed; s.mu is held.
 func (s *Sim) deviceBy(kind, id string) *Device {
-	for _, d := range s.devices {
-		if d.has(kind, id) {
-			return d
-		}
+	key := idKey(kind, id)
+	if d := s.ownDeviceBy(key); d != nil {
+		return d
 	}
-	if d := s.fixtures.deviceBy(kind, id); d != nil && s.devices[d.EID] == nil {
+	if d := s.fixtures.deviceBy(key); d != nil && s.devices[d.EID] == nil {
 		return d
 	}
 	return nil

@@ -72,6 +72,7 @@ func (s *Sim) restoreDevices(saved []*SavedDevice) {
 		d := &sd.Device
 		d.Number = sd.Number
 		s.devices[d.EID] = d
+		s.touch(d.EID)
 		if d.Number == 0 {
 			unnumbered = append(unnumbered, d)
 		}

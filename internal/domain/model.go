@@ -169,26 +169,17 @@ func (f *Fixtures) number() {
 }
 
 // deviceBy returns the fixture device that an identifier other than the
-// EID names, or nil.
-func (f *Fixtures) deviceBy(kind, id string) *Device {
+// EID names (its idKey), or nil.
+func (f *Fixtures) deviceBy(key string) *Device {
 	f.idOnce.Do(func() {
 		f.byID = make(map[string]*Device, 2*len(f.Devices))
 		for _, d := range f.Devices {
-			if d.IMEI != "" {
-				f.byID["imei:"+d.IMEI] = d
-			}
-			if d.MDN != "" {
-				f.byID["mdn:"+d.MDN] = d
-			}
-			for _, p := range d.Profiles {
-				f.byID["iccid:"+p.ICCID] = d
+			for k := range d.idKeys() {
+				f.byID[k] = d
 			}
 		}
 	})
-	if kind == "msisdn" {
-		kind = "mdn"
-	}
-	return f.byID[kind+":"+id]
+	return f.byID[key]
 }
 
 // CheckDevice enforces what the device schema cannot say: ICCIDs are unique

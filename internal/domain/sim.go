@@ -43,7 +43,9 @@ type Sim struct {
 	// devices are the world's own devices: those changed or added since
 	// the fixtures (mutable copies a fixture device first). The others
 	// are the fixtures', shared by every world: device finds either.
-	devices  map[string]*Device
+	devices map[string]*Device
+	// ids finds the world's own devices by IMEI, MDN or ICCID (byid.go).
+	ids      *idIndex
 	accounts map[string]*Account
 	users    map[string]*userState
 	// strangers counts the failed logins of names that are no user's.
@@ -158,6 +160,7 @@ func (s *Sim) Reset() {
 	s.dropSteps()
 	f := s.fixtures
 	s.devices = map[string]*Device{}
+	s.ids = nil
 	s.accounts = map[string]*Account{}
 	for _, a := range f.Accounts {
 		s.accounts[a.Name] = &a
@@ -195,6 +198,7 @@ func (s *Sim) Close() { s.timers.Stop() }
 // and marks it changed; s.mu is held.
 func (s *Sim) mutable(eid string) *Device {
 	s.track.Mark(KindDevice, eid)
+	s.touch(eid)
 	if d := s.devices[eid]; d != nil {
 		return d
 	}
