@@ -5,84 +5,180 @@ import "iter"
 // The world's own devices by their identifiers other than the EID. A
 // request may name a device by IMEI, MDN or the ICCID of a profile on it
 // (the line actions do); the fixtures' devices have an index of their own,
-// built once, and the world's own are looked up here, where each lookup
-// went through every device the world had changed.
+// built once, and the world's own are found in one kept here, where each
+// lookup went through every device the world had changed.
 
-// idKey is how an identifier other than the EID is indexed: "imei:…",
-// "mdn:…" (an MSISDN is the MDN) or "iccid:…".
-func idKey(kind, id string) string {
-	if kind == "msisdn" {
-		kind = "mdn"
+// idKey is an identifier other than the EID, sharing the string it was
+// made from.
+type idKey struct {
+	kind byte // 'i' IMEI, 'm' MDN, 'c' ICCID
+	id   string
+}
+
+// keyOf is the key of an identifier of that kind (lower case; an MSISDN is
+// the MDN), or false for a kind that names no device that way.
+func keyOf(kind, id string) (idKey, bool) {
+	if id == "" {
+		return idKey{}, false
 	}
-	return kind + ":" + id
+	switch kind {
+	case "imei":
+		return idKey{'i', id}, true
+	case "mdn", "msisdn":
+		return idKey{'m', id}, true
+	case "iccid":
+		return idKey{'c', id}, true
+	}
+	return idKey{}, false
 }
 
 // idKeys are the keys of the device's identifiers other than its EID.
-func (d *Device) idKeys() iter.Seq[string] {
-	return func(yield func(string) bool) {
-		if d.IMEI != "" && !yield(idKey("imei", d.IMEI)) {
+func (d *Device) idKeys() iter.Seq[idKey] {
+	return func(yield func(idKey) bool) {
+		if d.IMEI != "" && !yield(idKey{'i', d.IMEI}) {
 			return
 		}
-		if d.MDN != "" && !yield(idKey("mdn", d.MDN)) {
+		if d.MDN != "" && !yield(idKey{'m', d.MDN}) {
 			return
 		}
 		for _, p := range d.Profiles {
-			if !yield(idKey("iccid", p.ICCID)) {
+			if !yield(idKey{'c', p.ICCID}) {
 				return
 			}
 		}
 	}
 }
 
-// idIndex is the world's own devices by idKey. It is made at the first
-// lookup, so that a world whose requests name devices by EID pays nothing
-// for it, and kept from then on: a device handed out to be changed, put
-// or restored is indexed again before the next lookup.
+// hasKey reports whether d carries the identifier.
+func (d *Device) hasKey(k idKey) bool {
+	switch k.kind {
+	case 'i':
+		return d.IMEI == k.id
+	case 'm':
+		return d.MDN == k.id
+	case 'c':
+		return d.profile(k.id) >= 0
+	}
+	return false
+}
+
+// has reports whether d carries the identifier of that kind.
+func (d *Device) has(kind, id string) bool {
+	k, ok := keyOf(kind, id)
+	return ok && d.hasKey(k)
+}
+
+// idIndex is the world's own devices by idKey, one device a key. It is
+// made at the first lookup, so that a world whose requests name devices by
+// EID pays nothing for it, and kept from then on: a device about to
+// change, be put or be restored leaves it, and comes back at the next
+// lookup as it is then. Past maxStale such devices it is dropped, and made
+// again at the next lookup.
 type idIndex struct {
-	eids  map[string]string
-	keys  map[string][]string
+	eids  map[idKey]string
 	stale map[string]bool
+	// shared is set once an identifier was found on two of the devices:
+	// the index keeps one, and a key it misses may still be the other's.
+	shared bool
 }
 
-// touch notes that the world's device eid may have changed; s.mu is held.
+// maxStale is how many devices may wait to be indexed again, at least:
+// past it and past half the world's own devices, the index is dropped.
+const maxStale = 1024
+
+// deviceBy returns the device that an identifier other than the EID names,
+// or nil: the world's own devices first, then the fixtures' that the
+// world has not changed; s.mu is held.
+func (s *Sim) deviceBy(kind, id string) *Device {
+	k, ok := keyOf(kind, id)
+	if !ok {
+		return nil
+	}
+	if d := s.ownDeviceBy(k); d != nil {
+		return d
+	}
+	if d := s.fixtures.deviceBy(k); d != nil && s.devices[d.EID] == nil {
+		return d
+	}
+	if s.ids.shared || s.fixtures.sharedIDs {
+		return s.scanBy(k)
+	}
+	return nil
+}
+
+// touch notes that the world's device eid is about to change, or to be
+// put or restored; s.mu is held.
 func (s *Sim) touch(eid string) {
-	if s.ids != nil {
-		s.ids.stale[eid] = true
-	}
-}
-
-// ownDeviceBy returns the world's own device with that identifier (an
-// idKey), or nil; s.mu is held.
-func (s *Sim) ownDeviceBy(key string) *Device {
-	if s.ids == nil {
-		s.ids = &idIndex{eids: map[string]string{}, keys: map[string][]string{}, stale: map[string]bool{}}
-		for eid := range s.devices {
-			s.ids.stale[eid] = true
-		}
-	}
-	for eid := range s.ids.stale {
-		s.ids.index(eid, s.devices[eid])
-	}
-	clear(s.ids.stale)
-	return s.devices[s.ids.eids[key]]
-}
-
-// index puts the keys of d, the device eid (nil when the world has none),
-// in place of those it had.
-func (x *idIndex) index(eid string, d *Device) {
-	for _, k := range x.keys[eid] {
-		if x.eids[k] == eid {
-			delete(x.eids, k)
-		}
-	}
-	delete(x.keys, eid)
-	if d == nil {
+	x := s.ids
+	if x == nil {
 		return
 	}
-	var keys []string
-	for k := range d.idKeys() {
-		x.eids[k] = eid
-		keys = append(keys, k)
+	if d := s.devices[eid]; d != nil {
+		for k := range d.idKeys() {
+			if x.eids[k] == eid {
+				delete(x.eids, k)
+			}
+		}
 	}
-	x.keys[eid] = keys
+	x.stale[eid] = true
+	if len(x.stale) > maxStale && len(x.stale) > len(s.devices)/2 {
+		s.ids = nil
+	}
+}
+
+// ownDeviceBy returns the world's own device with that identifier, or nil;
+// s.mu is held.
+func (s *Sim) ownDeviceBy(k idKey) *Device {
+	x := s.ids
+	if x == nil {
+		x = &idIndex{eids: map[idKey]string{}, stale: map[string]bool{}}
+		s.ids = x
+		for eid, d := range s.devices {
+			x.add(eid, d)
+		}
+	} else {
+		for eid := range x.stale {
+			if d := s.devices[eid]; d != nil {
+				x.add(eid, d)
+			}
+		}
+		clear(x.stale)
+	}
+	eid, ok := x.eids[k]
+	if !ok {
+		return nil
+	}
+	if d := s.devices[eid]; d != nil && d.hasKey(k) {
+		return d
+	}
+	// A device changed without being touched first: the index no longer
+	// says where that identifier is.
+	delete(x.eids, k)
+	x.shared = true
+	return nil
+}
+
+func (x *idIndex) add(eid string, d *Device) {
+	for k := range d.idKeys() {
+		if other, ok := x.eids[k]; ok && other != eid {
+			x.shared = true
+		}
+		x.eids[k] = eid
+	}
+}
+
+// scanBy finds the device with that identifier by going through every
+// device, the world's own first; s.mu is held.
+func (s *Sim) scanBy(k idKey) *Device {
+	for _, d := range s.devices {
+		if d.hasKey(k) {
+			return d
+		}
+	}
+	for _, d := range s.fixtures.Devices {
+		if s.devices[d.EID] == nil && d.hasKey(k) {
+			return d
+		}
+	}
+	return nil
 }

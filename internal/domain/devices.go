@@ -103,8 +103,8 @@ func (s *Sim) PutDevice(d *Device) error {
 	d = d.clone()
 	d.Pending = nil
 	s.numberDevice(d)
-	s.devices[d.EID] = d
 	s.touch(d.EID)
+	s.devices[d.EID] = d
 	s.track.Mark(KindDevice, d.EID)
 	return nil
 }

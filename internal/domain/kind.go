@@ -122,33 +122,6 @@ func (s *Sim) find(ids []wire.DeviceID) (*Device, string) {
 	return nil, ids[0].ID
 }
 
-// deviceBy returns the device that an identifier other than the EID names,
-// or nil: the world's own devices first, then the fixtures' that the
-// world has not changed; s.mu is held.
-func (s *Sim) deviceBy(kind, id string) *Device {
-	key := idKey(kind, id)
-	if d := s.ownDeviceBy(key); d != nil {
-		return d
-	}
-	if d := s.fixtures.deviceBy(key); d != nil && s.devices[d.EID] == nil {
-		return d
-	}
-	return nil
-}
-
-// has reports whether d carries the identifier.
-func (d *Device) has(kind, id string) bool {
-	switch kind {
-	case "imei":
-		return d.IMEI == id
-	case "mdn", "msisdn":
-		return d.MDN == id
-	case "iccid":
-		return d.profile(id) >= 0
-	}
-	return false
-}
-
 // own makes a request's identifiers of d share d's strings where they are
 // the same: an action keeps its request's identifiers in every callback
 // it makes, and strings the device holds anyway cost nothing more to keep.

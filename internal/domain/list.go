@@ -71,8 +71,8 @@ func (s *Sim) restoreDevices(saved []*SavedDevice) {
 	for _, sd := range saved {
 		d := &sd.Device
 		d.Number = sd.Number
-		s.devices[d.EID] = d
 		s.touch(d.EID)
+		s.devices[d.EID] = d
 		if d.Number == 0 {
 			unnumbered = append(unnumbered, d)
 		}

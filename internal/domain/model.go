@@ -132,15 +132,19 @@ type Fixtures struct {
 	Accounts []Account   `json:"accounts"`
 	Devices  []*Device   `json:"devices"`
 
-	// byEID indexes Devices, once, for every world made from them; byID by their other identifiers ("imei:…", "mdn:…",
-	// "iccid:…"), once, when first asked.
+	// byEID indexes Devices, once, when the first world is made from
+	// them.
 	indexOnce sync.Once
 	byEID     map[string]*Device
 	// numberOnce numbers Devices in their order, once, before any world
 	// made from them reads one.
 	numberOnce sync.Once
-	idOnce     sync.Once
-	byID       map[string]*Device
+	// byID indexes Devices by their other identifiers (byid.go), once,
+	// when first asked; sharedIDs is set when one is on two devices,
+	// of which byID keeps one.
+	idOnce    sync.Once
+	byID      map[idKey]*Device
+	sharedIDs bool
 }
 
 // index indexes the devices by EID, unless that is done.
@@ -169,17 +173,20 @@ func (f *Fixtures) number() {
 }
 
 // deviceBy returns the fixture device that an identifier other than the
-// EID names (its idKey), or nil.
-func (f *Fixtures) deviceBy(key string) *Device {
+// EID names, or nil.
+func (f *Fixtures) deviceBy(k idKey) *Device {
 	f.idOnce.Do(func() {
-		f.byID = make(map[string]*Device, 2*len(f.Devices))
+		f.byID = make(map[idKey]*Device, 2*len(f.Devices))
 		for _, d := range f.Devices {
 			for k := range d.idKeys() {
+				if f.byID[k] != nil {
+					f.sharedIDs = true
+				}
 				f.byID[k] = d
 			}
 		}
 	})
-	return f.byID[key]
+	return f.byID[k]
 }
 
 // CheckDevice enforces what the device schema cannot say: ICCIDs are unique

@@ -198,14 +198,15 @@ func (s *Sim) Close() { s.timers.Stop() }
 // and marks it changed; s.mu is held.
 func (s *Sim) mutable(eid string) *Device {
 	s.track.Mark(KindDevice, eid)
-	s.touch(eid)
 	if d := s.devices[eid]; d != nil {
+		s.touch(eid)
 		return d
 	}
 	d := s.fixtures.device(eid)
 	if d != nil {
 		d = d.clone()
 		s.devices[eid] = d
+		s.touch(eid)
 	}
 	return d
 }
