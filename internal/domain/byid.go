@@ -8,41 +8,58 @@ import "iter"
 // built once, and the world's own are found in one kept here, where each
 // lookup went through every device the world had changed.
 
+// The kinds of identifier a device is named by.
+const (
+	kindEID   byte = 'e'
+	kindIMEI  byte = 'i'
+	kindMDN   byte = 'm'
+	kindICCID byte = 'c'
+)
+
+// kindOf is the kind a request's word for it names (lower case; an MSISDN
+// is the MDN), or 0.
+func kindOf(word string) byte {
+	switch word {
+	case "eid":
+		return kindEID
+	case "imei":
+		return kindIMEI
+	case "mdn", "msisdn":
+		return kindMDN
+	case "iccid":
+		return kindICCID
+	}
+	return 0
+}
+
 // idKey is an identifier other than the EID, sharing the string it was
 // made from.
 type idKey struct {
-	kind byte // 'i' IMEI, 'm' MDN, 'c' ICCID
+	kind byte
 	id   string
 }
 
-// keyOf is the key of an identifier of that kind (lower case; an MSISDN is
-// the MDN), or false for a kind that names no device that way.
+// keyOf is the key of an identifier of that kind, or false for one that
+// names no device but by EID.
 func keyOf(kind, id string) (idKey, bool) {
-	if id == "" {
+	k := kindOf(kind)
+	if id == "" || k == 0 || k == kindEID {
 		return idKey{}, false
 	}
-	switch kind {
-	case "imei":
-		return idKey{'i', id}, true
-	case "mdn", "msisdn":
-		return idKey{'m', id}, true
-	case "iccid":
-		return idKey{'c', id}, true
-	}
-	return idKey{}, false
+	return idKey{k, id}, true
 }
 
 // idKeys are the keys of the device's identifiers other than its EID.
 func (d *Device) idKeys() iter.Seq[idKey] {
 	return func(yield func(idKey) bool) {
-		if d.IMEI != "" && !yield(idKey{'i', d.IMEI}) {
+		if d.IMEI != "" && !yield(idKey{kindIMEI, d.IMEI}) {
 			return
 		}
-		if d.MDN != "" && !yield(idKey{'m', d.MDN}) {
+		if d.MDN != "" && !yield(idKey{kindMDN, d.MDN}) {
 			return
 		}
 		for _, p := range d.Profiles {
-			if !yield(idKey{'c', p.ICCID}) {
+			if !yield(idKey{kindICCID, p.ICCID}) {
 				return
 			}
 		}
@@ -52,11 +69,11 @@ func (d *Device) idKeys() iter.Seq[idKey] {
 // hasKey reports whether d carries the identifier.
 func (d *Device) hasKey(k idKey) bool {
 	switch k.kind {
-	case 'i':
+	case kindIMEI:
 		return d.IMEI == k.id
-	case 'm':
+	case kindMDN:
 		return d.MDN == k.id
-	case 'c':
+	case kindICCID:
 		return d.profile(k.id) >= 0
 	}
 	return false

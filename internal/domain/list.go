@@ -150,14 +150,14 @@ func (f IdentifierFilter) matches(d *Device) bool {
 	ok := func(id string) bool {
 		return id != "" && strings.Contains(id, f.Contains) && strings.HasPrefix(id, f.StartsWith) && strings.HasSuffix(id, f.EndsWith)
 	}
-	switch strings.ToLower(f.Kind) {
-	case "eid":
+	switch kindOf(strings.ToLower(f.Kind)) {
+	case kindEID:
 		return ok(d.EID)
-	case "imei":
+	case kindIMEI:
 		return ok(d.IMEI)
-	case "mdn", "msisdn":
+	case kindMDN:
 		return ok(d.MDN)
-	case "iccid":
+	case kindICCID:
 		return slices.ContainsFunc(d.Profiles, func(p Profile) bool { return ok(p.ICCID) })
 	}
 	return false
