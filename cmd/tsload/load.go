@@ -59,15 +59,15 @@ func doJSON(c *http.Client, req *http.Request, out any) error {
 
 const deletePath = "/api/m2m/v1/devices/profile/actions/delete"
 
-// sequence returns the bodies of one-device deletes of the generated
+// deletes returns the bodies of one-device deletes of the generated
 // devices 0 to n-1, made beforehand so that the load generator spends its
-// time sending, and a function that picks the next one, round the devices.
-func sequence(n int) (next func() int, bodies [][]byte) {
-	bodies = make([][]byte, n)
+// time sending; an order picks them.
+func deletes(n int) [][]byte {
+	bodies := make([][]byte, n)
 	for i := range bodies {
 		bodies[i] = deleteBody(i, 1)
 	}
-	return newOrder(n).next, bodies
+	return bodies
 }
 
 // order is one way through n devices: each in turn, then round again.

@@ -193,7 +193,7 @@ func measure(bin string, d time.Duration, conns, rounds int, soak time.Duration)
 	if err := writeFixture(bin, fixture, devices); err != nil {
 		return err
 	}
-	_, bodies := sequence(devices)
+	bodies := deletes(devices)
 	base, err := startBaseline()
 	if err != nil {
 		return err
@@ -291,7 +291,7 @@ func measure(bin string, d time.Duration, conns, rounds int, soak time.Duration)
 		return err
 	}
 	e2eOrder := newOrder(e2eDevices - 10_000)
-	_, bodies = sequence(e2eDevices - 10_000)
+	bodies = deletes(e2eDevices - 10_000)
 	before, _ := l.count()
 	cpuBefore := tss.cpuSeconds()
 	start := time.Now()

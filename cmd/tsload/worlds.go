@@ -66,7 +66,7 @@ func measureWorlds(bin string, n, spread, conns int, d time.Duration) error {
 			h.Set("X-Tssim-Scenario", "delayed-success")
 			targets[i] = target{prefix + deletePath, h}
 		}
-		next, bodies := sequence(devices)
+		next, bodies := newOrder(devices).next, deletes(devices)
 		loadTargets(p.addr, targets, conns, d/5, next, bodies)
 		return loadTargets(p.addr, targets, conns, d, next, bodies), nil
 	}

@@ -22,8 +22,6 @@ func TestListKeepsTheLastValues(t *testing.T) {
 	}
 }
 
-// Values appended past the limit, read in between or not, come out in the
-// order appended, and no more than the limit are held.
 // A list of limit values never holds room for more, however it grew.
 func TestListHoldsRoomForItsLimitOnly(t *testing.T) {
 	for _, limit := range []int{1, 3, 1000, 10_000} {
@@ -37,6 +35,8 @@ func TestListHoldsRoomForItsLimitOnly(t *testing.T) {
 	}
 }
 
+// Values appended past the limit, read in between or not, come out in the
+// order appended, and no more than the limit are held.
 func TestListWrapsInOrder(t *testing.T) {
 	l := New[int](4)
 	var want []int
